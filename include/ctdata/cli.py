@@ -1,0 +1,49 @@
+"""The `ctdata` console script. Each subcommand lives beside the code it drives.
+
+A module listed in SUBCOMMAND_MODULES exposes `register(subparsers)`, which adds its parser and
+sets `func` (called with the parsed args, returning an exit code). Modules are imported lazily
+only to build the parser, so `ctdata --help` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from ctdata.errors import CtDataError
+
+SUBCOMMAND_MODULES = (
+    "socrata_emulator.cli",
+    "ctdata.disclosure.cli",
+    "ctdata.publishing.cli",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ctdata", description="Publish Connecticut agencies' data to data.ct.gov."
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module_name in SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue  # subcommand not built yet
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CtDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
