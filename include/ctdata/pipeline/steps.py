@@ -1,0 +1,156 @@
+"""The steps of one dataset's publication, each reading and writing staged Parquet.
+
+Each step returns a small JSON-safe summary (it becomes the task's XCom); data itself stays in
+the staging area. Steps take the spec objects, so they run the same inside Airflow, in tests
+and from the command line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from ctdata.errors import SourceError
+from ctdata.pipeline.portal_metadata import metadata_changes, view_metadata
+from ctdata.specs.models import AgencySpec, DatasetSpec
+from ctdata.staging import read_frame, stage_path, write_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ctdata.portal.client import SocrataClient
+
+
+def extract(agency: AgencySpec, dataset: DatasetSpec, run_id: str) -> dict[str, Any]:
+    """Query the source, apply the spec's transforms, stage the result."""
+    from ctdata.sources import extract as read_source
+    from ctdata.transforms import apply_transforms
+
+    frame = apply_transforms(read_source(dataset), dataset)
+    path = write_frame(frame, stage_path(agency.code, dataset.slug, run_id, "source"))
+    return {"path": path, "rows": len(frame), "columns": list(map(str, frame.columns))}
+
+
+def validate(path: str, suites: list[str], dataset: DatasetSpec, stage: str) -> dict[str, Any]:
+    """Run the named GX suites on a staged frame; raise ValidationFailed (nothing published)."""
+    from ctdata.validation import run_suites
+
+    runtime_kwargs = None
+    if dataset.aggregation is not None:
+        spec = dataset.aggregation.to_suppression_spec()
+        runtime_kwargs = {
+            "expect_table_disclosure_audit_to_pass": {"suppression_spec": spec.model_dump()}
+        }
+    summary = run_suites(
+        read_frame(path), suites, dataset=f"{dataset.slug} ({stage})", runtime_kwargs=runtime_kwargs
+    )
+    summary.raise_for_failure()
+    return summary.as_dict()
+
+
+def aggregate_and_suppress(
+    agency: AgencySpec, dataset: DatasetSpec, source_path: str, run_id: str
+) -> dict[str, Any]:
+    """Count records over the declared dimensions with every margin, suppress small cells and
+    their complements until the LP audit passes, and stage the publishable table."""
+    from ctdata.disclosure import aggregate, suppress
+
+    spec = dataset.aggregation
+    if spec is None:
+        raise SourceError(f"dataset {dataset.slug!r} declares no aggregation")
+    cube = aggregate(read_frame(source_path), spec)
+    result = suppress(cube, spec.to_suppression_spec())
+    table = result.table
+    if spec.cell_id_column:
+        dims = [d.column for d in spec.dimensions]
+        table[spec.cell_id_column] = table[dims].astype(str).agg("|".join, axis=1)
+    table = conform(table, dataset)
+    path = write_frame(table, stage_path(agency.code, dataset.slug, run_id, "publishable"))
+    return {
+        "path": path,
+        "rows": len(table),
+        "cells_suppressed": result.primary + result.complementary,
+        "primary": result.primary,
+        "complementary": result.complementary,
+        "audit_passed": result.audit.passed,
+    }
+
+
+def prepare_records(
+    agency: AgencySpec, dataset: DatasetSpec, source_path: str, run_id: str
+) -> dict[str, Any]:
+    """For datasets published row by row: keep the spec's columns, typed as the portal types them."""
+    table = conform(read_frame(source_path), dataset)
+    path = write_frame(table, stage_path(agency.code, dataset.slug, run_id, "publishable"))
+    return {"path": path, "rows": len(table), "cells_suppressed": 0}
+
+
+def publish(
+    agency: AgencySpec,
+    dataset: DatasetSpec,
+    publishable_path: str,
+    client: SocrataClient,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
+    """Send only what changed since the last publish (see ctdata.publishing)."""
+    from ctdata.portal.schema import PortalColumn
+    from ctdata.publishing import publish_parquet
+    from ctdata.publishing.state import StateStore
+
+    today = today or dt.date.today()
+    columns = [PortalColumn(c.field, c.name, c.type, c.description) for c in dataset.columns]
+    options = dataset.publish
+    result = publish_parquet(
+        client,
+        dataset.portal_id,
+        publishable_path,
+        columns=columns,
+        method=options.method,
+        row_id=dataset.row_identifier,
+        state=StateStore(),
+        chunk_rows=options.chunk_rows,
+        allow_new_columns=options.allow_new_columns,
+        reconcile=options.reconcile_weekday == today.weekday(),
+    )
+    return result.as_dict()
+
+
+def sync_metadata(
+    agency: AgencySpec, dataset: DatasetSpec, client: SocrataClient
+) -> dict[str, Any]:
+    """Bring the portal's dataset and column metadata in line with the spec; publish the
+    dataset and set its visibility. Only changed fields are written."""
+    current = client.get_metadata(dataset.portal_id)
+    changes = metadata_changes(current, view_metadata(agency, dataset))
+    if changes:
+        client.update_metadata(dataset.portal_id, changes)
+    if current.get("publicationStage") != "published":
+        client.publish(dataset.portal_id)
+    client.set_permission(dataset.portal_id, public=dataset.public)
+    return {"changed_fields": sorted(changes), "public": dataset.public}
+
+
+def conform(frame: pd.DataFrame, dataset: DatasetSpec) -> pd.DataFrame:
+    """The spec's columns in the spec's order, typed for the portal; a missing column is an
+    error naming it rather than a silently empty column on the portal."""
+    import pandas as pd
+
+    missing = [c.field for c in dataset.columns if c.field not in frame.columns]
+    if missing:
+        raise SourceError(
+            f"dataset {dataset.slug!r}: column(s) {', '.join(missing)} named in 'columns' are not "
+            f"produced by the source and transforms (available: {', '.join(map(str, frame.columns))})"
+        )
+    typed: dict[str, pd.Series] = {}
+    for column in dataset.columns:
+        values = frame[column.field]
+        if column.type == "number":
+            values = pd.to_numeric(values)
+        elif column.type == "checkbox":
+            values = values.astype("boolean")
+        elif column.type == "calendar_date":
+            values = pd.to_datetime(values)
+        elif column.type in ("text", "url"):
+            values = values.astype("string")
+        typed[column.field] = values
+    return pd.DataFrame(typed)

@@ -1,0 +1,97 @@
+"""One function per source kind; each returns a DataFrame or raises SourceError saying why.
+
+Connection details never appear in messages with their password: SQLAlchemy URLs are rendered
+with the password hidden, and Airflow connections are named by id only.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ctdata.errors import SourceError
+from ctdata.specs.loader import resolve_path
+from ctdata.specs.models import CsvSource, DatasetSpec, HttpSource, SqlSource
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def extract(dataset: DatasetSpec, agencies_dir: Path | None = None) -> pd.DataFrame:
+    """Read the dataset's source as declared in its spec."""
+    source = dataset.source
+    label = f"dataset {dataset.slug!r} ({source.kind} source)"
+    if isinstance(source, SqlSource):
+        return _read_sql(source, label)
+    if isinstance(source, CsvSource):
+        return _read_csv(source, label, agencies_dir)
+    return _read_http(source, label)
+
+
+def expand_env(text: str, label: str) -> str:
+    """Replace ${VAR} with the environment's value; a missing variable is an error, not ''."""
+    missing = [name for name in _ENV_REFERENCE.findall(text) if name not in os.environ]
+    if missing:
+        raise SourceError(f"{label}: environment variable(s) {', '.join(missing)} not set")
+    return _ENV_REFERENCE.sub(lambda m: os.environ[m.group(1)], text)
+
+
+def _read_sql(source: SqlSource, label: str) -> pd.DataFrame:
+    import pandas as pd
+    import sqlalchemy as sa
+
+    url = expand_env(source.url, label) if source.url else _airflow_connection_uri(source.conn_id)
+    safe_url = sa.engine.make_url(url).render_as_string(hide_password=True)
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return pd.read_sql_query(sa.text(source.query), connection, params=source.params)
+    except sa.exc.SQLAlchemyError as exc:
+        reason = str(exc.orig) if getattr(exc, "orig", None) else type(exc).__name__
+        raise SourceError(f"{label}: query failed on {safe_url}: {reason}") from None
+    finally:
+        engine.dispose()
+
+
+def _airflow_connection_uri(conn_id: str | None) -> str:
+    from airflow.sdk import BaseHook
+
+    return BaseHook.get_connection(conn_id).get_uri()
+
+
+def _read_csv(source: CsvSource, label: str, agencies_dir: Path | None) -> pd.DataFrame:
+    import pandas as pd
+
+    path = resolve_path(expand_env(source.path, label), agencies_dir)
+    if not path.exists():
+        raise SourceError(f"{label}: file {path} does not exist; check 'source.path' in the spec")
+    try:
+        return pd.read_csv(path, encoding=source.encoding, sep=source.delimiter)
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise SourceError(f"{label}: cannot parse {path}: {exc}") from None
+
+
+def _read_http(source: HttpSource, label: str) -> pd.DataFrame:
+    import pandas as pd
+    from airflow.providers.http.hooks.http import HttpHook
+
+    hook = HttpHook(method=source.method, http_conn_id=source.conn_id)
+    response = hook.run(source.endpoint, data=dict(source.params))
+    if source.format == "csv":
+        return pd.read_csv(io.StringIO(response.text))
+    return pd.DataFrame.from_records(_records(response.json(), source.records_path, label))
+
+
+def _records(payload: Any, records_path: str | None, label: str) -> list[dict[str, Any]]:
+    for key in records_path.split(".") if records_path else []:
+        if not isinstance(payload, dict) or key not in payload:
+            raise SourceError(f"{label}: answer has no {key!r} along records_path {records_path!r}")
+        payload = payload[key]
+    if not isinstance(payload, list):
+        raise SourceError(f"{label}: expected a list of records, got {type(payload).__name__}")
+    return payload

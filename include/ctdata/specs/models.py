@@ -1,0 +1,251 @@
+"""Typed models of an agency spec (include/agencies/<agency>.yaml).
+
+A spec says, for one agency, where each dataset comes from, how it is checked and
+de-identified, and how it appears on the portal. Models are strict (`extra="forbid"`) so a
+misspelt key fails loudly instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ctdata.disclosure.spec import AggregationSpec
+from ctdata.specs.vocabulary import (
+    SCHEDULE_BY_FREQUENCY,
+    Category,
+    DataType,
+    GeographicUnit,
+    License,
+    UpdateFrequency,
+)
+
+FOUR_BY_FOUR = r"^[a-z0-9]{4}-[a-z0-9]{4}$"
+FIELD_NAME = r"^[a-z_][a-z0-9_]*$"
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Contact(Strict):
+    name: str
+    email: Annotated[str, Field(pattern=EMAIL)]
+
+
+class DatasetMetadata(Strict):
+    """The CT Open Data Portal's dataset-level metadata schema."""
+
+    title: Annotated[str, Field(min_length=5, max_length=150)]
+    description: Annotated[str, Field(min_length=20)]
+    category: Category
+    tags: Annotated[list[str], Field(min_length=1)]
+    row_label: str
+    source_link: Annotated[str, Field(pattern=r"^https?://")]
+    geographic_unit: GeographicUnit
+    temporal_coverage: str
+    attribution: str
+    contact_email: Annotated[str, Field(pattern=EMAIL)]
+    update_frequency: UpdateFrequency
+    license: License = "PUBLIC_DOMAIN"
+
+
+class SqlSource(Strict):
+    """A query run through SQLAlchemy. `url` may hold ${ENV_VAR}s; `conn_id` names an Airflow
+    connection instead (its URI is used), so credentials stay out of the spec."""
+
+    kind: Literal["sql"]
+    query: str
+    url: str | None = None
+    conn_id: str | None = None
+    params: dict[str, str | int | float] = {}
+
+    @model_validator(mode="after")
+    def _one_location(self) -> SqlSource:
+        if (self.url is None) == (self.conn_id is None):
+            raise ValueError("give exactly one of 'url' (SQLAlchemy URL) or 'conn_id'")
+        return self
+
+
+class CsvSource(Strict):
+    """A delimited file; a relative path is resolved against the spec's folder."""
+
+    kind: Literal["csv"]
+    path: str
+    encoding: str = "utf-8-sig"
+    delimiter: str = ","
+
+
+class HttpSource(Strict):
+    """A JSON or CSV HTTP API read through Airflow's HTTP provider (`conn_id`)."""
+
+    kind: Literal["http"]
+    conn_id: str
+    endpoint: str
+    method: Literal["GET", "POST"] = "GET"
+    params: dict[str, str | int | float] = {}
+    format: Literal["json", "csv"] = "json"
+    records_path: str | None = Field(
+        default=None, description="dotted path to the list of records in a JSON answer"
+    )
+
+
+Source = Annotated[SqlSource | CsvSource | HttpSource, Field(discriminator="kind")]
+
+
+class CrosswalkTransform(Strict):
+    """Maps free-text values (villages, misspellings) to a controlled domain (e.g. towns)."""
+
+    kind: Literal["crosswalk"]
+    column: str
+    output: str
+    crosswalk: str = Field(description="CSV with columns 'value' and 'maps_to'")
+    domain: str = Field(description="CSV whose first column lists the allowed values")
+    unknown_label: str = "Unknown"
+
+
+class PseudonymizeTransform(Strict):
+    """Replaces an identifier by a keyed hash (HMAC-SHA256), stable across runs."""
+
+    kind: Literal["pseudonymize"]
+    column: str
+    output: str
+    key_env: str = "CTDATA_PSEUDONYM_KEY"
+    length: Annotated[int, Field(ge=12, le=64)] = 16
+
+
+class DropTransform(Strict):
+    kind: Literal["drop"]
+    columns: list[str]
+
+
+Transform = Annotated[
+    CrosswalkTransform | PseudonymizeTransform | DropTransform, Field(discriminator="kind")
+]
+
+
+class Column(Strict):
+    """One portal column: plain-language display name, field name, type and description."""
+
+    name: str
+    field: Annotated[str, Field(pattern=FIELD_NAME, max_length=63)]
+    type: DataType
+    description: Annotated[str, Field(min_length=3)]
+
+
+class PublishOptions(Strict):
+    method: Literal["upsert", "replace", "append", "sync"] = "sync"
+    chunk_rows: Annotated[int, Field(ge=1, le=100_000)] = 10_000
+    allow_new_columns: bool = False
+    reconcile_weekday: Annotated[int, Field(ge=0, le=6)] | None = Field(
+        default=6, description="weekday (0=Monday) on which the portal is compared and repaired"
+    )
+
+
+class Suites(Strict):
+    source: list[str] = []
+    publishable: list[str] = []
+
+
+class Aggregation(AggregationSpec):
+    """The disclosure-control spec plus the published key column built from the dimensions."""
+
+    cell_id_column: str | None = "cell_id"
+
+
+class DatasetSpec(Strict):
+    slug: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+    portal_id: Annotated[str, Field(pattern=FOUR_BY_FOUR)]
+    metadata: DatasetMetadata
+    source: Source
+    transforms: list[Transform] = []
+    aggregation: Aggregation | None = None
+    columns: Annotated[list[Column], Field(min_length=1)]
+    row_identifier: str | None = None
+    publish: PublishOptions = PublishOptions()
+    expectations: Suites = Suites()
+    schedule: str | None = Field(
+        default=None, description="cron; derived from metadata.update_frequency when omitted"
+    )
+    public: bool = True
+
+    @field_validator("portal_id", mode="before")
+    @classmethod
+    def _explain_portal_id(cls, value: object) -> object:
+        if isinstance(value, str) and not re.match(FOUR_BY_FOUR, value):
+            raise ValueError(
+                f"{value!r} is not a portal id: use the dataset's four-by-four id, like 'abcd-1234'"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DatasetSpec:
+        fields = [c.field for c in self.columns]
+        duplicates = sorted({f for f in fields if fields.count(f) > 1})
+        if duplicates:
+            raise ValueError(f"columns: field names used twice: {', '.join(duplicates)}")
+        if self.row_identifier is not None and self.row_identifier not in fields:
+            raise ValueError(
+                f"row_identifier {self.row_identifier!r} is not one of the columns' fields "
+                f"({', '.join(fields)})"
+            )
+        needs_id = self.publish.method in ("upsert", "sync")
+        if needs_id and self.row_identifier is None:
+            raise ValueError(f"publish.method {self.publish.method!r} needs a row_identifier")
+        if self.publish.method == "append" and self.row_identifier is not None:
+            raise ValueError("publish.method 'append' is for datasets without a row_identifier")
+        return self
+
+    @property
+    def effective_schedule(self) -> str | None:
+        if self.schedule is not None:
+            return self.schedule
+        return SCHEDULE_BY_FREQUENCY[self.metadata.update_frequency]
+
+    @property
+    def field_names(self) -> list[str]:
+        return [c.field for c in self.columns]
+
+
+class AccessPlanEntry(Strict):
+    """A dataset the agency's open data access plan lists (published or planned)."""
+
+    title: str
+    portal_id: Annotated[str, Field(pattern=FOUR_BY_FOUR)] | None = None
+    target_date: str | None = None
+
+
+class AgencySpec(Strict):
+    code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=30)]
+    name: str
+    data_officer: Contact
+    owner: str | None = Field(default=None, description="Airflow owner; the agency code if unset")
+    socrata_conn_id: str = "socrata_default"
+    access_plan: list[AccessPlanEntry] = []
+    datasets: Annotated[list[DatasetSpec], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique_datasets(self) -> AgencySpec:
+        for attribute in ("slug", "portal_id"):
+            values = [getattr(d, attribute) for d in self.datasets]
+            twice = sorted({v for v in values if values.count(v) > 1})
+            if twice:
+                raise ValueError(f"datasets: {attribute} used twice: {', '.join(twice)}")
+        return self
+
+    @property
+    def dag_id(self) -> str:
+        return f"publish_{self.code}"
+
+    @property
+    def airflow_owner(self) -> str:
+        return self.owner or self.code
+
+    def dataset(self, slug: str) -> DatasetSpec:
+        for dataset in self.datasets:
+            if dataset.slug == slug:
+                return dataset
+        raise KeyError(f"agency {self.code!r} has no dataset {slug!r}")
