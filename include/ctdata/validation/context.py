@@ -1,0 +1,37 @@
+"""One ephemeral GX context per process, reused: building it (and importing GX) is slow.
+
+The context holds a single pandas datasource with a dataframe asset and a whole-dataframe
+batch definition; each validation passes its frame as a batch parameter.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import lru_cache
+from typing import Any
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+DATASOURCE = "ctdata"
+ASSET = "frame"
+BATCH_DEFINITION = "whole_frame"
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _batch_definition() -> Any:
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    asset = context.data_sources.add_pandas(DATASOURCE).add_dataframe_asset(ASSET)
+    return asset.add_batch_definition_whole_dataframe(BATCH_DEFINITION)
+
+
+def get_batch(frame: Any) -> Any:
+    """A GX Batch over `frame` from the shared ephemeral context."""
+    with _lock:
+        return _batch_definition().get_batch(batch_parameters={"dataframe": frame})
