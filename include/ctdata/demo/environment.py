@@ -1,0 +1,91 @@
+"""Environment of the embedded setup: an Airflow home, the agency source databases, the portal
+account and connection. Shared by `make demo` and the end-to-end tests so both run the same way."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ctdata import settings
+
+PUBLISHER = ("opendata-publisher@ct.gov", "demo-publisher-password")
+ADMIN = ("portal-admin@ct.gov", "demo-admin-password")
+APP_TOKEN = "demo-app-token"
+DEMO_PSEUDONYM_KEY = "demo-only-key-set-a-real-secret-in-production"
+OCME_SOURCE_CSV = settings.PROJECT_ROOT / "include/ctdata/data/accidental_drug_related_deaths_2012_2018.csv"
+
+
+@dataclass(frozen=True)
+class LocalSetup:
+    """Folders of one embedded installation (the project's var/ for the demo, tmp in tests)."""
+
+    var_dir: Path
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.var_dir / "airflow"
+
+    @property
+    def portal_dir(self) -> Path:
+        return self.var_dir / "portal"
+
+    @property
+    def sources_dir(self) -> Path:
+        return self.var_dir / "sources"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.var_dir / "logs"
+
+    def env(self, portal_host: str, portal_port: int) -> dict[str, str]:
+        """Variables for Airflow commands: Airflow home, DAG folder, the Socrata connection."""
+        connection = {
+            "conn_type": "socrata",
+            "host": portal_host,
+            "schema": "http",
+            "port": portal_port,
+            "login": PUBLISHER[0],
+            "password": PUBLISHER[1],
+            "extra": {"app_token": APP_TOKEN},
+        }
+        return {
+            **os.environ,
+            "AIRFLOW_HOME": str(self.airflow_home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(settings.PROJECT_ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(settings.PROJECT_ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.airflow_home / 'airflow.db'}",
+            "AIRFLOW_CONN_SOCRATA_DEFAULT": json.dumps(connection),
+            "CTDATA_VAR_DIR": str(self.var_dir),
+            "CTDATA_PORTAL_URL": f"http://{portal_host}:{portal_port}",
+            "CTDATA_PSEUDONYM_KEY": os.environ.get("CTDATA_PSEUDONYM_KEY", DEMO_PSEUDONYM_KEY),
+            "GX_ANALYTICS_ENABLED": "False",
+            "PYTHONWARNINGS": "ignore",
+        }
+
+    def prepare(self) -> None:
+        """Create the folders, the Airflow metadata DB and the agencies' source systems."""
+        for folder in (self.airflow_home, self.portal_dir, self.sources_dir, self.logs_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        load_ocme_source(self.sources_dir / "ocme.db")
+        env = self.env("127.0.0.1", 0)
+        airflow = str(Path(sys.executable).with_name("airflow"))
+        subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
+
+
+def load_ocme_source(path: Path) -> int:
+    """Stand in for OCME's case system: its published records, in an SQLite database."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    records = pd.read_csv(OCME_SOURCE_CSV, encoding="utf-8-sig", dtype=str)
+    records["Age"] = pd.to_numeric(records["Age"])
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        records.to_sql("accidental_drug_related_deaths", connection, if_exists="replace", index=False)
+    engine.dispose()
+    return len(records)

@@ -1,0 +1,177 @@
+"""`make demo`: every agency DAG through `airflow dags test` against the local portal stand-in,
+then a summary table of what reached the portal."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from ctdata import settings
+from ctdata.demo.environment import ADMIN, APP_TOKEN, PUBLISHER, LocalSetup
+from ctdata.pipeline.portal_metadata import seed_entry
+from ctdata.specs import AgencySpec, load_all
+
+
+def portal_seed(agencies: list[AgencySpec]) -> dict[str, Any]:
+    """Datasets as a portal administrator creates them before an agency's first publish."""
+    return {
+        "datasets": [
+            seed_entry(agency, dataset, owner=PUBLISHER[0])
+            for agency in agencies
+            for dataset in agency.datasets
+        ]
+    }
+
+
+def run_dag(setup: LocalSetup, env: dict[str, str], dag_id: str) -> tuple[bool, Path]:
+    """`airflow dags test DAG_ID`, logging to var/logs/<dag_id>.log."""
+    log = setup.logs_dir / f"{dag_id}.log"
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    with log.open("w") as handle:
+        done = subprocess.run(
+            [airflow, "dags", "test", dag_id], env=env, stdout=handle, stderr=subprocess.STDOUT
+        )
+    return done.returncode == 0 and dag_run_state(setup, dag_id) == "success", log
+
+
+def dag_run_state(setup: LocalSetup, dag_id: str) -> str | None:
+    row = _airflow_query(
+        setup, "SELECT state FROM dag_run WHERE dag_id = :dag ORDER BY id DESC LIMIT 1", dag=dag_id
+    )
+    return row[0][0] if row else None
+
+
+def latest_xcoms(setup: LocalSetup, dag_id: str) -> dict[str, Any]:
+    """Return values of the latest run's tasks, by task id (the small summaries tasks return)."""
+    rows = _airflow_query(
+        setup,
+        "SELECT x.task_id, x.value FROM xcom x WHERE x.dag_id = :dag AND x.key = 'return_value' "
+        "AND x.run_id = (SELECT run_id FROM dag_run WHERE dag_id = :dag ORDER BY id DESC LIMIT 1)",
+        dag=dag_id,
+    )
+    values: dict[str, Any] = {}
+    for task_id, value in rows:
+        decoded = json.loads(value) if isinstance(value, (str, bytes)) else value
+        values[task_id] = json.loads(decoded) if isinstance(decoded, str) else decoded
+    return values
+
+
+def _airflow_query(setup: LocalSetup, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    engine = sa.create_engine(f"sqlite:///{setup.airflow_home / 'airflow.db'}")
+    try:
+        with engine.connect() as connection:
+            return [tuple(r) for r in connection.execute(sa.text(sql), params)]
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class DatasetOutcome:
+    agency: str
+    dataset: str
+    portal_id: str
+    rows_on_portal: int | None
+    changes: str
+    suppressed: str
+    validation: str
+    url: str
+
+
+def summarize(
+    setup: LocalSetup, agencies: list[AgencySpec], portal_url: str, client: Any
+) -> list[DatasetOutcome]:
+    outcomes = []
+    for agency in agencies:
+        xcoms = latest_xcoms(setup, agency.dag_id)
+        for dataset in agency.datasets:
+            tasks = {k.split(".", 1)[1]: v for k, v in xcoms.items() if k.startswith(dataset.slug + ".")}
+            outcomes.append(_outcome(agency, dataset, tasks, portal_url, client))
+    return outcomes
+
+
+def _outcome(agency, dataset, tasks: dict[str, Any], portal_url: str, client: Any) -> DatasetOutcome:
+    checks = [tasks.get("validate_source"), tasks.get("validate_publishable")]
+    if all(c and c.get("success") for c in checks):
+        validation = "passed"
+    else:
+        validation = "FAILED" if any(c for c in checks) else "not run"
+    prepared = tasks.get("aggregate_and_suppress") or tasks.get("prepare_records") or {}
+    published = tasks.get("publish") or {}
+    suppressed = (
+        f"{prepared.get('cells_suppressed', 0)} ({prepared.get('primary', 0)}+"
+        f"{prepared.get('complementary', 0)})"
+        if "aggregate_and_suppress" in tasks
+        else "-"
+    )
+    changes = (
+        f"+{published.get('created', 0)} ~{published.get('updated', 0)} -{published.get('deleted', 0)}"
+        if published
+        else "not published"
+    )
+    count = client.get(dataset.portal_id, select="count(*) AS n")
+    return DatasetOutcome(
+        agency=agency.code,
+        dataset=dataset.slug,
+        portal_id=dataset.portal_id,
+        rows_on_portal=int(count[0]["n"]) if count else None,
+        changes=changes,
+        suppressed=suppressed,
+        validation=validation,
+        url=f"{portal_url}/d/{dataset.portal_id}",
+    )
+
+
+def format_table(outcomes: list[DatasetOutcome]) -> str:
+    header = ["agency", "dataset", "rows on portal", "sent (+new ~changed -deleted)",
+              "cells suppressed", "validation", "portal URL"]
+    rows = [
+        [o.agency, o.dataset, str(o.rows_on_portal), o.changes, o.suppressed, o.validation, o.url]
+        for o in outcomes
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True))  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def main() -> int:
+    from socrata_emulator.testing import run_emulator, sodapy_client
+
+    setup = LocalSetup(settings.var_dir())
+    specs = load_all()
+    for error in specs.errors:
+        print(f"warning: skipped an invalid agency spec: {error}", file=sys.stderr)
+    print(f"Preparing the embedded setup in {setup.var_dir} (Airflow home, source databases)...")
+    setup.prepare()
+    with run_emulator(
+        setup.portal_dir,
+        users=[":".join(PUBLISHER)],
+        admins=[":".join(ADMIN)],
+        app_tokens=[APP_TOKEN],
+        seed=portal_seed(specs.agencies),
+    ) as portal:
+        print(f"Portal stand-in on {portal.url} (data in {setup.portal_dir})")
+        env = setup.env("127.0.0.1", portal.port)
+        failed = []
+        for agency in specs.agencies:
+            started = time.monotonic()
+            ok, log = run_dag(setup, env, agency.dag_id)
+            status = "ok" if ok else f"FAILED, see {log}"
+            print(f"  airflow dags test {agency.dag_id}: {status} ({time.monotonic() - started:.0f} s)")
+            if not ok:
+                failed.append(agency.dag_id)
+        client = sodapy_client(portal, username=PUBLISHER[0], password=PUBLISHER[1], app_token=APP_TOKEN)
+        print()
+        print(format_table(summarize(setup, specs.agencies, portal.url, client)))
+    print()
+    if failed or specs.errors:
+        print(f"Demo FAILED: {', '.join(failed) or 'invalid agency specs'}", file=sys.stderr)
+        return 1
+    print("Demo succeeded. Open the Airflow UI on the same setup: see README, 'Airflow UI'.")
+    return 0
