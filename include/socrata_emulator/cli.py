@@ -1,0 +1,114 @@
+"""`ctdata emulator`: serve the Socrata stand-in; `ctdata emulator seed`: seed a data dir."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from ctdata.errors import CtDataError
+
+READY_PREFIX = "Serving Socrata stand-in on "
+
+
+class EmulatorConfigError(CtDataError):
+    """A bad `ctdata emulator` flag (credentials, rates)."""
+
+
+def _credentials(values: list[str], flag: str) -> dict[str, str]:
+    out = {}
+    for value in values:
+        email, sep, password = value.partition(":")
+        if not sep or not email or not password:
+            raise EmulatorConfigError(f"{flag} expects EMAIL:PASSWORD, got {email or value!r}:***")
+        out[email] = password
+    return out
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "emulator",
+        help="serve a local Socrata-compatible portal (the stand-in for data.ct.gov)",
+        description="Serve a Socrata-compatible portal stand-in until SIGTERM/SIGINT, "
+        "or seed its data dir with `ctdata emulator seed SEED.yaml --data-dir DIR`.",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--data-dir", type=Path, help="folder for the SQLite state (required)")
+    parser.add_argument("--domain", default="data.ct.gov", help="domain named in catalog results")
+    parser.add_argument("--user", action="append", default=[], metavar="EMAIL:PASSWORD")
+    parser.add_argument("--admin", action="append", default=[], metavar="EMAIL:PASSWORD")
+    parser.add_argument("--app-token", action="append", default=[], metavar="TOKEN")
+    parser.add_argument("--seed", type=Path, help="seed YAML applied before serving")
+    parser.add_argument("--fault-rate", type=float, default=0.0, help="share of writes that fail")
+    parser.add_argument("--fault-seed", type=int, default=0)
+    parser.add_argument("--latency-ms", type=int, default=0, help="delay added to every reply")
+    parser.add_argument("--analytics-id", default="site-anly", help="id of the usage dataset")
+    parser.set_defaults(func=serve_command)
+    sub = parser.add_subparsers(dest="emulator_action", required=False, metavar="ACTION")
+    seed = sub.add_parser("seed", help="create/update datasets from a seed YAML, then exit")
+    seed.add_argument("seed_file", type=Path, metavar="SEED.yaml")
+    seed.add_argument("--data-dir", type=Path, required=True)
+    seed.add_argument("--analytics-id", default="site-anly")
+    seed.set_defaults(func=seed_command)
+
+
+def seed_command(args: argparse.Namespace) -> int:
+    from socrata_emulator.seed import apply_seed
+    from socrata_emulator.store import Store
+
+    store = Store(args.data_dir, args.analytics_id)
+    try:
+        ids = apply_seed(store, args.seed_file)
+    finally:
+        store.close()
+    print(f"Seeded {len(ids)} dataset(s) into {args.data_dir}: {', '.join(ids)}")
+    return 0
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    from socrata_emulator.api import PortalApi
+    from socrata_emulator.faults import FaultInjector
+    from socrata_emulator.models import Accounts
+    from socrata_emulator.seed import apply_seed
+    from socrata_emulator.server import PortalServer, serve
+    from socrata_emulator.store import Store
+
+    if args.data_dir is None:
+        raise EmulatorConfigError("ctdata emulator needs --data-dir DIR (where state is kept)")
+    if not 0.0 <= args.fault_rate <= 1.0:
+        raise EmulatorConfigError(f"--fault-rate must be between 0 and 1, got {args.fault_rate}")
+    accounts = Accounts(
+        users=_credentials(args.user, "--user"),
+        admins=_credentials(args.admin, "--admin"),
+        app_tokens=frozenset(args.app_token),
+    )
+    owner = next(iter(accounts.admins), "")
+    store = Store(args.data_dir, args.analytics_id, owner)
+    if args.seed:
+        apply_seed(store, args.seed)
+    api = PortalApi(store, accounts, args.domain)
+    server = PortalServer(
+        (args.host, args.port),
+        api,
+        FaultInjector(args.fault_rate, args.fault_seed),
+        args.latency_ms,
+    )
+
+    def stop(signum: int, frame: Any) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    host, port = server.server_address[:2]
+    print(f"{READY_PREFIX}http://{host}:{port}", flush=True)
+    try:
+        serve(server)
+    finally:
+        server.server_close()
+        store.close()
+    print("Socrata stand-in stopped", file=sys.stderr, flush=True)
+    return 0

@@ -1,0 +1,388 @@
+"""SQLite persistence: one table per dataset (typed columns), metadata as JSON, usage counters.
+
+All access goes through one connection guarded by one lock, and each write request is one
+transaction (BEGIN IMMEDIATE ... COMMIT), so a failed request leaves nothing behind and the
+state survives restarts (WAL mode).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from socrata_emulator.coerce import DATA_TYPES, SQL_AFFINITY
+from socrata_emulator.models import (
+    FIELD_NAME,
+    FOUR_BY_FOUR,
+    Column,
+    Dataset,
+    bad_request,
+    field_name_from,
+    not_found,
+)
+from socrata_emulator.rows import Counts, delete_one, write_rows
+from socrata_emulator.soql import compile_query
+
+ANALYTICS_COLUMNS = [
+    ("date", "Date", "calendar_date", "UTC day of the activity"),
+    ("asset_id", "Asset ID", "text", "Four-by-four id of the dataset"),
+    ("asset_name", "Asset Name", "text", "Dataset name at the time of the activity"),
+    ("views", "Views", "number", "Landing page views (/d/{id})"),
+    ("downloads", "Downloads", "number", "Exports (rows.csv?accessType=DOWNLOAD)"),
+    ("api_calls", "API Calls", "number", "SODA reads (/resource/{id}.json|.csv)"),
+]
+USAGE_KINDS = {"view": "c_views", "download": "c_downloads", "api": "c_api_calls"}
+METADATA_FIELDS = ("name", "description", "category", "attribution", "attributionLink", "licenseId")
+
+
+class Store:
+    """The portal's state: datasets in memory (write-through), rows and usage in SQLite."""
+
+    def __init__(self, data_dir: Path, analytics_id: str = "site-anly", analytics_owner: str = ""):
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = data_dir / "portal.sqlite3"
+        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA case_sensitive_like=ON")
+        self.conn.execute("PRAGMA cache_size=-65536")
+        self.lock = threading.RLock()
+        self.conn.execute("CREATE TABLE IF NOT EXISTS _datasets (id TEXT PRIMARY KEY, body TEXT)")
+        self.conn.execute("CREATE TABLE IF NOT EXISTS _meta (key TEXT PRIMARY KEY, value INTEGER)")
+        import msgspec
+
+        self._json = msgspec.json
+        self.datasets: dict[str, Dataset] = {}
+        for ds_id, body in self.conn.execute("SELECT id, body FROM _datasets"):
+            self.datasets[ds_id] = Dataset.from_json(msgspec.json.decode(body))
+        self.analytics_id = analytics_id
+        if analytics_id and analytics_id not in self.datasets:
+            self._create_analytics(analytics_owner or "analytics@localhost")
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self.conn.close()
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; rolled back on any exception."""
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    # ---- datasets ---------------------------------------------------------------------------
+
+    def get(self, ds_id: str) -> Dataset:
+        ds = self.datasets.get(ds_id)
+        if ds is None:
+            raise not_found(f"view {ds_id}")
+        return ds
+
+    def _save(self, conn: sqlite3.Connection, ds: Dataset) -> None:
+        conn.execute(
+            "INSERT OR REPLACE INTO _datasets (id, body) VALUES (?, ?)",
+            (ds.id, self._json.encode(ds.to_json()).decode()),
+        )
+
+    def _next_column_id(self, conn: sqlite3.Connection) -> int:
+        row = conn.execute("SELECT value FROM _meta WHERE key = 'column_id'").fetchone()
+        value = (row[0] if row else 100000) + 1
+        conn.execute("INSERT OR REPLACE INTO _meta VALUES ('column_id', ?)", (value,))
+        return value
+
+    def _new_id(self) -> str:
+        alphabet = "abcdefghijkmnpqrstuvwxyz23456789"
+        while True:
+            s = "".join(random.choices(alphabet, k=8))
+            ds_id = f"{s[:4]}-{s[4:]}"
+            if ds_id not in self.datasets:
+                return ds_id
+
+    def create(self, body: dict[str, Any], owner: str, ds_id: str | None = None) -> Dataset:
+        """`POST /api/views.json`: a private, unpublished dataset owned by `owner`."""
+        if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"]:
+            raise bad_request("A dataset needs a non-empty 'name'")
+        now = int(time.time())
+        with self.tx() as conn:
+            ds = Dataset(id=ds_id or self._new_id(), name=body["name"], owner=owner)
+            ds.createdAt = ds.rowsUpdatedAt = ds.viewLastModified = now
+            conn.execute(
+                f"CREATE TABLE {ds.table} (_sid INTEGER PRIMARY KEY AUTOINCREMENT, "
+                "_created_at TEXT, _updated_at TEXT)"
+            )
+            for spec in body.get("columns") or []:
+                self._add_column(conn, ds, spec)
+            self._apply_metadata(conn, ds, body)
+            self._save(conn, ds)
+        self.datasets[ds.id] = ds
+        return ds
+
+    def update(self, ds: Dataset, body: dict[str, Any]) -> Dataset:
+        """`PUT /api/views/{id}.json`: partial metadata update; unknown fields ignored."""
+        if not isinstance(body, dict):
+            raise bad_request("The request body must be a JSON object of view fields")
+        new = copy.deepcopy(ds)
+        with self.tx() as conn:
+            self._apply_metadata(conn, new, body)
+            new.viewLastModified = int(time.time())
+            self._save(conn, new)
+        self.datasets[ds.id] = new
+        return new
+
+    def _apply_metadata(self, conn: sqlite3.Connection, ds: Dataset, body: dict[str, Any]) -> None:
+        for key in METADATA_FIELDS:
+            if key in body:
+                value = body[key]
+                if value is not None and not isinstance(value, str):
+                    raise bad_request(f"Field '{key}' must be a string")
+                setattr(ds, key, value if value is not None or key != "name" else ds.name)
+        if "tags" in body:
+            tags = body["tags"] or []
+            if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+                raise bad_request("Field 'tags' must be a list of strings")
+            ds.tags = list(tags)
+        specs = body.get("columns")
+        for spec in specs if isinstance(specs, list) else []:
+            col = ds.column(spec.get("fieldName") or "") if isinstance(spec, dict) else None
+            if col is not None:
+                col.name = spec.get("name", col.name) or col.name
+                col.description = spec.get("description", col.description) or ""
+        meta = body.get("metadata")
+        if isinstance(meta, dict):
+            if isinstance(meta.get("custom_fields"), dict):
+                ds.custom_fields = copy.deepcopy(meta["custom_fields"])
+            if "rowIdentifier" in meta:
+                self._set_row_identifier(conn, ds, meta["rowIdentifier"])
+
+    def _set_row_identifier(self, conn: sqlite3.Connection, ds: Dataset, ref: Any) -> None:
+        col = None
+        if ref not in (None, ""):
+            col = ds.column(str(ref))
+            if col is None and str(ref).isdigit():
+                col = ds.column_by_id(int(ref))
+            if col is None:
+                raise bad_request(f"rowIdentifier '{ref}' is not a column of dataset {ds.id}")
+        index = f'"u_{ds.id.replace("-", "_")}"'
+        if ds.rowIdentifier and (col is None or col.fieldName != ds.rowIdentifier):
+            conn.execute(f"DROP INDEX IF EXISTS {index}")
+        if col is not None and col.fieldName != ds.rowIdentifier:
+            dup = conn.execute(
+                f"SELECT {col.sql()} FROM {ds.table} GROUP BY 1 HAVING COUNT(*) > 1 LIMIT 1"
+            ).fetchone()
+            if dup:
+                raise bad_request(
+                    f"Cannot make '{col.fieldName}' the row identifier: value {dup[0]!r} repeats"
+                )
+            conn.execute(f"CREATE UNIQUE INDEX {index} ON {ds.table} ({col.sql()})")
+        ds.rowIdentifier = col.fieldName if col else None
+
+    def _add_column(self, conn: sqlite3.Connection, ds: Dataset, spec: Any) -> Column:
+        if not isinstance(spec, dict) or not (spec.get("name") or spec.get("fieldName")):
+            raise bad_request("Each column needs a 'name' (and optionally fieldName, dataTypeName)")
+        field = spec.get("fieldName") or field_name_from(spec["name"])
+        if not isinstance(field, str) or not FIELD_NAME.match(field):
+            raise bad_request(
+                f"Column fieldName '{field}' is invalid: use lower-case letters, digits, '_'"
+            )
+        if ds.column(field):
+            raise bad_request(f"Column '{field}' already exists in dataset {ds.id}")
+        dtype = spec.get("dataTypeName") or "text"
+        if dtype not in DATA_TYPES:
+            raise bad_request(
+                f"Column '{field}': dataTypeName '{dtype}' is not one of {', '.join(DATA_TYPES)}"
+            )
+        col = Column(
+            id=self._next_column_id(conn),
+            fieldName=field,
+            name=spec.get("name") or field,
+            dataTypeName=dtype,
+            description=spec.get("description") or "",
+            position=max((c.position for c in ds.columns), default=0) + 1,
+        )
+        conn.execute(f"ALTER TABLE {ds.table} ADD COLUMN {col.sql()} {SQL_AFFINITY[dtype]}")
+        ds.columns.append(col)
+        return col
+
+    def add_column(self, ds: Dataset, spec: Any) -> Column:
+        new = copy.deepcopy(ds)
+        with self.tx() as conn:
+            col = self._add_column(conn, new, spec)
+            new.viewLastModified = int(time.time())
+            self._save(conn, new)
+        self.datasets[ds.id] = new
+        return col
+
+    def update_column(self, ds: Dataset, cid: int, spec: Any) -> Column:
+        new = copy.deepcopy(ds)
+        col = new.column_by_id(cid)
+        if col is None:
+            raise not_found(f"column {cid} of view {ds.id}")
+        if not isinstance(spec, dict):
+            raise bad_request("The request body must be a JSON object of column fields")
+        col.name = spec.get("name") or col.name
+        if "description" in spec:
+            col.description = spec["description"] or ""
+        with self.tx() as conn:
+            new.viewLastModified = int(time.time())
+            self._save(conn, new)
+        self.datasets[ds.id] = new
+        return col
+
+    def delete_column(self, ds: Dataset, cid: int) -> Column:
+        new = copy.deepcopy(ds)
+        col = new.column_by_id(cid)
+        if col is None:
+            raise not_found(f"column {cid} of view {ds.id}")
+        with self.tx() as conn:
+            if new.rowIdentifier == col.fieldName:
+                self._set_row_identifier(conn, new, None)
+            conn.execute(f"ALTER TABLE {new.table} DROP COLUMN {col.sql()}")
+            new.columns.remove(col)
+            new.viewLastModified = int(time.time())
+            self._save(conn, new)
+        self.datasets[ds.id] = new
+        return col
+
+    def set_flags(
+        self, ds: Dataset, *, public: bool | None = None, published: bool | None = None
+    ) -> Dataset:
+        new = copy.deepcopy(ds)
+        if public is not None:
+            new.public = public
+        if published is not None:
+            new.published = published
+        with self.tx() as conn:
+            new.viewLastModified = int(time.time())
+            self._save(conn, new)
+        self.datasets[ds.id] = new
+        return new
+
+    def delete(self, ds: Dataset) -> None:
+        with self.tx() as conn:
+            conn.execute(f"DROP TABLE IF EXISTS {ds.table}")
+            conn.execute("DELETE FROM _datasets WHERE id = ?", (ds.id,))
+        self.datasets.pop(ds.id, None)
+
+    # ---- rows -------------------------------------------------------------------------------
+
+    def write(self, ds: Dataset, rows: Any, *, replace: bool = False) -> Counts:
+        with self.tx() as conn:
+            counts = write_rows(conn, ds, rows, replace=replace)
+            self._touch_rows(conn, ds)
+        return counts
+
+    def delete_row(self, ds: Dataset, key: str) -> int:
+        with self.tx() as conn:
+            n = delete_one(conn, ds, key)
+            if n:
+                self._touch_rows(conn, ds)
+        return n
+
+    def _touch_rows(self, conn: sqlite3.Connection, ds: Dataset) -> None:
+        ds.rowsUpdatedAt = int(time.time())
+        self._save(conn, ds)
+
+    def query(self, ds: Dataset, params: dict[str, str]) -> tuple[list[Any], list[tuple]]:
+        """Run a SoQL read; returns (output columns, rows as tuples)."""
+        q = compile_query(ds, params)
+        with self.lock:
+            try:
+                rows = self.conn.execute(q.sql, q.params).fetchall()
+            except sqlite3.Error as exc:
+                raise bad_request(f"Query failed: {exc}", "query.compiler.malformed") from None
+        return q.columns, rows
+
+    def row_count(self, ds: Dataset) -> int:
+        with self.lock:
+            return self.conn.execute(f"SELECT COUNT(*) FROM {ds.table}").fetchone()[0]
+
+    # ---- usage (site analytics) -------------------------------------------------------------
+
+    def _create_analytics(self, owner: str) -> None:
+        cols = [
+            {"fieldName": f, "name": n, "dataTypeName": t, "description": d}
+            for f, n, t, d in ANALYTICS_COLUMNS
+        ]
+        body = {
+            "name": "Site Analytics: Asset Access",
+            "description": "Views, downloads and API calls per asset per day (UTC).",
+            "category": "Government",
+            "columns": cols,
+        }
+        ds = self.create(body, owner, self.analytics_id)
+        with self.tx() as conn:
+            conn.execute(
+                f'CREATE UNIQUE INDEX "u_{ds.id.replace("-", "_")}_day" '
+                f'ON {ds.table} ("c_date", "c_asset_id")'
+            )
+        self.set_flags(ds, public=True, published=True)
+
+    def record_usage(self, ds: Dataset, kind: str) -> None:
+        """Count one view/download/API call for `ds` today (UTC) in the analytics dataset."""
+        analytics = self.datasets.get(self.analytics_id)
+        if analytics is None or ds.id == self.analytics_id:
+            return
+        col = USAGE_KINDS[kind]
+        day = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT00:00:00.000")
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        values = {c: int(c == col) for c in USAGE_KINDS.values()}
+        with self.tx() as conn:
+            conn.execute(
+                f"INSERT INTO {analytics.table} (c_date, c_asset_id, c_asset_name, c_views, "
+                "c_downloads, c_api_calls, _created_at, _updated_at) VALUES (?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(c_date, c_asset_id) DO UPDATE SET "
+                f"{col} = {col} + 1, c_asset_name = excluded.c_asset_name, "
+                "_updated_at = excluded._updated_at",
+                (
+                    day,
+                    ds.id,
+                    ds.name,
+                    values["c_views"],
+                    values["c_downloads"],
+                    values["c_api_calls"],
+                    now,
+                    now,
+                ),
+            )
+            self._touch_rows(conn, analytics)
+
+    def usage(self) -> dict[str, dict[str, int]]:
+        """Per asset: views/downloads/api totals and views over the last 7 and 30 days."""
+        analytics = self.datasets.get(self.analytics_id)
+        if analytics is None:
+            return {}
+        today = dt.datetime.now(dt.UTC).date()
+        week = (today - dt.timedelta(days=6)).isoformat()
+        month = (today - dt.timedelta(days=29)).isoformat()
+        sql = (
+            "SELECT c_asset_id, SUM(c_views), SUM(c_downloads), SUM(c_api_calls), "
+            "SUM(CASE WHEN c_date >= ? THEN c_views ELSE 0 END), "
+            "SUM(CASE WHEN c_date >= ? THEN c_views ELSE 0 END) "
+            f"FROM {analytics.table} GROUP BY c_asset_id"
+        )
+        with self.lock:
+            rows = self.conn.execute(sql, (week, month)).fetchall()
+        return {
+            r[0]: {"views": r[1], "downloads": r[2], "api": r[3], "week": r[4], "month": r[5]}
+            for r in rows
+        }
+
+
+def validate_id(ds_id: Any, where: str) -> str:
+    if not isinstance(ds_id, str) or not FOUR_BY_FOUR.match(ds_id):
+        raise bad_request(f"{where}: id {ds_id!r} is not a four-by-four like 'abcd-1234'")
+    return ds_id
