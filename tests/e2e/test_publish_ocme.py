@@ -1,0 +1,100 @@
+"""End to end: `airflow dags test publish_ocme` against the portal stand-in, read back with sodapy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from ctdata.demo.environment import ADMIN, APP_TOKEN, PUBLISHER, LocalSetup
+from ctdata.demo.runner import latest_xcoms, portal_seed, run_dag
+from ctdata.specs import load_all
+
+pytestmark = pytest.mark.e2e
+
+TOWN_ROWS = 171 * 8 * 4  # (169 towns + Unknown + Total) x (7 years + Total) x (3 sexes + Total)
+RECORDS = 5105
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory):
+    from socrata_emulator.testing import run_emulator, sodapy_client
+
+    setup = LocalSetup(tmp_path_factory.mktemp("e2e-var"))
+    setup.prepare()
+    with run_emulator(
+        setup.portal_dir,
+        users=[":".join(PUBLISHER)],
+        admins=[":".join(ADMIN)],
+        app_tokens=[APP_TOKEN],
+        seed=portal_seed(load_all().agencies),
+    ) as emulator:
+        client = sodapy_client(emulator, username=ADMIN[0], password=ADMIN[1], app_token=APP_TOKEN)
+        yield setup, setup.env("127.0.0.1", emulator.port), client
+
+
+def _all_rows(client, dataset_id: str) -> list[dict]:
+    return list(client.get_all(dataset_id, order=":id"))
+
+
+def test_first_run_publishes_suppressed_table_and_records(portal) -> None:
+    setup, env, client = portal
+    ok, log = run_dag(setup, env, "publish_ocme")
+    assert ok, Path(log).read_text()[-4000:]
+
+    towns = _all_rows(client, "ocme-twn7")
+    assert len(towns) == TOWN_ROWS
+    published = [int(r["deaths"]) for r in towns if "deaths" in r]
+    assert published and not [n for n in published if 1 <= n <= 5]
+    suppressed = [r for r in towns if r.get("deaths_suppressed") is True]
+    assert suppressed and all("deaths" not in r for r in suppressed)
+    grand_total = next(r for r in towns if r["cell_id"] == "Total|Total|Total")
+    assert int(grand_total["deaths"]) == RECORDS
+    assert {r["town"] for r in towns} >= {"Windham", "Greenwich", "Mansfield", "Unknown", "Total"}
+
+    records = _all_rows(client, "rybz-nyjw")
+    assert len(records) == RECORDS
+    assert not {"case_id", "date", "town", "age"} & set().union(*records)
+
+    view = client.get_metadata("ocme-twn7")
+    assert view["name"] == "Accidental Drug Related Deaths by Town, Year and Sex"
+    assert view["metadata"]["custom_fields"]["Publishing"]["Update Frequency"] == "Annually"
+    assert view["publicationStage"] == "published"
+
+
+def test_rerun_sends_nothing_and_keeps_the_same_rows(portal) -> None:
+    setup, env, client = portal
+    before = _all_rows(client, "ocme-twn7")
+    ok, log = run_dag(setup, env, "publish_ocme")
+    assert ok, Path(log).read_text()[-4000:]
+    published = latest_xcoms(setup, "publish_ocme")
+    for slug in ("deaths_by_town", "deaths_records"):
+        result = published[f"{slug}.publish"]
+        assert (result["created"], result["updated"], result["deleted"]) == (0, 0, 0)
+    assert _all_rows(client, "ocme-twn7") == before
+    assert len(_all_rows(client, "rybz-nyjw")) == RECORDS
+
+
+def test_source_row_breaking_an_expectation_stops_before_publish(portal) -> None:
+    setup, env, client = portal
+    before = _all_rows(client, "ocme-twn7")
+    engine = sa.create_engine(f"sqlite:///{setup.sources_dir / 'ocme.db'}")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                'INSERT INTO accidental_drug_related_deaths ("ID", "Date", "Sex", "DeathCity") '
+                "VALUES ('30-0001', '01/01/2030 12:00:00 AM', 'Male', 'HARTFORD')"
+            )
+        )
+    try:
+        ok, log = run_dag(setup, env, "publish_ocme")
+        assert not ok
+        text = Path(log).read_text()
+        assert "ocme_deaths_source" in text and "year" in text
+        assert _all_rows(client, "ocme-twn7") == before
+        assert len(_all_rows(client, "rybz-nyjw")) == RECORDS
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sa.text("DELETE FROM accidental_drug_related_deaths WHERE \"ID\" = '30-0001'"))
+        engine.dispose()
