@@ -1,0 +1,316 @@
+"""Typing, serialization and fingerprints of rows, vectorized with Arrow.
+
+One canonical form serves three purposes: it is what is sent (the JSON of each row), what is
+hashed (the fingerprint is the hash of that JSON) and what a portal read-back is converted to,
+so a row read back from the portal hashes exactly like the source row that produced it.
+
+Canonical Arrow types: number -> float64 (sent as a JSON number), checkbox -> bool,
+calendar_date -> string "YYYY-MM-DDTHH:MM:SS.000" (floating timestamp), point -> GeoJSON text
+(sent raw), everything else -> string (empty strings are null, as the portal stores them).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ctdata.portal.schema import PortalColumn
+
+NUMBER_TYPES = frozenset({"number", "money", "percent", "double"})
+DATE_TYPES = frozenset({"calendar_date", "date", "floating_timestamp"})
+BOOL_TYPES = frozenset({"checkbox", "boolean"})
+RAW_JSON_TYPES = frozenset({"point"})
+
+_NUMBER_RE = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+_CANON_DATE_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}$"
+_DATE_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d",
+    "%m/%d/%Y",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%Y-%m-%dT%H:%M",
+    "%Y/%m/%d",
+)
+_TRUE = ("true", "t", "yes", "y", "1")
+_FALSE = ("false", "f", "no", "n", "0")
+_CONTROL_RE = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]"
+_WKT_POINT = re.compile(r"^\s*POINT\s*\(\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)\s*\)\s*$", re.I)
+
+
+@dataclass
+class TypeProblems:
+    """Values that do not fit their column's portal type: counts and a few examples."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, list[tuple[int, Any]]] = field(default_factory=dict)
+
+    def add(self, column: str, rows: np.ndarray, values: list[Any]) -> None:
+        self.counts[column] = self.counts.get(column, 0) + len(rows)
+        seen = self.examples.setdefault(column, [])
+        for row, value in zip(rows.tolist(), values, strict=False):
+            if len(seen) >= 3:
+                break
+            seen.append((int(row), value))
+
+    def __bool__(self) -> bool:
+        return bool(self.counts)
+
+
+def canonical_type(data_type: str) -> str:
+    if data_type in NUMBER_TYPES:
+        return "number"
+    if data_type in DATE_TYPES:
+        return "date"
+    if data_type in BOOL_TYPES:
+        return "bool"
+    if data_type in RAW_JSON_TYPES:
+        return "point"
+    return "text"
+
+
+def canonicalize(
+    array: pa.Array | pa.ChunkedArray,
+    column: PortalColumn,
+    *,
+    first_row: int = 0,
+    problems: TypeProblems | None = None,
+) -> pa.Array:
+    """Convert one source column to its canonical Arrow form; record values that do not fit."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    kind = canonical_type(column.data_type)
+    convert = {"number": _to_number, "date": _to_date, "bool": _to_bool, "point": _to_point}
+    out, bad = convert.get(kind, _to_text)(array)
+    if bad is not None and problems is not None:
+        idx = np.flatnonzero(np.asarray(bad.to_numpy(zero_copy_only=False), dtype=bool))
+        if len(idx):
+            values = array.take(pa.array(idx[:3])).to_pylist()
+            problems.add(column.field_name, idx + first_row, values)
+    return out
+
+
+def _bad(array: pa.Array, converted: pa.Array) -> pa.Array:
+    """Rows where the source had a value but the conversion produced null."""
+    return pc.and_(pc.is_valid(array), pc.is_null(converted))
+
+
+def _to_text(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
+    t = array.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        text = array.cast(pa.string())
+    elif pa.types.is_boolean(t):
+        text = pc.if_else(array, "true", "false")
+    elif pa.types.is_timestamp(t) or pa.types.is_date(t):
+        text, _ = _to_date(array)
+    elif pa.types.is_floating(t):
+        text = pc.cast(pc.if_else(pc.is_nan(array), None, array), pa.string())
+    elif pa.types.is_integer(t) or pa.types.is_decimal(t):
+        text = pc.cast(array, pa.string())
+    elif pa.types.is_null(t):
+        text = pa.nulls(len(array), pa.string())
+    else:
+        text = pa.array(
+            [None if v is None else json.dumps(v, default=str) for v in array.to_pylist()],
+            pa.string(),
+        )
+    return _empty_to_null(text), None
+
+
+def _empty_to_null(text: pa.Array) -> pa.Array:
+    return pc.if_else(pc.equal(text, ""), None, text)
+
+
+def _to_number(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
+    t = array.type
+    if pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_decimal(t):
+        num = pc.cast(array, pa.float64())
+        bad = pc.and_(pc.is_valid(num), pc.is_inf(num))
+        num = pc.if_else(pc.or_(pc.is_nan(num), pc.is_inf(num)), None, num)
+        return num, bad
+    if pa.types.is_null(t):
+        return pa.nulls(len(array), pa.float64()), None
+    if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        return pa.nulls(len(array), pa.float64()), pc.is_valid(array)
+    text = _empty_to_null(pc.utf8_trim_whitespace(array.cast(pa.string())))
+    ok = pc.match_substring_regex(text, _NUMBER_RE)
+    num = pc.cast(pc.if_else(ok, text, None), pa.float64())
+    return num, _bad(text, num)
+
+
+def _to_bool(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
+    t = array.type
+    if pa.types.is_boolean(t):
+        return array, None
+    if pa.types.is_null(t):
+        return pa.nulls(len(array), pa.bool_()), None
+    if pa.types.is_integer(t):
+        ok = pc.is_in(array, pa.array([0, 1], t))
+        out = pc.if_else(ok, pc.equal(array, 1), None)
+        return out, _bad(array, out)
+    if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        return pa.nulls(len(array), pa.bool_()), pc.is_valid(array)
+    text = _empty_to_null(pc.utf8_lower(pc.utf8_trim_whitespace(array.cast(pa.string()))))
+    is_true = pc.is_in(text, pa.array(_TRUE))
+    is_false = pc.is_in(text, pa.array(_FALSE))
+    out = pc.if_else(is_true, True, pc.if_else(is_false, False, None))
+    return out, _bad(text, out)
+
+
+def _to_date(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
+    t = array.type
+    if pa.types.is_null(t):
+        return pa.nulls(len(array), pa.string()), None
+    if pa.types.is_timestamp(t):
+        if t.tz is not None:  # floating timestamps: keep the wall-clock time of the zone given
+            array = pc.local_timestamp(array)
+        return _format_ts(pc.cast(array, pa.timestamp("ms"), safe=False)), None
+    if pa.types.is_date(t):
+        return _format_ts(pc.cast(pc.cast(array, pa.date32()), pa.timestamp("ms"))), None
+    if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        return pa.nulls(len(array), pa.string()), pc.is_valid(array)
+    text = _empty_to_null(pc.utf8_trim_whitespace(array.cast(pa.string())))
+    canon = pc.match_substring_regex(text, _CANON_DATE_RE)
+    out = pc.if_else(canon, text, None)
+    todo = pc.and_(pc.is_valid(text), pc.invert(pc.fill_null(canon, False)))
+    if pc.any(todo).as_py():
+        # Drop a fractional part that is zero ("...:00.000") before trying formats.
+        stripped = pc.replace_substring_regex(text, r"\.0+$", "")
+        for fmt in _DATE_FORMATS:
+            if not pc.any(pc.and_(todo, pc.is_null(out))).as_py():
+                break
+            parsed = pc.strptime(stripped, format=fmt, unit="ms", error_is_null=True)
+            out = pc.if_else(pc.is_null(out), _format_ts(parsed), out)
+    return out, _bad(text, out)
+
+
+def _format_ts(ts: pa.Array) -> pa.Array:
+    return pc.strftime(ts, format="%Y-%m-%dT%H:%M:%S")  # ms unit prints "SS.mmm"
+
+
+def _to_point(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
+    out: list[str | None] = []
+    bad: list[bool] = []
+    for value in array.to_pylist():
+        point = _point_json(value)
+        out.append(point)
+        bad.append(value not in (None, "") and point is None)
+    return pa.array(out, pa.string()), pa.array(bad, pa.bool_())
+
+
+def _point_json(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        match = _WKT_POINT.match(value)
+        if match:
+            lon, lat = float(match.group(1)), float(match.group(2))
+            return json.dumps({"type": "Point", "coordinates": [lon, lat]}, separators=(",", ":"))
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    if isinstance(value, dict) and value.get("type") == "Point":
+        try:
+            lon, lat = (float(v) for v in value["coordinates"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        return json.dumps({"type": "Point", "coordinates": [lon, lat]}, separators=(",", ":"))
+    return None
+
+
+# -- serialization -----------------------------------------------------------------------------
+
+
+def json_fragment(array: pa.Array, column: PortalColumn) -> pa.Array:
+    """The JSON text of each canonical value (null where the value is null)."""
+    kind = canonical_type(column.data_type)
+    if kind == "number":
+        return pc.cast(array, pa.string())
+    if kind == "bool":
+        return pc.if_else(array, "true", "false")
+    if kind == "point":
+        return array
+    return json_string(array)
+
+
+def json_string(text: pa.Array) -> pa.Array:
+    """Quote and escape strings as JSON, vectorized (rare control characters via json.dumps)."""
+    esc = pc.replace_substring(text, "\\", "\\\\")
+    esc = pc.replace_substring(esc, '"', '\\"')
+    esc = pc.replace_substring(esc, "\n", "\\n")
+    esc = pc.replace_substring(esc, "\r", "\\r")
+    esc = pc.replace_substring(esc, "\t", "\\t")
+    quoted = pc.binary_join_element_wise('"', esc, '"', "")
+    odd = pc.fill_null(pc.match_substring_regex(text, _CONTROL_RE), False)
+    if pc.any(odd).as_py():
+        values = text.to_pylist()
+        flags = odd.to_pylist()
+        fixed = [
+            json.dumps(v, ensure_ascii=False) if f else q
+            for v, f, q in zip(values, flags, quoted.to_pylist(), strict=True)
+        ]
+        quoted = pa.array(fixed, pa.string())
+    return quoted
+
+
+def row_json(arrays: dict[str, pa.Array], columns: list[PortalColumn]) -> pa.Array:
+    """Each row as a JSON object; fields in name order, nulls left out."""
+    parts = []
+    for column in sorted(columns, key=lambda c: c.field_name):
+        frag = json_fragment(arrays[column.field_name], column)
+        key = "," + json.dumps(column.field_name) + ":"
+        parts.append(pc.binary_join_element_wise(key, frag, ""))
+    if not parts:
+        raise ValueError("row_json needs at least one column")
+    # Arrow's null_handling="skip" drops rows whose parts are all null, so each part carries
+    # its leading comma, nulls become "", and the first comma is cut off.
+    body = pc.binary_join_element_wise(*parts, "", null_handling="replace", null_replacement="")
+    return pc.binary_join_element_wise("{", pc.utf8_slice_codeunits(body, 1), "}", "")
+
+
+def hash_strings(array: pa.Array) -> np.ndarray:
+    """64-bit hashes of strings (SipHash via pandas); nulls hash to a fixed value."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    values = array.to_numpy(zero_copy_only=False)
+    return pd.util.hash_array(values, categorize=False).astype(np.uint64, copy=False)
+
+
+def key_text(array: pa.Array, column: PortalColumn) -> pa.Array:
+    """The row identifier as text, the way it is stored and matched."""
+    if canonical_type(column.data_type) == "number":
+        return pc.cast(array, pa.string())
+    if canonical_type(column.data_type) == "bool":
+        return pc.if_else(array, "true", "false")
+    return array
+
+
+def portal_rows_to_arrays(
+    rows: list[dict[str, Any]], columns: list[PortalColumn]
+) -> dict[str, pa.Array]:
+    """Rows read back from the portal, in canonical form (same as the source would give)."""
+    out: dict[str, pa.Array] = {}
+    for column in columns:
+        name = column.field_name
+        raw = [_portal_text(r.get(name)) for r in rows]
+        out[name] = canonicalize(pa.array(raw, pa.string()), column)
+    return out
+
+
+def _portal_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
