@@ -6,6 +6,7 @@ Also where transport-level behaviour lives: injected faults (including dropped c
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
 import threading
@@ -86,10 +87,8 @@ class PortalHandler(BaseHTTPRequestHandler):
         fault = self.server.faults.next() if method in WRITE_METHODS else None
         if fault == "drop":
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         if fault and fault != "applied_500":
             resp = _fault_response(fault)

@@ -150,10 +150,10 @@ class Parser:
                 raise SoqlError(f"Expected NULL after IS at position {self.peek().pos}")
             return _bool(f"({left.sql} IS {'NOT ' if neg else ''}NULL)", left)
         neg = False
-        if self.kw("not") and self.peek(1).kind == "ident":
-            if self.peek(1).text.lower() in ("in", "like", "between"):
-                self.i += 1
-                neg = True
+        nxt = self.peek(1)
+        if self.kw("not") and nxt.kind == "ident" and nxt.text.lower() in ("in", "like", "between"):
+            self.i += 1
+            neg = True
         n = "NOT " if neg else ""
         if self.take_kw("in"):
             self.expect_op("(")

@@ -181,8 +181,15 @@ class Store:
             conn.execute(f"DROP INDEX IF EXISTS {index}")
         if col is not None and col.fieldName != ds.rowIdentifier:
             dup = conn.execute(
-                f"SELECT {col.sql()} FROM {ds.table} GROUP BY 1 HAVING COUNT(*) > 1 LIMIT 1"
+                f"SELECT {col.sql()} FROM {ds.table} WHERE {col.sql()} IS NOT NULL GROUP BY 1 HAVING COUNT(*) > 1 LIMIT 1"
             ).fetchone()
+            nulls = conn.execute(
+                f"SELECT COUNT(*) FROM {ds.table} WHERE {col.sql()} IS NULL"
+            ).fetchone()[0]
+            if nulls:
+                raise bad_request(
+                    f"Cannot make '{col.fieldName}' the row identifier: {nulls} row(s) have no value"
+                )
             if dup:
                 raise bad_request(
                     f"Cannot make '{col.fieldName}' the row identifier: value {dup[0]!r} repeats"
