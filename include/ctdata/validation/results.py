@@ -19,6 +19,15 @@ MAX_COLLECTION_IN_DICT = 20
 MAX_FAILURES_IN_MESSAGE = 20
 
 
+HINTS = {
+    "expect_column_values_to_not_be_small_counts": "counts from 1 to the threshold must be "
+    "suppressed (published empty) before publishing: run the suppression step on this table",
+    "expect_table_disclosure_audit_to_pass": "some suppressed cells can be worked out from the "
+    "published totals: rerun suppression (ctdata suppress) so complements are added, or "
+    "aggregate to coarser categories",
+}
+
+
 def json_safe(value: Any) -> Any:
     """Convert numpy/pandas scalars, NaN/NA, dates and containers to plain JSON values."""
     if value is None or isinstance(value, (bool, str)):
@@ -124,7 +133,10 @@ class ExpectationOutcome:
             text += f": observed {json_safe(self.observed_value)!r}"
         summary = self.details.get("summary")
         if summary:
-            text += f"\n      {summary}"
+            text += "".join(f"\n      {line.strip()}" for line in str(summary).splitlines())
+        hint = HINTS.get(self.expectation_type)
+        if hint:
+            text += f"\n      -> {hint}"
         return text
 
     def examples(self) -> str:
