@@ -127,4 +127,4 @@ def serve(server: PortalServer, on_ready: threading.Event | None = None) -> None
     """Serve until server.shutdown() is called from another thread."""
     if on_ready:
         on_ready.set()
-    server.serve_forever(poll_interval=0.2)
+    server.serve_forever(poll_interval=0.05)

@@ -47,7 +47,15 @@ class EmulatorHandle:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        cmd = [sys.executable, "-m", "ctdata.cli", "emulator", "--port", str(self.port), *self.args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "socrata_emulator",
+            "emulator",
+            "--port",
+            str(self.port),
+            *self.args,
+        ]
         self._log = open(self.data_dir / "emulator.log", "a")  # noqa: SIM115
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
