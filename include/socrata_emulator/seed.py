@@ -95,7 +95,8 @@ def _seed_one(store: Store, ds_id: str, entry: dict[str, Any]) -> None:
     else:
         for spec in body.get("columns") or []:
             if isinstance(spec, dict) and not ds.column(spec.get("fieldName") or ""):
-                ds = store.add_column(ds, spec)
+                store.add_column(ds, spec)
+                ds = store.get(ds_id)
         ds = store.update(ds, body)
     ds.owner = entry["owner"]
     ds = store.set_flags(
