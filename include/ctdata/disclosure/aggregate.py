@@ -1,0 +1,187 @@
+"""Record-level rows to a full cube of counts: every category, every margin, every level.
+
+Each dimension's output levels are its domain (leaves), then the inner levels of its hierarchy
+(e.g. counties), then the total; a 0/1 matrix maps leaves to the levels that contain them, so
+margins come from one tensor product per dimension and always add up.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+
+from ctdata.disclosure.spec import AggregationSpec, DimensionSpec, resolve_data_path
+from ctdata.errors import DisclosureError
+
+
+def _read_reference(path: str) -> pd.DataFrame:
+    file = resolve_data_path(path)
+    try:
+        return pd.read_csv(file, dtype=str, keep_default_na=False)
+    except OSError as exc:
+        raise DisclosureError(f"reference file {file}: cannot read ({exc.strerror})") from exc
+
+
+def domain_of(dim: DimensionSpec) -> list[str]:
+    """Every category of a dimension, in a stable order, including the missing label."""
+    if dim.values is not None:
+        values = [str(v) for v in dim.values]
+    elif dim.range is not None:
+        values = [str(v) for v in range(dim.range.start, dim.range.stop + 1)]
+    else:
+        ref = dim.reference
+        assert ref is not None
+        table = _read_reference(ref.path)
+        if ref.column not in table.columns:
+            raise DisclosureError(
+                f"dimension {dim.column!r}: reference {ref.path} has no column {ref.column!r} "
+                f"(it has {list(table.columns)})"
+            )
+        values = list(dict.fromkeys(table[ref.column].str.strip()))
+    if dim.missing_label is not None and dim.missing_label not in values:
+        values.append(dim.missing_label)
+    return values
+
+
+def hierarchy_of(dim: DimensionSpec, total_label: str) -> dict[str, str]:
+    """child -> parent over leaves and inner levels; the top parent is the total label."""
+    pm = dim.parent_map
+    if pm is None:
+        return {}
+    table = _read_reference(pm.path)
+    for col in (pm.child, pm.parent):
+        if col not in table.columns:
+            raise DisclosureError(
+                f"dimension {dim.column!r}: parent_map {pm.path} has no column {col!r}"
+            )
+    parent_of = dict(zip(table[pm.child].str.strip(), table[pm.parent].str.strip(), strict=True))
+    domain = domain_of(dim)
+    if set(parent_of.values()) & set(domain):  # e.g. the town of Tolland in Tolland County
+        suffix = pm.parent.replace("_", " ").title()
+        parent_of = {c: f"{p} {suffix}" for c, p in parent_of.items()}
+    mapping: dict[str, str] = {}
+    for leaf in domain:
+        mapping[leaf] = parent_of.get(leaf, total_label)
+    for parent in set(mapping.values()) - {total_label}:
+        mapping[parent] = total_label
+    return mapping
+
+
+def _codes(records: pd.DataFrame, dim: DimensionSpec, domain: list[str]) -> np.ndarray:
+    col = dim.input_column
+    if col not in records.columns:
+        raise DisclosureError(
+            f"dimension {dim.column!r} reads column {col!r}, absent from the records "
+            f"(they have {list(records.columns)})"
+        )
+    raw = records[col]
+    if dim.range is not None:
+        num = pd.to_numeric(raw, errors="coerce")
+        text = num.map(lambda v: str(int(v)) if pd.notna(v) and v == int(v) else None)
+    else:
+        text = raw.map(lambda v: None if pd.isna(v) else str(v).strip())
+    index = {v: i for i, v in enumerate(domain)}
+    codes = text.map(index).to_numpy(dtype=float)
+    outside = np.isnan(codes)
+    if outside.any():
+        if dim.missing_label is None:
+            bad = np.flatnonzero(outside)[:5]
+            shown = [f"row {r + 1}: {raw.iloc[r]!r}" for r in bad]
+            raise DisclosureError(
+                f"column {col!r} has {outside.sum()} values outside the domain of "
+                f"{dim.column!r} ({'; '.join(shown)}): extend the domain or set missing_label"
+            )
+        codes[outside] = index[dim.missing_label]
+    return codes.astype(np.int64)
+
+
+def _rollup(domain: list[str], mapping: dict[str, str], total: str) -> tuple[list[str], np.ndarray]:
+    """Output levels and the 0/1 matrix (levels x leaves) saying which leaves each level sums."""
+    inner = list(dict.fromkeys(p for p in mapping.values() if p != total and p not in domain))
+    levels = domain + [p for p in inner if p not in domain] + [total]
+    pos = {v: i for i, v in enumerate(levels)}
+    matrix = np.zeros((len(levels), len(domain)), dtype=np.int64)
+    for j, leaf in enumerate(domain):
+        node = leaf
+        matrix[pos[node], j] = 1
+        while node != total:
+            node = mapping.get(node, total)
+            matrix[pos[node], j] = 1
+    return levels, matrix
+
+
+def _apply(cube: np.ndarray, matrices: list[np.ndarray]) -> np.ndarray:
+    for axis, m in enumerate(matrices):
+        cube = np.moveaxis(np.tensordot(m, cube, axes=([1], [axis])), 0, axis)
+    return cube
+
+
+def aggregate(records: pd.DataFrame, spec: AggregationSpec) -> pd.DataFrame:
+    """The full cube with every category and all margins (total_label), integer counts."""
+    total = spec.total_label
+    domains = [domain_of(d) for d in spec.dimensions]
+    for d, dom in zip(spec.dimensions, domains, strict=True):
+        if total in dom:
+            raise DisclosureError(
+                f"dimension {d.column!r} has a category named {total!r}, "
+                "the total label: rename it or change total_label"
+            )
+    codes = [_codes(records, d, dom) for d, dom in zip(spec.dimensions, domains, strict=True)]
+    shape = tuple(len(dom) for dom in domains)
+    flat = np.ravel_multi_index(tuple(codes), shape) if len(records) else np.array([], int)
+    leaves = np.bincount(flat, minlength=int(np.prod(shape))).reshape(shape)
+    rolled = [
+        _rollup(dom, hierarchy_of(d, total), total)
+        for d, dom in zip(spec.dimensions, domains, strict=True)
+    ]
+    cube = _apply(leaves, [m for _, m in rolled])
+    levels = [lv for lv, _ in rolled]
+    combos = list(itertools.product(*levels))
+    out = pd.DataFrame(combos, columns=[d.column for d in spec.dimensions])
+    out[spec.count_column] = cube.reshape(-1).astype(np.int64)
+    if spec.denominators is not None:
+        out[spec.denominators.column] = _denominators(spec, domains, rolled)
+    for rate in spec.rates:
+        if rate.denominator not in out.columns:
+            raise DisclosureError(
+                f"rate {rate.column!r} needs denominator column {rate.denominator!r}: "
+                "declare it under denominators"
+            )
+        den = out[rate.denominator].astype(float)
+        out[rate.column] = out[rate.numerator] / den.where(den > 0) * rate.per
+    return out
+
+
+def _denominators(
+    spec: AggregationSpec, domains: list[list[str]], rolled: list[tuple[list[str], np.ndarray]]
+) -> np.ndarray:
+    """Denominators for every output cell: summed over leaves like the counts."""
+    den = spec.denominators
+    assert den is not None
+    names = [d.column for d in spec.dimensions]
+    unknown = [k for k in den.keys if k not in names]
+    if unknown:
+        raise DisclosureError(f"denominators.keys {unknown} are not dimensions {names}")
+    ref = _read_reference(den.path)
+    missing = [c for c in [*den.keys, den.column] if c not in ref.columns]
+    if missing:
+        raise DisclosureError(f"denominator file {den.path} lacks columns {missing}")
+    axes = [names.index(k) for k in den.keys]
+    shape = tuple(len(domains[a]) for a in axes)
+    leaf = np.full(shape, np.nan)
+    index = [{v: i for i, v in enumerate(domains[a])} for a in axes]
+    values = pd.to_numeric(ref[den.column], errors="coerce").to_numpy(dtype=float)
+    for row, value in zip(ref[den.keys].itertuples(index=False), values, strict=True):
+        pos = tuple(ix.get(str(v).strip()) for ix, v in zip(index, row, strict=True))
+        if None not in pos:
+            leaf[pos] = value
+    summed = _apply(np.nan_to_num(leaf), [rolled[a][1] for a in axes])
+    incomplete = _apply(np.isnan(leaf).astype(float), [rolled[a][1] for a in axes]) > 0
+    summed = np.where(incomplete, np.nan, summed)
+    full_shape = [len(rolled[a][0]) if a in axes else 1 for a in range(len(names))]
+    order = np.argsort(axes)
+    summed = np.transpose(summed, order).reshape(full_shape)
+    target = tuple(len(lv) for lv, _ in rolled)
+    return np.broadcast_to(summed, target).reshape(-1).copy()

@@ -1,0 +1,164 @@
+"""Complementary suppression: add the cheapest cells until the LP audit finds nothing exposed.
+
+Two moves, repeated until clean:
+1. closure: no additive relation may hold exactly one suppressed cell (it would equal the
+   published total minus the published parts); add the best candidate of each such relation;
+2. repair: for every cell the audit still pins down (e.g. a cell bridging two groups of
+   suppressed cells), add the best candidate sharing one of its relations, then close again.
+A candidate is a published non-zero cell (zeros are never suppressed, rule 4). The best is the
+cheapest: small counts first, totals last (rule 3), fixing pending relations is a bonus,
+opening new ones a penalty, ties broken by a seeded random draw.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ctdata.disclosure.lp import feasible_intervals, is_safe
+from ctdata.disclosure.structure import TableStructure
+from ctdata.errors import DisclosureError
+
+TOTAL_PENALTY = 3.0  # per aggregated dimension: suppress a total only when nothing else does
+OPEN_PENALTY = 0.6  # a relation going from 0 to 1 suppressed cell will need another complement
+FIX_BONUS = 1.0  # a relation going from 1 to 2 suppressed cells is settled
+MAX_ROUNDS = 200
+
+
+@dataclass
+class Outcome:
+    suppressed: np.ndarray
+    rounds: int
+
+
+class Protector:
+    """Holds one count column's structure, values and the growing suppression mask."""
+
+    def __init__(
+        self,
+        structure: TableStructure,
+        values: np.ndarray,
+        *,
+        threshold: int,
+        interval: bool,
+        seed: int,
+    ) -> None:
+        self.x = values.astype(float)
+        self.threshold, self.interval = threshold, interval
+        rel = structure.relations
+        self.rows = sp.csr_matrix((np.ones(rel.nnz), rel.indices, rel.indptr), shape=rel.shape)
+        self.cols = self.rows.tocsc()
+        self.relations = rel
+        rng = np.random.default_rng(seed)
+        scale = float(self.x.max()) + 1.0 if self.x.size else 1.0
+        self.cost = (
+            1.0
+            + 0.5 * self.x / scale
+            + TOTAL_PENALTY * structure.aggregation
+            + 1e-3 * rng.random(self.x.size)
+        )
+        self.mask = np.zeros(self.x.size, dtype=bool)
+        self.count = np.zeros(rel.shape[0], dtype=np.int64)
+
+    def cells_of(self, relation: int) -> np.ndarray:
+        return self.rows.indices[self.rows.indptr[relation] : self.rows.indptr[relation + 1]]
+
+    def relations_of(self, cell: int) -> np.ndarray:
+        return self.cols.indices[self.cols.indptr[cell] : self.cols.indptr[cell + 1]]
+
+    def add(self, cell: int, pending: list[tuple[float, int]]) -> None:
+        self.mask[cell] = True
+        rels = self.relations_of(cell)
+        self.count[rels] += 1
+        for r in rels[self.count[rels] == 1]:
+            heapq.heappush(pending, (0.0, int(r)))
+
+    def best(self, candidates: np.ndarray) -> int:
+        """The cheapest candidate, counting the relations it settles and the ones it opens."""
+        sub = self.cols[:, candidates]
+        s = self.count[sub.indices]
+        starts = sub.indptr[:-1]
+        fixes = np.add.reduceat((s == 1).astype(float), starts)
+        opens = np.add.reduceat((s == 0).astype(float), starts)
+        score = self.cost[candidates] + OPEN_PENALTY * opens - FIX_BONUS * fixes
+        return int(candidates[np.argmin(score)])
+
+    def candidates(self, cells: np.ndarray, need: float = 0.0) -> np.ndarray:
+        c = np.unique(cells)
+        return c[~self.mask[c] & (self.x[c] > 0) & (self.x[c] - 1 >= need)]
+
+    def close(self, pending: list[tuple[float, int]]) -> None:
+        """Empty the queue of relations holding exactly one suppressed cell."""
+        while pending:
+            _, r = heapq.heappop(pending)
+            if self.count[r] != 1:
+                continue
+            cand = self.candidates(self.cells_of(r))
+            if cand.size:
+                self.add(self.best(cand), pending)
+
+    def start(self, primary: np.ndarray) -> None:
+        pending: list[tuple[float, int]] = []
+        for cell in np.flatnonzero(primary):
+            self.add(int(cell), pending)
+        self.close(pending)
+
+    def failing(self) -> tuple[np.ndarray, np.ndarray]:
+        res = feasible_intervals(
+            self.relations,
+            self.x,
+            self.mask,
+            threshold=self.threshold,
+            interval=self.interval,
+            fast=True,
+            truth_known=True,
+        )
+        bad = ~is_safe(res.lower, res.upper, self.threshold, self.interval)
+        return res.cells[bad], res.upper[bad]
+
+    def repair(self, cells: np.ndarray, upper: np.ndarray) -> None:
+        pending: list[tuple[float, int]] = []
+        before = self.count.copy()
+        for cell, up in zip(cells, upper, strict=True):
+            rels = self.relations_of(int(cell))
+            if (self.count[rels] != before[rels]).any():
+                continue  # a complement added for another cell already touches this one
+            need = 0.0
+            if self.interval and up <= self.threshold + 1e-6:
+                need = self.threshold + 1 - up
+            near = np.concatenate([self.cells_of(r) for r in rels])
+            cand = self.candidates(near, need)
+            if not cand.size:  # widen to the relations of the cell's neighbours
+                wider = [self.cells_of(r) for n in near for r in self.relations_of(int(n))]
+                cand = self.candidates(np.concatenate(wider), need)
+            if not cand.size:
+                cand = self.candidates(np.flatnonzero(~self.mask))
+            if cand.size:
+                self.add(self.best(cand), pending)
+            self.close(pending)
+
+
+def protect(
+    structure: TableStructure,
+    values: np.ndarray,
+    primary: np.ndarray,
+    *,
+    threshold: int,
+    interval: bool,
+    seed: int,
+) -> Outcome:
+    """Suppression mask (primary plus complements) that passes the audit, or DisclosureError."""
+    p = Protector(structure, values, threshold=threshold, interval=interval, seed=seed)
+    p.start(primary)
+    for rounds in range(1, MAX_ROUNDS + 1):
+        cells, upper = p.failing()
+        if not cells.size:
+            return Outcome(p.mask, rounds)
+        p.repair(cells, upper)
+    raise DisclosureError(
+        f"no safe suppression pattern after {MAX_ROUNDS} rounds; aggregate the table further "
+        "(fewer categories) and retry"
+    )

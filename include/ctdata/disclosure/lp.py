@@ -1,0 +1,189 @@
+"""Feasible intervals of suppressed cells by linear programming (HiGHS through scipy).
+
+Unknowns are the suppressed cells (each at least 1: zeros are never suppressed, so an attacker
+knows a suppressed cell is not zero); published cells move to the right-hand side. The system
+splits into independent components, each solved on its own. In `fast` mode a cell is cleared
+as soon as two feasible points show it can take two integer values (the true table is one such
+point), so most cells need no LP of their own; the remaining ones get min and max LPs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+from scipy.sparse.csgraph import connected_components
+
+try:  # scipy's own HiGHS binding: same solver as linprog(method="highs"), reusable model
+    from scipy.optimize._highspy import _core as _highs
+except ImportError:  # pragma: no cover - other scipy builds
+    _highs = None
+
+TOL = 1e-6
+SWEEPS = 4  # rounds of joint up/down pushes before cell-by-cell LPs
+
+
+@dataclass
+class Intervals:
+    """Per suppressed cell (in the order of `cells`): bounds and whether they are LP optima."""
+
+    cells: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    proven: np.ndarray  # True: lower/upper are LP optima; False: witnessed inner bounds
+    consistent: bool
+
+
+def integer_width(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """How many more integers than one the interval holds (< 1 means exactly recoverable)."""
+    return np.floor(upper + TOL) - np.ceil(lower - TOL)
+
+
+def is_safe(lower: np.ndarray, upper: np.ndarray, threshold: int, interval: bool) -> np.ndarray:
+    ok = integer_width(lower, upper) >= 1
+    if interval:
+        ok &= np.floor(upper + TOL) > threshold
+    return ok
+
+
+class _Component:
+    """One independent block of the audit LP, re-solved with changing objectives.
+
+    Uses the HiGHS binding that ships inside scipy so each new objective warm-starts from the
+    last basis (one `linprog` call per objective rebuilds everything); falls back to `linprog`.
+    """
+
+    def __init__(self, a: sp.csr_matrix, b: np.ndarray, cap: float) -> None:
+        self.a, self.b, self.cap = a, b, cap
+        self.highs = _build_highs(a.tocsc(), b, cap) if _highs is not None else None
+
+    def solve(self, c: np.ndarray) -> np.ndarray | None:
+        if self.highs is None:
+            res = linprog(c, A_eq=self.a, b_eq=self.b, bounds=(1.0, self.cap), method="highs")
+            return res.x if res.status == 0 else None
+        n = c.size
+        self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), c.astype(np.float64))
+        self.highs.run()
+        if self.highs.getModelStatus() != _highs.HighsModelStatus.kOptimal:
+            return None
+        return np.asarray(self.highs.getSolution().col_value, dtype=float)
+
+
+def _build_highs(a: sp.csc_matrix, b: np.ndarray, cap: float) -> Any:
+    lp = _highs.HighsLp()
+    m, n = a.shape
+    lp.num_col_, lp.num_row_ = n, m
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, m
+    lp.a_matrix_.format_ = _highs.MatrixFormat.kColwise
+    lp.col_cost_ = np.zeros(n)
+    lp.col_lower_ = np.ones(n)
+    lp.col_upper_ = np.full(n, cap)
+    lp.row_lower_ = b.astype(np.float64)
+    lp.row_upper_ = b.astype(np.float64)
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(np.float64)
+    highs = _highs._Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", 1)
+    highs.setOptionValue("presolve", "off")
+    highs.passModel(lp)
+    return highs
+
+
+def feasible_intervals(
+    relations: sp.csr_matrix,
+    values: np.ndarray,
+    suppressed: np.ndarray,
+    *,
+    threshold: int,
+    interval: bool,
+    fast: bool,
+    truth_known: bool,
+) -> Intervals:
+    """LP intervals for every suppressed cell; `values` may be NaN at suppressed cells."""
+    cells = np.flatnonzero(suppressed)
+    lower = np.ones(cells.size)
+    upper = np.ones(cells.size)
+    proven = np.zeros(cells.size, dtype=bool)
+    if cells.size == 0:
+        return Intervals(cells, lower, upper, proven, True)
+    published = np.where(suppressed, 0.0, np.nan_to_num(values))
+    csc = relations.tocsc()
+    a_s = csc[:, cells].tocsr()
+    b = -(relations @ published)
+    live = np.flatnonzero(np.diff(a_s.indptr) > 0)
+    a_s, b = a_s[live], b[live]
+    cap = float(10 * max(published.sum(), 1.0) + 10 * cells.size + 1000)
+    pattern = (abs(a_s).T @ abs(a_s)).tocsr()
+    n_comp, label = connected_components(pattern, directed=False)
+    order = np.argsort(label, kind="stable")
+    bounds = np.searchsorted(label[order], np.arange(n_comp + 1))
+    consistent = True
+    a_csc = a_s.tocsc()
+    for k in range(n_comp):
+        idx = order[bounds[k] : bounds[k + 1]]
+        sub = a_csc[:, idx]
+        rows = np.unique(sub.indices)
+        comp = _Component(sub.tocsr()[rows], b[rows], cap)
+        truth = values[cells[idx]] if truth_known else None
+        lo, hi, pr, ok = _solve_component(comp, truth, threshold, interval, fast)
+        lower[idx], upper[idx], proven[idx] = lo, hi, pr
+        consistent &= ok
+    upper[upper >= cap - 0.5] = math.inf
+    return Intervals(cells, lower, upper, proven, consistent)
+
+
+def _solve_component(
+    comp: _Component, truth: np.ndarray | None, threshold: int, interval: bool, fast: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    n = comp.a.shape[1]
+    if comp.a.shape[0] == 0:  # no relation binds these cells
+        return np.ones(n), np.full(n, comp.cap), np.ones(n, bool), True
+    point = truth if truth is not None else comp.solve(np.ones(n))
+    if point is None:
+        nan = np.full(n, np.nan)
+        return nan, nan, np.zeros(n, bool), False
+    lo, hi = point.astype(float).copy(), point.astype(float).copy()
+    proven_lo, proven_hi = np.zeros(n, bool), np.zeros(n, bool)
+
+    def see(x: np.ndarray | None) -> None:
+        if x is not None:
+            np.minimum(lo, x, out=lo)
+            np.maximum(hi, x, out=hi)
+
+    if fast:  # push the undecided cells up together, then down, while that decides some
+        open_ = ~is_safe(lo, hi, threshold, interval)
+        for sign in (-1.0, 1.0) * SWEEPS:
+            if not open_.any():
+                break
+            see(comp.solve(np.where(open_, sign, 0.0)))
+            still = ~is_safe(lo, hi, threshold, interval)
+            if sign > 0 and still.sum() == open_.sum():
+                break
+            open_ = still
+    for i in range(n):
+        if fast and is_safe(lo[i : i + 1], hi[i : i + 1], threshold, interval)[0]:
+            continue
+        c = np.zeros(n)
+        c[i] = -1.0
+        x = comp.solve(c)
+        see(x)
+        if x is not None:
+            hi[i], proven_hi[i] = x[i], True
+        if fast and is_safe(lo[i : i + 1], hi[i : i + 1], threshold, interval)[0]:
+            continue
+        if lo[i] <= 1.0 + TOL:
+            proven_lo[i] = True
+            lo[i] = 1.0
+            continue
+        c[i] = 1.0
+        x = comp.solve(c)
+        see(x)
+        if x is not None:
+            lo[i], proven_lo[i] = x[i], True
+    return lo, hi, proven_lo & proven_hi, True
