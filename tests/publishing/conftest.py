@@ -70,7 +70,7 @@ def write_parquet(path: Path, rows: list[dict[str, Any]], fields: list[str] | No
 def write_csv(path: Path, rows: list[dict[str, Any]], fields: list[str] | None = None) -> Path:
     fields = fields or [c.field_name for c in COLUMNS]
     with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
     return path

@@ -342,9 +342,14 @@ def _scan(ctx: _Context) -> None:
             + "; ".join(f"row {r + 1}: {v!r}" for r, v in problems.examples[col])
             for col, n in problems.counts.items()
         ]
+        first_bad = sorted({ex[0][0] for ex in problems.examples.values() if ex})
+        examples = source.rows_at(np.array(first_bad, dtype=np.int64))
         raise PublishError(
             f"Values do not fit the portal's column types in dataset {ctx.dataset_id}; nothing "
-            "was sent. Fix the source or the column type:\n" + "\n".join(lines)
+            "was sent. Fix the source or the column type:\n"
+            + "\n".join(lines)
+            + "\nExample rows:\n"
+            + "\n".join(f"  row {n}: {_short(r)}" for n, r in examples)
         )
     ctx.hashes = np.concatenate(hashes) if hashes else np.empty(0, np.uint64)
     ctx.keys = np.concatenate(keys) if keys else ctx.hashes

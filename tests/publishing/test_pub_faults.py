@@ -1,0 +1,52 @@
+"""With 20% of writes failing (5xx, 429, dropped connections, applied-then-500) a publish converges."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import (
+    COLUMNS,
+    PASSWORD,
+    USER,
+    client_for,
+    dataset_seed,
+    make_rows,
+    portal_multiset,
+    source_multiset,
+    write_parquet,
+)
+
+from ctdata.publishing import publish_parquet
+
+KEYED, PLAIN = "flty-0001", "flty-0002"
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory):
+    from socrata_emulator.testing import run_emulator
+
+    seed = {"datasets": [dataset_seed(KEYED), dataset_seed(PLAIN, row_identifier=None)]}
+    with run_emulator(
+        tmp_path_factory.mktemp("faulty"),
+        users=[f"{USER}:{PASSWORD}"],
+        seed=seed,
+        fault_rate=0.2,
+        fault_seed=7,
+    ) as emu:
+        yield emu
+
+
+@pytest.mark.parametrize(("ds", "method"), [(KEYED, "sync"), (PLAIN, "append"), (PLAIN, "replace")])
+def test_publish_converges_under_faults(faulty, state, tmp_path, ds, method) -> None:
+    client = client_for(faulty.url)
+    versions = [make_rows(1500), make_rows(1400, start=100, version=1)]
+    if method == "append":
+        versions = [make_rows(1500), make_rows(1500) + make_rows(300, start=1500)]
+    for i, rows in enumerate(versions):
+        path = write_parquet(tmp_path / f"v{i}.parquet", rows)
+        result = publish_parquet(
+            client, ds, path, columns=COLUMNS, method=method, row_id=None, state=state,
+            chunk_rows=100,
+        )  # fmt: skip
+        assert result.verified is True
+        assert portal_multiset(client, ds) == source_multiset(rows)
+    assert client.stats.retries > 0 or result.replans > 0, "faults were injected"
