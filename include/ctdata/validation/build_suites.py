@@ -166,8 +166,25 @@ def ocme_deaths_records_publishable() -> list[Expectation]:
     for flag in DRUG_FLAGS:
         expectations += [
             not_null(flag),
-            expect("expect_column_values_to_be_in_type_list", column=flag, type_list=["bool"]),
+            in_set(flag, [True, False]),
         ]
+    return expectations
+
+
+def ocme_deaths_records_source() -> list[Expectation]:
+    """The record-level frame after extract and pseudonymization, before it is conformed."""
+    expectations = [
+        not_null("record_id"),
+        expect("expect_column_values_to_be_unique", column="record_id"),
+        not_null("year"),
+        expect("expect_column_values_to_be_between", column="year", min_value=2012, max_value=2018),
+        not_null("age_group"),
+        in_set("age_group", AGE_GROUPS),
+        not_null("sex"),
+        in_set("sex", SEXES),
+    ]
+    for flag in DRUG_FLAGS:
+        expectations += [not_null(flag), in_set(flag, [0, 1])]
     return expectations
 
 
@@ -192,6 +209,7 @@ def opm_towns_publishable() -> list[Expectation]:
 SUITES: dict[str, Callable[[], list[Expectation]]] = {
     "ocme_deaths_source": ocme_deaths_source,
     "ocme_deaths_by_town_publishable": ocme_deaths_by_town_publishable,
+    "ocme_deaths_records_source": ocme_deaths_records_source,
     "ocme_deaths_records_publishable": ocme_deaths_records_publishable,
     "opm_towns_publishable": opm_towns_publishable,
 }
@@ -209,7 +227,9 @@ def suite_json(name: str) -> dict[str, Any]:
     entries = SUITES[name]()
     expectations = [ExpectationConfiguration(**e).to_domain_obj() for e in entries]
     suite = gx.ExpectationSuite(
-        name=name, expectations=expectations, meta={"generated_by": __name__}
+        name=name,
+        expectations=expectations,
+        meta={"generated_by": "ctdata.validation.build_suites"},
     )
     data = suite.to_json_dict()
     data["meta"].pop("great_expectations_version", None)  # keep files stable across GX versions
