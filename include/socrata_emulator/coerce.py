@@ -42,15 +42,17 @@ def _number(v: Any) -> int | float:
     if t is int:
         return v if -_INT64 <= v < _INT64 else float(v)
     if t is float:
-        if v != v or v in (float("inf"), float("-inf")):
+        if v - v != 0:  # nan or infinity
             raise BadValue("not a finite number")
-        return int(v) if v.is_integer() and abs(v) < 2**53 else v
-    if t is str and _NUMBER_RE.match(v):
-        s = v.strip()
-        try:
-            return _number(int(s))
-        except ValueError:
-            return _number(float(s))
+        return v
+    if t is str:
+        if "_" not in v:
+            try:
+                return _number(int(v))
+            except ValueError:
+                pass
+        if _NUMBER_RE.match(v):
+            return _number(float(v))
     raise BadValue("not a number")
 
 
@@ -132,7 +134,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "url": _url,
 }
 # Values of these Python types need no conversion for the column type (the fast path).
-_PASS: dict[str, type] = {"text": str, "number": int}
+_PASS: dict[str, type] = {"text": str, "number": int, "checkbox": bool}
 
 
 def convert_column(dtype: str, values: list[Any]) -> list[Any]:
@@ -140,6 +142,11 @@ def convert_column(dtype: str, values: list[Any]) -> list[Any]:
     conv = _CONVERTERS[dtype]
     keep = _PASS.get(dtype, type(None))
     try:
+        if dtype == "number":  # SQLite's NUMERIC affinity stores integral floats as integers
+            return [
+                v if (t := type(v)) is int or (t is float and v - v == 0) or v is None else conv(v)
+                for v in values
+            ]
         return [v if v is None or type(v) is keep else conv(v) for v in values]
     except (BadValue, ValueError, TypeError, OverflowError):
         for i, v in enumerate(values):
