@@ -168,7 +168,7 @@ class PortalApi:
             raise bad_request(f"The request body is not valid JSON: {exc}") from None
 
     def _view(self, ds: Dataset) -> dict[str, Any]:
-        u = self.store.usage().get(ds.id, {})
+        u = self.store.usage(ds.id).get(ds.id, {})
         return ds.view(u.get("views", 0), u.get("downloads", 0))
 
     # ---- views ------------------------------------------------------------------------------

@@ -98,9 +98,11 @@ def _seed_one(store: Store, ds_id: str, entry: dict[str, Any]) -> None:
                 store.add_column(ds, spec)
                 ds = store.get(ds_id)
         ds = store.update(ds, body)
-    ds.owner = entry["owner"]
     ds = store.set_flags(
-        ds, public=bool(entry.get("public", False)), published=bool(entry.get("published", True))
+        ds,
+        public=bool(entry.get("public", False)),
+        published=bool(entry.get("published", True)),
+        owner=entry["owner"],
     )
     rows = entry.get("rows")
     if rows and (ds.rowIdentifier or store.row_count(ds) == 0):

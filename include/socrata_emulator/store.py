@@ -128,19 +128,28 @@ class Store:
                 self._add_column(conn, ds, spec)
             self._apply_metadata(conn, ds, body)
             self._save(conn, ds)
-        self.datasets[ds.id] = ds
+            self.datasets[ds.id] = ds
         return ds
+
+    @contextmanager
+    def _mutate(self, ds: Dataset) -> Iterator[tuple[sqlite3.Connection, Dataset]]:
+        """Copy-on-write metadata change of the *current* dataset, saved in one transaction.
+
+        The copy is taken under the lock so concurrent requests never save stale metadata.
+        """
+        with self.tx() as conn:
+            new = copy.deepcopy(self.get(ds.id))
+            yield conn, new
+            new.viewLastModified = int(time.time())
+            self._save(conn, new)
+            self.datasets[ds.id] = new
 
     def update(self, ds: Dataset, body: dict[str, Any]) -> Dataset:
         """`PUT /api/views/{id}.json`: partial metadata update; unknown fields ignored."""
         if not isinstance(body, dict):
             raise bad_request("The request body must be a JSON object of view fields")
-        new = copy.deepcopy(ds)
-        with self.tx() as conn:
+        with self._mutate(ds) as (conn, new):
             self._apply_metadata(conn, new, body)
-            new.viewLastModified = int(time.time())
-            self._save(conn, new)
-        self.datasets[ds.id] = new
         return new
 
     def _apply_metadata(self, conn: sqlite3.Connection, ds: Dataset, body: dict[str, Any]) -> None:
@@ -225,64 +234,55 @@ class Store:
         return col
 
     def add_column(self, ds: Dataset, spec: Any) -> Column:
-        new = copy.deepcopy(ds)
-        with self.tx() as conn:
+        with self._mutate(ds) as (conn, new):
             col = self._add_column(conn, new, spec)
-            new.viewLastModified = int(time.time())
-            self._save(conn, new)
-        self.datasets[ds.id] = new
         return col
 
     def update_column(self, ds: Dataset, cid: int, spec: Any) -> Column:
-        new = copy.deepcopy(ds)
-        col = new.column_by_id(cid)
-        if col is None:
-            raise not_found(f"column {cid} of view {ds.id}")
         if not isinstance(spec, dict):
             raise bad_request("The request body must be a JSON object of column fields")
-        col.name = spec.get("name") or col.name
-        if "description" in spec:
-            col.description = spec["description"] or ""
-        with self.tx() as conn:
-            new.viewLastModified = int(time.time())
-            self._save(conn, new)
-        self.datasets[ds.id] = new
+        with self._mutate(ds) as (_conn, new):
+            col = new.column_by_id(cid)
+            if col is None:
+                raise not_found(f"column {cid} of view {ds.id}")
+            col.name = spec.get("name") or col.name
+            if "description" in spec:
+                col.description = spec["description"] or ""
         return col
 
     def delete_column(self, ds: Dataset, cid: int) -> Column:
-        new = copy.deepcopy(ds)
-        col = new.column_by_id(cid)
-        if col is None:
-            raise not_found(f"column {cid} of view {ds.id}")
-        with self.tx() as conn:
+        with self._mutate(ds) as (conn, new):
+            col = new.column_by_id(cid)
+            if col is None:
+                raise not_found(f"column {cid} of view {ds.id}")
             if new.rowIdentifier == col.fieldName:
                 self._set_row_identifier(conn, new, None)
             conn.execute(f"ALTER TABLE {new.table} DROP COLUMN {col.sql()}")
             new.columns.remove(col)
-            new.viewLastModified = int(time.time())
-            self._save(conn, new)
-        self.datasets[ds.id] = new
         return col
 
     def set_flags(
-        self, ds: Dataset, *, public: bool | None = None, published: bool | None = None
+        self,
+        ds: Dataset,
+        *,
+        public: bool | None = None,
+        published: bool | None = None,
+        owner: str | None = None,
     ) -> Dataset:
-        new = copy.deepcopy(ds)
-        if public is not None:
-            new.public = public
-        if published is not None:
-            new.published = published
-        with self.tx() as conn:
-            new.viewLastModified = int(time.time())
-            self._save(conn, new)
-        self.datasets[ds.id] = new
+        with self._mutate(ds) as (_conn, new):
+            if public is not None:
+                new.public = public
+            if published is not None:
+                new.published = published
+            if owner is not None:
+                new.owner = owner
         return new
 
     def delete(self, ds: Dataset) -> None:
         with self.tx() as conn:
             conn.execute(f"DROP TABLE IF EXISTS {ds.table}")
             conn.execute("DELETE FROM _datasets WHERE id = ?", (ds.id,))
-        self.datasets.pop(ds.id, None)
+            self.datasets.pop(ds.id, None)
 
     # ---- rows -------------------------------------------------------------------------------
 
@@ -300,8 +300,10 @@ class Store:
         return n
 
     def _touch_rows(self, conn: sqlite3.Connection, ds: Dataset) -> None:
-        ds.rowsUpdatedAt = int(time.time())
-        self._save(conn, ds)
+        """Bump rowsUpdatedAt on the current metadata (never re-save a stale copy)."""
+        current = self.datasets.get(ds.id, ds)
+        current.rowsUpdatedAt = int(time.time())
+        self._save(conn, current)
 
     def query(self, ds: Dataset, params: dict[str, str]) -> tuple[list[Any], list[tuple]]:
         """Run a SoQL read; returns (output columns, rows as tuples)."""
@@ -336,6 +338,9 @@ class Store:
                 f'CREATE UNIQUE INDEX "u_{ds.id.replace("-", "_")}_day" '
                 f'ON {ds.table} ("c_date", "c_asset_id")'
             )
+            conn.execute(
+                f'CREATE INDEX "i_{ds.id.replace("-", "_")}_asset" ON {ds.table} ("c_asset_id")'
+            )
         self.set_flags(ds, public=True, published=True)
 
     def record_usage(self, ds: Dataset, kind: str) -> None:
@@ -367,7 +372,7 @@ class Store:
             )
             self._touch_rows(conn, analytics)
 
-    def usage(self) -> dict[str, dict[str, int]]:
+    def usage(self, asset_id: str | None = None) -> dict[str, dict[str, int]]:
         """Per asset: views/downloads/api totals and views over the last 7 and 30 days."""
         analytics = self.datasets.get(self.analytics_id)
         if analytics is None:
@@ -379,10 +384,13 @@ class Store:
             "SELECT c_asset_id, SUM(c_views), SUM(c_downloads), SUM(c_api_calls), "
             "SUM(CASE WHEN c_date >= ? THEN c_views ELSE 0 END), "
             "SUM(CASE WHEN c_date >= ? THEN c_views ELSE 0 END) "
-            f"FROM {analytics.table} GROUP BY c_asset_id"
+            f"FROM {analytics.table} "
+            + ("WHERE c_asset_id = ? " if asset_id else "")
+            + "GROUP BY c_asset_id"
         )
+        args = (week, month, asset_id) if asset_id else (week, month)
         with self.lock:
-            rows = self.conn.execute(sql, (week, month)).fetchall()
+            rows = self.conn.execute(sql, args).fetchall()
         return {
             r[0]: {"views": r[1], "downloads": r[2], "api": r[3], "week": r[4], "month": r[5]}
             for r in rows
