@@ -1,0 +1,164 @@
+"""Configuration of the nightly usage-metrics job (include/usage_metrics.yaml).
+
+The two output datasets are full `DatasetSpec`s so they publish through the same path as any
+agency dataset (`ctdata.pipeline.steps.publish` / `sync_metadata`) under an `AgencySpec` built
+here from the config: the metrics job is, to the portal, just another automated publisher.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ctdata import settings
+from ctdata.errors import SpecError
+from ctdata.specs.loader import _describe
+from ctdata.specs.models import FOUR_BY_FOUR, AgencySpec, Contact, DatasetSpec
+
+DEFAULT_PATH = settings.PROJECT_ROOT / "include" / "usage_metrics.yaml"
+
+# Fields each output dataset must have (the job fills them by name).
+USAGE_FIELDS = (
+    "row_id",
+    "dataset_id",
+    "dataset_name",
+    "agency",
+    "date",
+    "views",
+    "downloads",
+    "api_calls",
+    "views_total",
+    "downloads_total",
+    "api_calls_total",
+    "filled",
+    "freshness",
+    "days_overdue",
+    "missing_metadata",
+)
+SCORECARD_FIELDS = (
+    "row_id",
+    "agency",
+    "date",
+    "datasets_published",
+    "share_automated",
+    "share_access_plan_published",
+    "share_updated_on_time",
+    "share_complete_metadata",
+    "views",
+    "downloads",
+    "api_calls",
+)
+GENERATED_SOURCE = {"kind": "csv", "path": "generated-by-usage-metrics.csv"}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Publisher(Strict):
+    """The agency the output datasets are published under (OPM on data.ct.gov)."""
+
+    code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] = "opm_metrics"
+    name: str = "Office of Policy and Management"
+    data_officer: Contact
+    owner: str = "opm-data-team"
+
+
+class MetricsConfig(Strict):
+    """What the usage-metrics DAG measures, where it reads counters and where it publishes."""
+
+    socrata_conn_id: str = "socrata_default"
+    domain: str | None = Field(
+        default=None, description="portal domain for the catalog; the connection's host if unset"
+    )
+    site_analytics_id: Annotated[str, Field(pattern=FOUR_BY_FOUR)] | None = "site-anly"
+    reports_dir: str | None = Field(
+        default=None, description="folder of the nightly HTML report; CTDATA_REPORTS_DIR if unset"
+    )
+    top_datasets: Annotated[int, Field(ge=1, le=50)] = 10
+    catalog_page_size: Annotated[int, Field(ge=1, le=10_000)] = 1000
+    publisher: Publisher
+    usage_dataset: DatasetSpec
+    scorecard_dataset: DatasetSpec
+
+    @model_validator(mode="before")
+    @classmethod
+    def _generated_source(cls, data: Any) -> Any:
+        """Output datasets are produced by the job, not read from an agency system."""
+        if isinstance(data, dict):
+            data = dict(data)
+            for name in ("usage_dataset", "scorecard_dataset"):
+                entry = data.get(name)
+                if isinstance(entry, dict) and "source" not in entry:
+                    data[name] = {**entry, "source": dict(GENERATED_SOURCE)}
+        return data
+
+    @model_validator(mode="after")
+    def _outputs_have_fields(self) -> MetricsConfig:
+        for name, wanted in (
+            ("usage_dataset", USAGE_FIELDS),
+            ("scorecard_dataset", SCORECARD_FIELDS),
+        ):
+            spec: DatasetSpec = getattr(self, name)
+            missing = [f for f in wanted if f not in spec.field_names]
+            if missing:
+                raise ValueError(f"{name}.columns: missing field(s) {', '.join(missing)}")
+            if spec.row_identifier != "row_id":
+                raise ValueError(f"{name}.row_identifier: must be 'row_id' (date and key)")
+        if self.usage_dataset.portal_id == self.scorecard_dataset.portal_id:
+            raise ValueError("scorecard_dataset.portal_id: must differ from usage_dataset's")
+        return self
+
+    @property
+    def reports_path(self) -> Path:
+        return Path(self.reports_dir) if self.reports_dir else settings.reports_dir()
+
+    @property
+    def output_ids(self) -> frozenset[str]:
+        return frozenset({self.usage_dataset.portal_id, self.scorecard_dataset.portal_id})
+
+    def agency(self) -> AgencySpec:
+        """The publisher as an AgencySpec holding the two output datasets."""
+        return AgencySpec(
+            code=self.publisher.code,
+            name=self.publisher.name,
+            data_officer=self.publisher.data_officer,
+            owner=self.publisher.owner,
+            socrata_conn_id=self.socrata_conn_id,
+            datasets=[self.usage_dataset, self.scorecard_dataset],
+        )
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("CTDATA_METRICS_CONFIG", DEFAULT_PATH))
+
+
+def load_metrics_config(path: str | Path | None = None) -> MetricsConfig:
+    """Read and validate the config; SpecError names the file, the field and the reason."""
+    path = Path(path) if path else config_path()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read the usage metrics config ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise SpecError(f"{path}: expected a mapping with 'publisher', 'usage_dataset', ...")
+    try:
+        return MetricsConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise SpecError(_describe(path, raw, exc)) from None
+
+
+def portal_seed_entries(owner: str, config: MetricsConfig | None = None) -> list[dict[str, Any]]:
+    """Seed entries (the stand-in's seed shape) for the two output datasets: empty, private
+    drafts with their columns, as a portal administrator creates them before the first run."""
+    from ctdata.pipeline.portal_metadata import seed_entry
+
+    config = config or load_metrics_config()
+    agency = config.agency()
+    return [seed_entry(agency, dataset, owner) for dataset in agency.datasets]
