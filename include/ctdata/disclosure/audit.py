@@ -83,7 +83,7 @@ def classify(lower: float, upper: float, threshold: int, interval: bool) -> Stat
     lo, hi = np.array([lower]), np.array([upper])
     if integer_width(lo, hi)[0] < 1:
         return "exact"
-    if interval and math.floor(upper + 1e-6) <= threshold:
+    if interval and upper < threshold + 1 - 1e-6:
         return "narrow"
     return "safe"
 
