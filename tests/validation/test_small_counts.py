@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
+from ctdata.errors import ValidationFailed
 from ctdata.validation import ExpectColumnValuesToNotBeSmallCounts
 from ctdata.validation.context import get_batch
 from ctdata.validation.suites import build_expectations
@@ -50,7 +53,7 @@ def test_float_and_text_counts_fail_closed() -> None:
     assert check(floats, column="n").result["partial_unexpected_list"] == [0.5]
 
 
-def test_mostly_below_one_is_refused(tmp_path) -> None:
+def test_mostly_below_one_is_refused(tmp_path: Path) -> None:
     data = {
         "expectations": [
             {
@@ -59,8 +62,6 @@ def test_mostly_below_one_is_refused(tmp_path) -> None:
             }
         ]
     }
-    from ctdata.errors import ValidationFailed
-
     with pytest.raises(ValidationFailed, match="privacy gate must hold for every row"):
         build_expectations(data, tmp_path / "s.json")
 
@@ -74,6 +75,6 @@ def test_registered_by_snake_case_name() -> None:
             }
         ]
     }
-    (built,) = build_expectations(data, __import__("pathlib").Path("s.json"))
+    (built,) = build_expectations(data, Path("s.json"))
     assert isinstance(built, ExpectColumnValuesToNotBeSmallCounts)
     assert built.threshold == 3

@@ -35,3 +35,10 @@ def get_batch(frame: Any) -> Any:
     """A GX Batch over `frame` from the shared ephemeral context."""
     with _lock:
         return _batch_definition().get_batch(batch_parameters={"dataframe": frame})
+
+
+def validate_suites(frame: Any, suites: list[Any], result_format: dict[str, Any]) -> list[Any]:
+    """Validate `frame` against each suite; serialised, as the context is shared by threads."""
+    with _lock:
+        batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
+        return [batch.validate(suite, result_format=result_format) for suite in suites]

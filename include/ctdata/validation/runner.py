@@ -9,7 +9,7 @@ import pandas as pd
 
 from ctdata import settings
 from ctdata.errors import ValidationFailed
-from ctdata.validation.context import get_batch
+from ctdata.validation.context import validate_suites
 from ctdata.validation.results import MAX_EXAMPLES, ExpectationOutcome, ValidationSummary
 from ctdata.validation.suites import RuntimeKwargs, check_runtime_kwargs, load_suite, suite_path
 
@@ -45,10 +45,8 @@ def run_suites(
         )
     check_runtime_kwargs(runtime_kwargs)
     suites = [load_suite(name, folder, runtime_kwargs) for name in suite_names]
-    batch = get_batch(df)
     outcomes: list[ExpectationOutcome] = []
-    for suite in suites:
-        result = batch.validate(suite, result_format=RESULT_FORMAT)
+    for suite, result in zip(suites, validate_suites(df, suites, RESULT_FORMAT), strict=True):
         outcomes.extend(to_outcome(suite.name, r) for r in result.results)
     failed = sum(not o.success for o in outcomes)
     return ValidationSummary(
