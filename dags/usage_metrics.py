@@ -1,0 +1,100 @@
+"""`usage_metrics`: the nightly measurement of every dataset on the portal (see ctdata.metrics).
+
+Parse-time work is nothing but building three tasks; the portal client, pandas and the metrics
+store load only when a task runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG, get_current_context, task
+
+TZ = "America/New_York"
+
+DOC = """
+# Nightly usage metrics
+
+Every night at 02:00 Eastern this DAG
+
+1. **collect**: reads the portal's catalog page by page (every dataset of every agency, not
+   one request per dataset) and the cumulative views, downloads and API calls of every dataset
+   from the site-analytics dataset in one grouped query; stores one snapshot per dataset for
+   the run's date in the metrics store and derives the day's figures from the previous
+   snapshot. A rerun of a date replaces it; a missed night is filled from the next snapshot
+   and flagged `filled`.
+2. **publish**: upserts the *dataset usage* rows and the *agency scorecard* rows to their
+   portal datasets (ids in `include/usage_metrics.yaml`) through the ordinary publishing path.
+3. **report**: writes `usage-<date>.html` and `usage-latest.html` (charts and the freshness
+   table, overdue first) to the reports folder.
+
+The snapshot date is the local (Eastern) date of the run's data interval end, so clearing a
+run measures and replaces that date.
+"""
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "opm-data-team",
+    "retries": 3,
+    "retry_delay": dt.timedelta(minutes=5),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": dt.timedelta(hours=1),
+}
+
+
+def _snapshot_date() -> dt.date:
+    """Local date of the data interval's end (a run without one, triggered by hand: now)."""
+    context = get_current_context()
+    end = context.get("data_interval_end") or context.get("logical_date") or pendulum.now(TZ)
+    return pendulum.instance(end).in_timezone(TZ).date()
+
+
+def _client() -> Any:
+    from ctdata.airflow.hooks import SocrataHook
+    from ctdata.metrics.config import load_metrics_config
+
+    return SocrataHook(load_metrics_config().socrata_conn_id).get_client()
+
+
+@task
+def collect() -> dict[str, Any]:
+    """Catalog + counters → one snapshot per dataset for the run's date."""
+    from ctdata.metrics.job import collect_snapshot
+
+    with _client() as client:
+        return collect_snapshot(_snapshot_date(), client)
+
+
+@task
+def publish(collected: dict[str, Any]) -> dict[str, Any]:
+    """Upsert the usage rows of the affected dates and the day's agency scorecard."""
+    from ctdata.metrics.job import publish_outputs
+
+    run_id = str(get_current_context()["run_id"])
+    with _client() as client:
+        return publish_outputs(_snapshot_date(), collected["daily_dates"], client, run_id)
+
+
+@task
+def report(collected: dict[str, Any]) -> dict[str, Any]:
+    """The night's HTML report in the reports folder."""
+    from ctdata.metrics.job import write_report
+
+    return write_report(_snapshot_date())
+
+
+with DAG(
+    dag_id="usage_metrics",
+    description="Nightly views, downloads, API calls, freshness and metadata completeness",
+    schedule="0 2 * * *",
+    start_date=pendulum.datetime(2024, 1, 1, tz=TZ),
+    catchup=False,
+    max_active_runs=1,
+    tags=["ctdata", "metrics"],
+    default_args=DEFAULT_ARGS,
+    doc_md=DOC,
+) as dag:
+    collected = collect()
+    publish(collected)
+    report(collected)
