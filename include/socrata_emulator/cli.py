@@ -72,13 +72,17 @@ def seed_command(args: argparse.Namespace) -> int:
 def serve_command(args: argparse.Namespace) -> int:
     from socrata_emulator.api import PortalApi
     from socrata_emulator.faults import FaultInjector
-    from socrata_emulator.models import Accounts
+    from socrata_emulator.models import FOUR_BY_FOUR, Accounts
     from socrata_emulator.seed import apply_seed
     from socrata_emulator.server import PortalServer, serve
     from socrata_emulator.store import Store
 
     if args.data_dir is None:
         raise EmulatorConfigError("ctdata emulator needs --data-dir DIR (where state is kept)")
+    if not FOUR_BY_FOUR.match(args.analytics_id):
+        raise EmulatorConfigError(
+            f"--analytics-id {args.analytics_id!r} is not a four-by-four like 'site-anly'"
+        )
     if not 0.0 <= args.fault_rate <= 1.0:
         raise EmulatorConfigError(f"--fault-rate must be between 0 and 1, got {args.fault_rate}")
     accounts = Accounts(

@@ -380,6 +380,8 @@ def compile_query(ds: Dataset, params: dict[str, str]) -> Query:
         raise SoqlError("$query is not supported by the stand-in; use $select/$where/...")
     system = params.get("$$exclude_system_fields", "true").lower() == "false"
     items = _select(ds, params.get("$select"), system)
+    if not items:  # a dataset without columns still has rows with system ids
+        items = [(Expr("_sid", [], "rowid", name=":id"), ":id")]
     aliases = {
         alias: Expr(f"a{n}", [], e.dtype, agg=e.agg, name=alias)
         for n, (e, alias) in enumerate(items)

@@ -21,7 +21,6 @@ from typing import Any
 from socrata_emulator.coerce import DATA_TYPES, SQL_AFFINITY
 from socrata_emulator.models import (
     FIELD_NAME,
-    FOUR_BY_FOUR,
     Column,
     Dataset,
     bad_request,
@@ -395,9 +394,3 @@ class Store:
             r[0]: {"views": r[1], "downloads": r[2], "api": r[3], "week": r[4], "month": r[5]}
             for r in rows
         }
-
-
-def validate_id(ds_id: Any, where: str) -> str:
-    if not isinstance(ds_id, str) or not FOUR_BY_FOUR.match(ds_id):
-        raise bad_request(f"{where}: id {ds_id!r} is not a four-by-four like 'abcd-1234'")
-    return ds_id
