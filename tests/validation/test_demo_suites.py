@@ -30,7 +30,12 @@ def test_committed_suites_match_the_generator(suites_dir, capsys) -> None:
 def test_source_suite_passes_on_valid_frame(source_frame, suites_dir) -> None:
     summary = run(source_frame(100, unknown=2), "ocme_deaths_source", suites_dir)
     assert summary.success, summary.message()
-    assert summary.evaluated == 9
+    assert summary.evaluated == 10
+
+
+def test_source_suites_refuse_an_empty_extract(source_frame, suites_dir) -> None:
+    summary = run(source_frame(0), "ocme_deaths_source", suites_dir)
+    assert failed_rules(summary) == {("expect_table_row_count_to_be_between", None)}
 
 
 @pytest.mark.parametrize(("unknown", "passes"), [(2, True), (3, True), (4, False), (10, False)])

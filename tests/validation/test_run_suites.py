@@ -133,6 +133,11 @@ def test_missing_suite_file_names_the_file(people, folder) -> None:
         ('{"name": "other", "expectations": [{"type": "x"}]}', "declares name 'other'"),
         ('{"name": "broken", "expectations": [{"kwargs": {}}]}', "has no 'type'"),
         (
+            '{"name": "broken", "meta": 5, "expectations": [{"type":'
+            ' "expect_column_values_to_be_unique", "kwargs": {"column": "pid"}}]}',
+            "is invalid",
+        ),
+        (
             '{"name": "broken", "expectations": [{"type": "expect_column_values_to_be_unique",'
             ' "kwargs": {"colum": "pid"}}]}',
             "Invalid arguments for 'expect_column_values_to_be_unique' in expectations[0]",

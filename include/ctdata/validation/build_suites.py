@@ -80,8 +80,17 @@ def in_set(column: str, values: list[Any], **kwargs: Any) -> Expectation:
     return expect("expect_column_values_to_be_in_set", column=column, value_set=values, **kwargs)
 
 
+def has_rows() -> Expectation:
+    return expect(
+        "expect_table_row_count_to_be_between",
+        min_value=1,
+        meta_note="An empty extract would pass every column rule: refuse it.",
+    )
+
+
 def ocme_deaths_source() -> list[Expectation]:
     return [
+        has_rows(),
         not_null("case_id"),
         expect("expect_column_values_to_be_unique", column="case_id"),
         not_null("year"),
@@ -174,6 +183,7 @@ def ocme_deaths_records_publishable() -> list[Expectation]:
 def ocme_deaths_records_source() -> list[Expectation]:
     """The record-level frame after extract and pseudonymization, before it is conformed."""
     expectations = [
+        has_rows(),
         not_null("record_id"),
         expect("expect_column_values_to_be_unique", column="record_id"),
         not_null("year"),

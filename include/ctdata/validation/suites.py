@@ -155,4 +155,9 @@ def load_suite(
     path = suite_path(name, expectations_dir)
     data = read_suite_json(path, name)
     expectations = build_expectations(data, path, runtime_kwargs)
-    return gx.ExpectationSuite(name=name, expectations=expectations, meta=data.get("meta"))
+    try:
+        return gx.ExpectationSuite(name=name, expectations=expectations, meta=data.get("meta"))
+    except Exception as exc:  # e.g. a 'meta' that is not a JSON object
+        raise ValidationFailed(
+            f"Expectation suite file {path} is invalid: {_one_line(exc)}"
+        ) from exc
