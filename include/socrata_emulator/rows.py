@@ -123,6 +123,8 @@ def write_rows(
     conn: sqlite3.Connection, ds: Dataset, rows: Any, *, replace: bool = False
 ) -> Counts:
     """Apply an upsert (or a replace) inside the caller's transaction."""
+    if isinstance(rows, dict):  # a single row object is accepted like a one-row array
+        rows = [rows]
     keys = _check_shape(ds, rows)
     counts = Counts()
     rid = ds.column(ds.rowIdentifier) if ds.rowIdentifier else None

@@ -181,3 +181,9 @@ def test_large_upsert_in_one_request(owner):
     rows = [{"record_id": str(i), "deaths": 100} for i in range(10000, 30000)]
     assert owner.upsert(ds, rows) == _counts(created=10000, updated=10000, by_rid=10000)
     assert owner.get(ds, select="sum(deaths)", where="deaths = 100") == [{"sum_deaths": "2000000"}]
+
+
+def test_single_row_object_is_accepted(owner):
+    ds = make_dataset(owner)
+    assert owner.upsert(ds, {"record_id": "solo", "deaths": 2}) == _counts(created=1)
+    assert owner.get(ds) == [{"record_id": "solo", "deaths": "2"}]
