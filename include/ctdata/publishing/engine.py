@@ -34,7 +34,7 @@ from ctdata.errors import PublishError
 from ctdata.portal.client import AmbiguousWriteError, SocrataClient
 from ctdata.portal.schema import PortalColumn, columns_from_metadata, row_identifier_from_metadata
 from ctdata.publishing import canonical as canon
-from ctdata.publishing.state import FingerprintRow, Fingerprints, StateStore
+from ctdata.publishing.state import Fingerprints, Segment, StateStore
 
 Method = Literal["upsert", "replace", "append", "sync"]
 METHODS: tuple[str, ...] = ("upsert", "replace", "append", "sync")
@@ -124,8 +124,7 @@ class _Context:
     chunk_rows: int
     chunk_bytes: int
     result: PublishResult
-    keys: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint64))
-    hashes: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint64))
+    portal_fields: frozenset[str] = frozenset()
 
 
 def publish_parquet(
@@ -214,28 +213,31 @@ def _publish(
                      min(chunk_rows, 50_000))  # fmt: skip
     ctx = _Context(client, state, dataset_id, method, source, keyed,
                    f"row_id:{id_field}" if keyed else "content", chunk_rows, chunk_bytes,
-                   result)  # fmt: skip
-    _scan(ctx)  # guards: nothing has been sent before this returns
+                   result, frozenset(c.field_name for c in portal_columns))  # fmt: skip
+    if _needs_read_back(ctx, reconcile, run_id):
+        _rebuild(ctx)  # reads only: a guard failing below still means nothing was sent
+        if reconcile:
+            state.mark_reconciled(dataset_id, ctx.key_kind)
+    plan = _scan_and_plan(ctx, guards=True)  # guards: nothing has been sent before this returns
     for column in to_add:
         client.add_column(dataset_id, column)
         result.columns_added.append(column.field_name)
-    if _needs_read_back(ctx, reconcile, run_id):
-        _rebuild(ctx)
-        if reconcile:
-            state.mark_reconciled(dataset_id, ctx.key_kind)
     for attempt in range(MAX_REPLANS + 1):
         try:
-            _execute(ctx, _make_plan(ctx))
+            _execute(ctx, plan)
         except AmbiguousWriteError:
             if attempt == MAX_REPLANS:
                 raise
             result.replans += 1
             _rebuild(ctx)
+            plan = _scan_and_plan(ctx)
             continue
         if _verify(ctx) is not False or attempt == MAX_REPLANS:
             break
         result.replans += 1  # the portal disagrees with the fingerprints: read it and repair
         _rebuild(ctx)
+        plan = _scan_and_plan(ctx)
+    state.compact(dataset_id)
 
 
 # -- guards ------------------------------------------------------------------------------------
@@ -320,22 +322,96 @@ def _key_mode(
     return True, portal_row_id
 
 
-def _scan(ctx: _Context) -> None:
-    """Pass 1: type, guard and fingerprint every row."""
-    source, problems = ctx.source, canon.TypeProblems()
-    keys, hashes, nulls = [], [], []
+def _batch_fingerprints(
+    source: _Source, batch: pa.RecordBatch, first: int, problems: canon.TypeProblems | None
+) -> tuple[dict[str, pa.Array], pa.Array, pa.Array | None]:
+    """Canonical arrays, row JSON and (keyed) row identifier text of one batch."""
+    arrays = {
+        c.field_name: canon.canonicalize(batch.column(i), c, first_row=first, problems=problems)
+        for i, c in enumerate(source.columns)
+    }
+    encoded = canon.row_json(arrays, source.columns)
+    ids = None
+    if source.row_id is not None:
+        ids = canon.key_text(arrays[source.row_id.field_name], source.row_id)
+    return arrays, encoded, ids
+
+
+def _scan_and_plan(ctx: _Context, *, guards: bool = False) -> _Plan:
+    """Pass 1: type and fingerprint every row, run the guards, and decide what to send.
+
+    Memory stays at two flags a source row plus 8 bytes a new key (and, without a row
+    identifier, 8 bytes a row for content hashes), whatever the number of columns.
+    """
+    source = ctx.source
+    problems = canon.TypeProblems()
+    fp = ctx.state.load(ctx.dataset_id)
+    n_state = len(fp)
+    n = source.num_rows
+    send = np.zeros(n, bool)
+    new = np.zeros(n, bool)
+    seen = np.zeros(max(n_state, 1), bool)
+    new_keys: list[np.ndarray] = []
+    new_pos: list[np.ndarray] = []
+    hashes_all: list[np.ndarray] = []
+    nulls: list[int] = []
+    dup_pos: list[int] = []
+    rows_of = fp.rows if n_state else np.zeros(1, np.uint64)
     for first, batch in source.raw_batches():
-        arrays = {
-            c.field_name: canon.canonicalize(batch.column(i), c, first_row=first, problems=problems)
-            for i, c in enumerate(source.columns)
-        }
-        row_hash = canon.hash_strings(canon.row_json(arrays, source.columns))
-        hashes.append(row_hash)
-        if source.row_id is not None:
-            ids = canon.key_text(arrays[source.row_id.field_name], source.row_id)
+        _, encoded, ids = _batch_fingerprints(source, batch, first, problems)
+        hashes = canon.hash_strings(encoded)
+        if ids is None:
+            hashes_all.append(hashes)
+            continue
+        if len(nulls) < 3:
             missing = np.flatnonzero(pc.is_null(ids).to_numpy(zero_copy_only=False))
-            nulls.extend((missing + first).tolist()[: 3 - len(nulls)] if len(nulls) < 3 else [])
-            keys.append(canon.hash_strings(ids))
+            nulls.extend((missing + first).tolist()[: 3 - len(nulls)])
+        keys = canon.hash_strings(ids)
+        idx, found = _lookup(fp, keys)
+        hit = idx[found]
+        if len(dup_pos) < 4:
+            again = seen[hit] | _repeats(hit)
+            dup_pos.extend((np.flatnonzero(found)[again] + first).tolist()[:4])
+        seen[hit] = True
+        changed = found & (rows_of[idx] != hashes)
+        send[first : first + len(keys)] = ~found | changed
+        new[first : first + len(keys)] = ~found
+        new_keys.append(keys[~found])
+        new_pos.append(np.flatnonzero(~found) + first)
+    ctx.result.rows_in_source = n
+    if guards:
+        _raise_guards(ctx, problems, nulls, dup_pos, new_keys, new_pos)
+    if source.row_id is None:
+        del fp
+        return _content_plan(
+            ctx, np.concatenate(hashes_all) if hashes_all else np.empty(0, np.uint64)
+        )
+    deletable = ctx.method in ("sync", "replace") and n_state > 0
+    deletes = fp.keys[~seen[:n_state]] if deletable else np.empty(0, np.uint64)
+    return _Plan(send=send, new=new, delete_keys=deletes)
+
+
+def _repeats(values: np.ndarray) -> np.ndarray:
+    """True for every element equal to an earlier element of the same array."""
+    if len(values) < 2:
+        return np.zeros(len(values), bool)
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    dup_sorted = np.r_[False, ordered[1:] == ordered[:-1]]
+    out = np.zeros(len(values), bool)
+    out[order] = dup_sorted
+    return out
+
+
+def _raise_guards(
+    ctx: _Context,
+    problems: canon.TypeProblems,
+    nulls: list[int],
+    dup_pos: list[int],
+    new_keys: list[np.ndarray],
+    new_pos: list[np.ndarray],
+) -> None:
+    source = ctx.source
     if problems:
         lines = [
             f"  - {col}: {n} value(s) that are not {_type_of(source, col)}; e.g. "
@@ -351,34 +427,31 @@ def _scan(ctx: _Context) -> None:
             + "\nExample rows:\n"
             + "\n".join(f"  row {n}: {_short(r)}" for n, r in examples)
         )
-    ctx.hashes = np.concatenate(hashes) if hashes else np.empty(0, np.uint64)
-    ctx.keys = np.concatenate(keys) if keys else ctx.hashes
-    ctx.result.rows_in_source = len(ctx.hashes)
-    if source.row_id is not None:
-        rid = source.row_id.field_name
-        if nulls:
-            rows = source.rows_at(np.array(nulls))
-            raise PublishError(
-                f"Row identifier column {rid} is empty in some rows of dataset "
-                f"{ctx.dataset_id}; nothing was sent. Every row needs a value. Example rows:\n"
-                + "\n".join(f"  row {n}: {_short(r)}" for n, r in rows)
-            )
-        _check_duplicates(ctx, rid)
-
-
-def _check_duplicates(ctx: _Context, rid: str) -> None:
-    ordered = np.sort(ctx.keys)
-    dup = ordered[1:][ordered[1:] == ordered[:-1]]
-    if not len(dup):
+    if source.row_id is None:
         return
-    dup = np.unique(dup)
-    positions = np.flatnonzero(np.isin(ctx.keys, dup[:2]))
-    rows = ctx.source.rows_at(positions, limit=4)
-    raise PublishError(
-        f"Row identifier column {rid} has {len(dup)} duplicated value(s) in dataset "
-        f"{ctx.dataset_id}; nothing was sent. Each {rid} must appear once. Example rows:\n"
-        + "\n".join(f"  row {n}: {_short(r)}" for n, r in rows)
-    )
+    rid = source.row_id.field_name
+    if nulls:
+        rows = source.rows_at(np.array(nulls))
+        raise PublishError(
+            f"Row identifier column {rid} is empty in some rows of dataset "
+            f"{ctx.dataset_id}; nothing was sent. Every row needs a value. Example rows:\n"
+            + "\n".join(f"  row {n}: {_short(r)}" for n, r in rows)
+        )
+    keys = np.concatenate(new_keys) if new_keys else np.empty(0, np.uint64)
+    positions = np.concatenate(new_pos) if new_pos else np.empty(0, np.int64)
+    repeated = _repeats(keys)
+    if repeated.any() or dup_pos:
+        dup_keys = np.unique(keys[repeated])[:2]
+        examples = positions[np.isin(keys, dup_keys)]
+        if dup_pos:  # a key already on the portal, given twice: show one of its rows
+            examples = np.r_[examples, dup_pos]
+        rows = source.rows_at(np.unique(examples), limit=4)
+        count = int(repeated.sum()) + len(dup_pos)
+        raise PublishError(
+            f"Row identifier column {rid} has {count} duplicated value(s) in dataset "
+            f"{ctx.dataset_id}; nothing was sent. Each {rid} must appear once. Example rows:\n"
+            + "\n".join(f"  row {n}: {_short(r)}" for n, r in rows)
+        )
 
 
 def _type_of(source: _Source, field_name: str) -> str:
@@ -417,43 +490,40 @@ def _portal_count(ctx: _Context) -> int | None:
 
 def _rebuild(ctx: _Context) -> None:
     """Rebuild the dataset's fingerprints from a paged read of the portal's rows."""
-    columns = ctx.source.columns
-    select = ",".join(c.field_name for c in columns)
-    rows_iter = ctx.client.read_rows(ctx.dataset_id, select=select, page_size=READ_PAGE)
-    page: list[dict[str, Any]] = []
-    all_hashes: list[np.ndarray] = []
-    fingerprint_rows: list[FingerprintRow] = []
+    source = ctx.source
+    readable = [c for c in source.columns if c.field_name in ctx.portal_fields]
+    select = ",".join(c.field_name for c in readable)
     read = 0
+    content: list[np.ndarray] = []
 
-    def flush() -> None:
-        arrays = canon.portal_rows_to_arrays(page, columns)
-        hashes = canon.hash_strings(canon.row_json(arrays, columns))
-        if ctx.keyed and ctx.source.row_id is not None:
-            ids = canon.key_text(arrays[ctx.source.row_id.field_name], ctx.source.row_id)
+    def pages() -> Iterator[list[dict[str, Any]]]:
+        page: list[dict[str, Any]] = []
+        for row in ctx.client.read_rows(ctx.dataset_id, select=select, page_size=READ_PAGE):
+            page.append(row)
+            if len(page) >= READ_PAGE:
+                yield page
+                page = []
+        if page:
+            yield page
+
+    def segments() -> Iterator[Segment]:
+        nonlocal read
+        for page in pages():
+            read += len(page)
+            arrays = canon.portal_rows_to_arrays(page, source.columns)
+            hashes = canon.hash_strings(canon.row_json(arrays, source.columns))
+            if source.row_id is None:
+                content.append(hashes)
+                continue
+            ids = canon.key_text(arrays[source.row_id.field_name], source.row_id)
             keys = canon.hash_strings(ids)
-            for k, i, h in zip(keys.tolist(), ids.to_pylist(), hashes.tolist(), strict=True):
-                fingerprint_rows.append(FingerprintRow(k, i, h, 1))
-        else:
-            all_hashes.append(hashes)
+            yield Segment(keys, hashes, np.ones(len(keys), np.int64), ids.to_pylist())
+        if source.row_id is None:
+            hashes = np.concatenate(content) if content else np.empty(0, np.uint64)
+            uniq, counts = np.unique(hashes, return_counts=True)
+            yield Segment(uniq, uniq, counts.astype(np.int64))
 
-    for row in rows_iter:
-        page.append(row)
-        read += 1
-        if len(page) >= READ_PAGE:
-            flush()
-            page = []
-    if page:
-        flush()
-    if not ctx.keyed:
-        hashes = np.concatenate(all_hashes) if all_hashes else np.empty(0, np.uint64)
-        uniq, counts = np.unique(hashes, return_counts=True)
-        fingerprint_rows = [
-            FingerprintRow(h, None, h, c)
-            for h, c in zip(uniq.tolist(), counts.tolist(), strict=True)
-        ]
-    else:  # a portal holding one identifier twice keeps the last copy we read
-        fingerprint_rows = list({r.key_hash: r for r in fingerprint_rows}.values())
-    ctx.state.replace_all(ctx.dataset_id, fingerprint_rows, ctx.key_kind)
+    ctx.state.replace_all(ctx.dataset_id, segments(), ctx.key_kind)
     ctx.result.rows_read_back += read
 
 
@@ -462,40 +532,25 @@ def _rebuild(ctx: _Context) -> None:
 
 def _lookup(fp: Fingerprints, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index into the fingerprints of each key, and whether it is there."""
-    if not len(fp):  # a one-element sentinel keeps the gathers below valid
-        fp.keys, fp.rows, fp.counts = (
-            np.zeros(1, np.uint64),
-            np.zeros(1, np.uint64),
-            np.zeros(1, np.int64),
-        )
+    if not len(fp):
         return np.zeros(len(keys), np.int64), np.zeros(len(keys), bool)
     idx = np.minimum(np.searchsorted(fp.keys, keys), len(fp) - 1)
     return idx, fp.keys[idx] == keys
 
 
-def _make_plan(ctx: _Context) -> _Plan:
+def _content_plan(ctx: _Context, hashes: np.ndarray) -> _Plan:
+    """Rows keyed by content: send each copy the portal lacks (replace: restart if it has extra)."""
     fp = ctx.state.load(ctx.dataset_id)
-    n = len(ctx.hashes)
-    if ctx.keyed:
-        deletable = ctx.method in ("sync", "replace") and len(fp) > 0
-        idx, found = _lookup(fp, ctx.keys)
-        changed = found & (fp.rows[idx] != ctx.hashes)
-        seen = np.zeros(len(fp.keys), bool)
-        seen[idx[found]] = True
-        deletes = fp.keys[~seen] if deletable else np.empty(0, np.uint64)
-        return _Plan(send=~found | changed, new=~found, delete_keys=deletes)
-    rank = _occurrence_rank(ctx.hashes)
-    had_rows = len(fp) > 0
-    idx, found = _lookup(fp, ctx.hashes)
-    have = np.where(found, fp.counts[idx], 0)
+    rank = _occurrence_rank(hashes)
+    idx, found = _lookup(fp, hashes)
+    have = np.where(found, fp.counts[idx] if len(fp) else 0, 0)
     full = False
-    if ctx.method == "replace" and had_rows:
-        uniq, counts = np.unique(ctx.hashes, return_counts=True)
-        pos = np.minimum(np.searchsorted(uniq, fp.keys), max(len(uniq) - 1, 0))
-        in_src = (uniq[pos] == fp.keys) if len(uniq) else np.zeros(len(fp), bool)
-        src_count = np.where(in_src, counts[pos] if len(uniq) else 0, 0)
+    if ctx.method == "replace" and len(fp):
+        uniq, counts = np.unique(hashes, return_counts=True)
+        src_idx, in_src = _lookup(Fingerprints(uniq, uniq, counts), fp.keys)
+        src_count = np.where(in_src, counts[src_idx] if len(uniq) else 0, 0)
         full = bool(np.any(fp.counts > src_count))  # the portal has rows the file lacks
-    send = np.ones(n, bool) if full else rank >= have
+    send = np.ones(len(hashes), bool) if full else rank >= have
     return _Plan(send=send, new=send, delete_keys=np.empty(0, np.uint64), full_replace=full)
 
 
@@ -552,6 +607,7 @@ def _execute(ctx: _Context, plan: _Plan) -> None:
 def _planned_rows(
     ctx: _Context, plan: _Plan
 ) -> Iterator[tuple[list[str], list[int], list[int], list[int], list[str | None], np.ndarray]]:
+    """Pass 2: the rows to send, serialized, with their fingerprints."""
     source = ctx.source
     if not plan.send.any():
         return
@@ -560,19 +616,14 @@ def _planned_rows(
         if not mask.any():
             continue
         local = np.flatnonzero(mask)
-        taken = batch.take(pa.array(local))
-        arrays = {
-            c.field_name: canon.canonicalize(taken.column(i), c)
-            for i, c in enumerate(source.columns)
-        }
-        encoded = canon.row_json(arrays, source.columns)
-        rows = encoded.to_pylist()
+        taken = batch if len(local) == batch.num_rows else batch.take(pa.array(local))
+        _, encoded, ids = _batch_fingerprints(source, taken, first, None)
+        hashes = canon.hash_strings(encoded)
+        keys = canon.hash_strings(ids) if ids is not None else hashes
         sizes = pc.add(pc.binary_length(encoded), 1).to_pylist()  # bytes plus the comma
-        ids: list[str | None] = []
-        if source.row_id is not None:
-            ids = canon.key_text(arrays[source.row_id.field_name], source.row_id).to_pylist()
-        pos = local + first
-        yield rows, sizes, ctx.keys[pos].tolist(), ctx.hashes[pos].tolist(), ids, plan.new[pos]
+        id_list = ids.to_pylist() if ids is not None else []
+        yield (encoded.to_pylist(), sizes, keys.tolist(), hashes.tolist(), id_list,
+               plan.new[local + first])  # fmt: skip
 
 
 def _send(ctx: _Context, chunk: _Chunk, counts: dict[int, int], put: bool) -> None:
@@ -583,25 +634,29 @@ def _send(ctx: _Context, chunk: _Chunk, counts: dict[int, int], put: bool) -> No
     else:
         answer = ctx.client.upsert(ctx.dataset_id, body, idempotent=ctx.keyed)
     _check_answer(ctx, answer, chunk)
+    n = len(chunk.rows)
     if ctx.keyed:
-        fps = [
-            FingerprintRow(k, i, h, 1)
-            for k, i, h in zip(chunk.keys, chunk.ids, chunk.hashes, strict=True)
-        ]
-        ctx.state.apply(ctx.dataset_id, fps)
+        segment = Segment(
+            np.array(chunk.keys, np.uint64),
+            np.array(chunk.hashes, np.uint64),
+            np.ones(n, np.int64),
+            chunk.ids,
+        )
+        ctx.state.apply(ctx.dataset_id, segment, chunk.new, ctx.key_kind)
         ctx.result.created += chunk.new
-        ctx.result.updated += len(chunk.rows) - chunk.new
+        ctx.result.updated += n - chunk.new
     else:
         if put:
             counts.clear()
         for h in chunk.hashes:
             counts[h] = counts.get(h, 0) + 1
-        fps = [FingerprintRow(h, None, h, counts[h]) for h in dict.fromkeys(chunk.hashes)]
+        touched = np.array(list(dict.fromkeys(chunk.hashes)), np.uint64)
+        segment = Segment(touched, touched, np.array([counts[h] for h in touched.tolist()]))
         if put:
-            ctx.state.replace_all(ctx.dataset_id, fps, ctx.key_kind)
+            ctx.state.replace_all(ctx.dataset_id, [segment], ctx.key_kind)
         else:
-            ctx.state.apply(ctx.dataset_id, fps)
-        ctx.result.created += len(chunk.rows)
+            ctx.state.apply(ctx.dataset_id, segment, n, ctx.key_kind)
+        ctx.result.created += n
     ctx.result.chunks += 1
 
 
@@ -620,9 +675,9 @@ def _send_deletes(ctx: _Context, keys: np.ndarray) -> None:
         return
     rid = ctx.source.row_id
     numeric = canon.canonical_type(rid.data_type) == "number"
+    ids = ctx.state.row_ids(ctx.dataset_id, keys)
     for start in range(0, len(keys), ctx.chunk_rows):
         part = keys[start : start + ctx.chunk_rows].tolist()
-        ids = ctx.state.row_ids(ctx.dataset_id, part)
         payload = [
             {rid.field_name: _number(ids[k]) if numeric else ids[k], ":deleted": True}
             for k in part
@@ -632,7 +687,9 @@ def _send_deletes(ctx: _Context, keys: np.ndarray) -> None:
             body = msgspec.json.encode(payload)
             ctx.client.upsert(ctx.dataset_id, body)
             ctx.result.chunks += 1
-        ctx.state.apply(ctx.dataset_id, [], deletes=part)
+        gone = np.array(part, np.uint64)
+        tombstones = Segment(gone, np.zeros(len(gone), np.uint64), np.zeros(len(gone), np.int64))
+        ctx.state.apply(ctx.dataset_id, tombstones, -len(payload), ctx.key_kind)
         ctx.result.deleted += len(payload)
 
 
