@@ -203,3 +203,46 @@ def test_seed_entries_are_private_drafts_with_the_configured_columns() -> None:
     ]
     assert entries[0]["rowIdentifier"] == "row_id" and not entries[0]["public"]
     assert [c["fieldName"] for c in entries[0]["columns"]] == config.usage_dataset.field_names
+
+
+def test_report_svgs_are_well_formed_and_mark_filled_days() -> None:
+    from xml.etree import ElementTree
+
+    from ctdata.metrics.report import render_report
+
+    rows = [
+        {"date": DAY + dt.timedelta(days=i), "dataset_id": f"abcd-000{k}", "name": f"D{k}",
+         "agency": "OPM" if k else "OCME", "views": 3 * i + k, "downloads": i, "api_calls": None,
+         "filled": i == 1}
+        for i in range(3)
+        for k in range(3)
+    ]  # fmt: skip
+    snapshot = [
+        {"dataset_id": "abcd-0000", "name": "D<0>", "agency": "OCME", "freshness": "overdue",
+         "days_overdue": 1, "last_update": DAY, "update_frequency": "Daily",
+         "missing_metadata": ["Description"]},
+    ]  # fmt: skip
+    page = render_report(DAY + dt.timedelta(days=2), rows, snapshot, [], top=2)
+    svgs = [part.split("</svg>")[0] + "</svg>" for part in page.split("<svg")[1:]]
+    assert len(svgs) == 6
+    for svg in svgs:
+        ElementTree.fromstring("<svg" + svg)
+    first = "<svg" + svgs[0]
+    assert first.count("<polyline") == 2  # one line per agency
+    assert first.count("fill='#fff'") == 2  # the filled day, hollow, on both lines
+    assert "D&lt;0&gt;" in page and "D<0>" not in page  # names are escaped
+    assert "overdue by 1 day<" in page
+
+
+def test_traffic_plan_is_reproducible_and_skewed() -> None:
+    from collections import Counter
+
+    from ctdata.metrics.traffic import traffic_plan
+
+    ids = [f"abcd-{i:04d}" for i in range(20)]
+    plan = traffic_plan(ids, seed=5, requests_total=2000)
+    assert plan == traffic_plan(ids, seed=5, requests_total=2000)
+    assert plan != traffic_plan(ids, seed=6, requests_total=2000)
+    per_dataset = Counter(ds for ds, _ in plan).most_common()
+    assert per_dataset[0][1] > 4 * per_dataset[-1][1]
+    assert {kind for _, kind in plan} == {"views", "downloads", "api_calls"}
