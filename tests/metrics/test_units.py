@@ -246,3 +246,33 @@ def test_traffic_plan_is_reproducible_and_skewed() -> None:
     per_dataset = Counter(ds for ds, _ in plan).most_common()
     assert per_dataset[0][1] > 4 * per_dataset[-1][1]
     assert {kind for _, kind in plan} == {"views", "downloads", "api_calls"}
+
+
+def _collection(day: dt.date, views: int) -> Any:
+    from ctdata.metrics.collect import Collection, Observation
+    from ctdata.metrics.quality import Freshness
+
+    obs = Observation(
+        dataset_id="abcd-0001", name="Towns", agency="OPM", automated=True,
+        created=dt.date(2020, 1, 1), last_update=day, update_frequency="Daily",
+        missing_metadata=(), freshness=Freshness("on time"), counters=Counters(views, 0, 0),
+    )  # fmt: skip
+    return Collection(day, [obs])
+
+
+def test_store_fills_a_missed_night_and_a_late_run_replaces_the_fill(tmp_path: Path) -> None:
+    from ctdata.metrics.store import MetricsStore
+
+    store = MetricsStore(f"sqlite:///{tmp_path / 'm.db'}")
+    d1, d2 = DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=2)
+    store.save(_collection(DAY, 100))
+    saved = store.save(_collection(d2, 110))
+    assert saved.daily_dates == [d1, d2] and saved.filled_rows == 1
+    assert [(r["views"], r["filled"]) for r in store.daily([d1, d2])] == [(5, True), (5, False)]
+    store.save(_collection(d2, 110))  # rerun: same rows, nothing doubled
+    assert len(store.daily()) == 3
+    late = store.save(_collection(d1, 108))  # the missed night is run afterwards
+    assert late.daily_dates == [d1, d2]
+    assert [(r["views"], r["filled"]) for r in store.daily([d1, d2])] == [(8, False), (2, False)]
+    assert [r["views_total"] for r in store.daily()] == [100, 108, 110]
+    store.dispose()
