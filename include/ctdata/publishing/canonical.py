@@ -1,12 +1,14 @@
 """Typing, serialization and fingerprints of rows, vectorized with Arrow.
 
-One canonical form serves three purposes: it is what is sent (the JSON of each row), what is
-hashed (the fingerprint is the hash of that JSON) and what a portal read-back is converted to,
-so a row read back from the portal hashes exactly like the source row that produced it.
+One canonical form serves three purposes: it is what is serialized and sent, what is hashed
+(fingerprints combine per-column hashes, computed without building any JSON, so unchanged rows
+cost only a vectorized pass) and what a portal read-back is converted to, so a row read back
+from the portal hashes exactly like the source row that produced it.
 
 Canonical Arrow types: number -> float64 (sent as a JSON number), checkbox -> bool,
-calendar_date -> string "YYYY-MM-DDTHH:MM:SS.000" (floating timestamp), point -> GeoJSON text
-(sent raw), everything else -> string (empty strings are null, as the portal stores them).
+calendar_date -> timestamp[ms] (sent as the floating timestamp "YYYY-MM-DDTHH:MM:SS.mmm"),
+point -> GeoJSON text (sent raw), everything else -> string (empty strings are null, as the
+portal stores them).
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ BOOL_TYPES = frozenset({"checkbox", "boolean"})
 RAW_JSON_TYPES = frozenset({"point"})
 
 _NUMBER_RE = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
-_CANON_DATE_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}$"
 _DATE_FORMATS = (
     "%Y-%m-%dT%H:%M:%S",
     "%Y-%m-%d %H:%M:%S",
@@ -43,6 +44,8 @@ _DATE_FORMATS = (
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
 _CONTROL_RE = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]"
+_ESCAPE_RE = '["\\\\\\x00-\\x1f]'
+
 _WKT_POINT = re.compile(r"^\s*POINT\s*\(\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)\s*\)\s*$", re.I)
 
 
@@ -110,7 +113,7 @@ def _to_text(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
     elif pa.types.is_boolean(t):
         text = pc.if_else(array, "true", "false")
     elif pa.types.is_timestamp(t) or pa.types.is_date(t):
-        text, _ = _to_date(array)
+        text = _format_ts(_to_date(array)[0])
     elif pa.types.is_floating(t):
         text = pc.cast(pc.if_else(pc.is_nan(array), None, array), pa.string())
     elif pa.types.is_integer(t) or pa.types.is_decimal(t):
@@ -168,27 +171,36 @@ def _to_bool(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
 def _to_date(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
     t = array.type
     if pa.types.is_null(t):
-        return pa.nulls(len(array), pa.string()), None
+        return pa.nulls(len(array), pa.timestamp("ms")), None
     if pa.types.is_timestamp(t):
         if t.tz is not None:  # floating timestamps: keep the wall-clock time of the zone given
             array = pc.local_timestamp(array)
-        return _format_ts(pc.cast(array, pa.timestamp("ms"), safe=False)), None
+        return pc.cast(array, pa.timestamp("ms"), safe=False), None
     if pa.types.is_date(t):
-        return _format_ts(pc.cast(pc.cast(array, pa.date32()), pa.timestamp("ms"))), None
+        return pc.cast(pc.cast(array, pa.date32()), pa.timestamp("ms")), None
     if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
-        return pa.nulls(len(array), pa.string()), pc.is_valid(array)
+        return pa.nulls(len(array), pa.timestamp("ms")), pc.is_valid(array)
     text = _empty_to_null(pc.utf8_trim_whitespace(array.cast(pa.string())))
-    canon = pc.match_substring_regex(text, _CANON_DATE_RE)
-    out = pc.if_else(canon, text, None)
-    todo = pc.and_(pc.is_valid(text), pc.invert(pc.fill_null(canon, False)))
-    if pc.any(todo).as_py():
-        # Drop a fractional part that is zero ("...:00.000") before trying formats.
-        stripped = pc.replace_substring_regex(text, r"\.0+$", "")
-        for fmt in _DATE_FORMATS:
-            if not pc.any(pc.and_(todo, pc.is_null(out))).as_py():
-                break
-            parsed = pc.strptime(stripped, format=fmt, unit="ms", error_is_null=True)
-            out = pc.if_else(pc.is_null(out), _format_ts(parsed), out)
+    # Fractional seconds ("...:00.123") are parsed apart: strptime reads whole seconds only.
+    frac = pc.extract_regex(text, r"^(?P<head>.*\d:\d\d)\.(?P<ms>\d{1,9})$")
+    has_frac = pc.is_valid(frac)
+    head = pc.if_else(has_frac, pc.struct_field(frac, "head"), text)
+    millis = pc.if_else(
+        has_frac,
+        pc.cast(pc.utf8_slice_codeunits(pc.utf8_rpad(pc.struct_field(frac, "ms"), 3, "0"), 0, 3),
+                pa.int64()),
+        0,
+    )  # fmt: skip
+    out = pa.nulls(len(text), pa.timestamp("ms"))
+    for fmt in _DATE_FORMATS:
+        todo = pc.and_(pc.is_valid(text), pc.is_null(out))
+        if not pc.any(todo).as_py():
+            break
+        parsed = pc.strptime(head, format=fmt, unit="ms", error_is_null=True)
+        out = pc.if_else(pc.is_null(out), parsed, out)
+    if pc.any(pc.not_equal(millis, 0)).as_py():
+        ms = pc.cast(pc.cast(out, pa.int64()), pa.int64())
+        out = pc.cast(pc.add(ms, millis), pa.timestamp("ms"))
     return out, _bad(text, out)
 
 
@@ -239,11 +251,15 @@ def json_fragment(array: pa.Array, column: PortalColumn) -> pa.Array:
         return pc.if_else(array, "true", "false")
     if kind == "point":
         return array
+    if kind == "date":
+        return pc.binary_join_element_wise('"', _format_ts(array), '"', "")
     return json_string(array)
 
 
 def json_string(text: pa.Array) -> pa.Array:
     """Quote and escape strings as JSON, vectorized (rare control characters via json.dumps)."""
+    if not pc.any(pc.match_substring_regex(text, _ESCAPE_RE)).as_py():
+        return pc.binary_join_element_wise('"', text, '"', "")
     esc = pc.replace_substring(text, "\\", "\\\\")
     esc = pc.replace_substring(esc, '"', '\\"')
     esc = pc.replace_substring(esc, "\n", "\\n")
@@ -281,8 +297,53 @@ def hash_strings(array: pa.Array) -> np.ndarray:
     """64-bit hashes of strings (SipHash via pandas); nulls hash to a fixed value."""
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
+    if len(array) > 2000:
+        sample = pc.count_distinct(array.slice(0, 1000)).as_py()
+        if sample < 500:  # few distinct values: hash the dictionary, then gather
+            enc = pc.dictionary_encode(array)
+            dict_hashes = hash_strings(enc.dictionary)
+            idx = enc.indices.to_numpy(zero_copy_only=False)
+            out = dict_hashes[np.nan_to_num(idx, nan=0).astype(np.int64)]
+            return np.where(enc.indices.is_null().to_numpy(zero_copy_only=False), _NULL, out)
     values = array.to_numpy(zero_copy_only=False)
     return pd.util.hash_array(values, categorize=False).astype(np.uint64, copy=False)
+
+
+_NULL = np.uint64(0x6A09E667F3BCC909)
+_MULT = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64 finalizer: spreads every input bit over the whole word."""
+    h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return h ^ (h >> np.uint64(31))
+
+
+def column_hash(array: pa.Array, column: PortalColumn) -> np.ndarray:
+    """A 64-bit hash per canonical value; equal values hash equally whichever path built them."""
+    kind = canonical_type(column.data_type)
+    valid = array.is_valid().to_numpy(zero_copy_only=False)
+    if kind == "number":
+        values = np.nan_to_num(array.to_numpy(zero_copy_only=False), nan=0.0) + 0.0  # -0 -> 0
+        h = _mix(values.view(np.uint64) ^ np.uint64(0x1))
+    elif kind == "bool":
+        h = _mix(pc.fill_null(array, False).to_numpy(zero_copy_only=False).astype(np.uint64) + 2)
+    elif kind == "date":
+        ms = pc.fill_null(pc.cast(array, pa.int64()), 0).to_numpy(zero_copy_only=False)
+        h = _mix(ms.view(np.uint64) ^ np.uint64(0x3))
+    else:
+        h = hash_strings(array)
+    return np.where(valid, h, _NULL)
+
+
+def row_hashes(arrays: dict[str, pa.Array], columns: list[PortalColumn]) -> np.ndarray:
+    """Fingerprint of each row: per-column hashes combined in field-name order."""
+    with np.errstate(over="ignore"):
+        h = np.zeros(len(next(iter(arrays.values()))), np.uint64)
+        for column in sorted(columns, key=lambda c: c.field_name):
+            h = _mix((h * _MULT) ^ column_hash(arrays[column.field_name], column))
+    return h
 
 
 def key_text(array: pa.Array, column: PortalColumn) -> pa.Array:

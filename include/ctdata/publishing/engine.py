@@ -324,17 +324,17 @@ def _key_mode(
 
 def _batch_fingerprints(
     source: _Source, batch: pa.RecordBatch, first: int, problems: canon.TypeProblems | None
-) -> tuple[dict[str, pa.Array], pa.Array, pa.Array | None]:
-    """Canonical arrays, row JSON and (keyed) row identifier text of one batch."""
+) -> tuple[dict[str, pa.Array], np.ndarray, np.ndarray | None]:
+    """Canonical arrays, row hashes and (keyed) key hashes of one batch."""
     arrays = {
         c.field_name: canon.canonicalize(batch.column(i), c, first_row=first, problems=problems)
         for i, c in enumerate(source.columns)
     }
-    encoded = canon.row_json(arrays, source.columns)
-    ids = None
+    hashes = canon.row_hashes(arrays, source.columns)
+    keys = None
     if source.row_id is not None:
-        ids = canon.key_text(arrays[source.row_id.field_name], source.row_id)
-    return arrays, encoded, ids
+        keys = canon.column_hash(arrays[source.row_id.field_name], source.row_id)
+    return arrays, hashes, keys
 
 
 def _scan_and_plan(ctx: _Context, *, guards: bool = False) -> _Plan:
@@ -358,15 +358,14 @@ def _scan_and_plan(ctx: _Context, *, guards: bool = False) -> _Plan:
     dup_pos: list[int] = []
     rows_of = fp.rows if n_state else np.zeros(1, np.uint64)
     for first, batch in source.raw_batches():
-        _, encoded, ids = _batch_fingerprints(source, batch, first, problems)
-        hashes = canon.hash_strings(encoded)
-        if ids is None:
+        arrays, hashes, keys = _batch_fingerprints(source, batch, first, problems)
+        if keys is None or source.row_id is None:
             hashes_all.append(hashes)
             continue
         if len(nulls) < 3:
-            missing = np.flatnonzero(pc.is_null(ids).to_numpy(zero_copy_only=False))
+            id_array = arrays[source.row_id.field_name]
+            missing = np.flatnonzero(pc.is_null(id_array).to_numpy(zero_copy_only=False))
             nulls.extend((missing + first).tolist()[: 3 - len(nulls)])
-        keys = canon.hash_strings(ids)
         idx, found = _lookup(fp, keys)
         hit = idx[found]
         if len(dup_pos) < 4:
@@ -511,13 +510,14 @@ def _rebuild(ctx: _Context) -> None:
         for page in pages():
             read += len(page)
             arrays = canon.portal_rows_to_arrays(page, source.columns)
-            hashes = canon.hash_strings(canon.row_json(arrays, source.columns))
+            hashes = canon.row_hashes(arrays, source.columns)
             if source.row_id is None:
                 content.append(hashes)
                 continue
-            ids = canon.key_text(arrays[source.row_id.field_name], source.row_id)
-            keys = canon.hash_strings(ids)
-            yield Segment(keys, hashes, np.ones(len(keys), np.int64), ids.to_pylist())
+            rid = source.row_id
+            keys = canon.column_hash(arrays[rid.field_name], rid)
+            ids = canon.key_text(arrays[rid.field_name], rid).to_pylist()
+            yield Segment(keys, hashes, np.ones(len(keys), np.int64), ids)
         if source.row_id is None:
             hashes = np.concatenate(content) if content else np.empty(0, np.uint64)
             uniq, counts = np.unique(hashes, return_counts=True)
@@ -617,11 +617,14 @@ def _planned_rows(
             continue
         local = np.flatnonzero(mask)
         taken = batch if len(local) == batch.num_rows else batch.take(pa.array(local))
-        _, encoded, ids = _batch_fingerprints(source, taken, first, None)
-        hashes = canon.hash_strings(encoded)
-        keys = canon.hash_strings(ids) if ids is not None else hashes
+        arrays, hashes, keys = _batch_fingerprints(source, taken, first, None)
+        encoded = canon.row_json(arrays, source.columns)
         sizes = pc.add(pc.binary_length(encoded), 1).to_pylist()  # bytes plus the comma
-        id_list = ids.to_pylist() if ids is not None else []
+        id_list: list[str | None] = []
+        if source.row_id is not None:
+            rid = source.row_id
+            id_list = canon.key_text(arrays[rid.field_name], rid).to_pylist()
+        keys = keys if keys is not None else hashes
         yield (encoded.to_pylist(), sizes, keys.tolist(), hashes.tolist(), id_list,
                plan.new[local + first])  # fmt: skip
 

@@ -1,0 +1,215 @@
+"""Benchmark of the publishing engine against the stand-in, every figure measured in one run.
+
+1. Initial load of N rows x 20 columns: rows/s of `publish_parquet` against the raw transport
+   ceiling (the same 10,000-row chunks pre-serialized beforehand and POSTed with no pipeline
+   work) on a twin dataset.
+2. Refresh with 1% of rows changed and 0.1% deleted (`sync`): wall time and bytes sent against
+   a naive full upsert of every row through sodapy (rows converted to dicts, sodapy serializes).
+3. Peak RSS of the publisher process (a child process per load) at N and at 5N rows.
+
+Usage: .venv/bin/python bench/publish.py [--rows 1000000] [--rss-factor 5] [--workdir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+USER, PASSWORD = "bench@ct.gov", "bench-password-1"
+TEXT_VOCAB = np.array(
+    ["Hartford", "New Haven", "Bridgeport", "Stamford", "Waterbury", "Norwalk", "Danbury",
+     "New Britain", "West Hartford", "Greenwich", "Fairfield", "Hamden", "Bristol", "Meriden"]
+)  # fmt: skip
+
+
+def bench_columns() -> list[Any]:
+    from ctdata.portal.schema import PortalColumn
+
+    cols = [PortalColumn("record_id", "Record ID", "text")]
+    cols += [PortalColumn(f"n{i}", f"Number {i}", "number") for i in range(8)]
+    cols += [PortalColumn(f"t{i}", f"Text {i}", "text") for i in range(7)]
+    cols += [PortalColumn(f"d{i}", f"Date {i}", "calendar_date") for i in range(2)]
+    cols += [PortalColumn(f"b{i}", f"Flag {i}", "checkbox") for i in range(2)]
+    return cols  # 20 columns
+
+
+def make_batch(start: int, n: int, version: np.ndarray | None = None) -> pa.RecordBatch:
+    rng = np.random.default_rng(start)
+    ids = np.arange(start, start + n)
+    data: dict[str, pa.Array] = {
+        "record_id": pa.array(np.char.add("R", np.char.zfill(ids.astype(str), 9)))
+    }
+    for i in range(8):
+        vals = rng.integers(0, 100_000, n) if i % 2 == 0 else rng.random(n).round(4) * 1000
+        if i == 0 and version is not None:
+            vals = vals + version
+        data[f"n{i}"] = pa.array(vals)
+    for i in range(7):
+        data[f"t{i}"] = pa.array(TEXT_VOCAB[rng.integers(0, len(TEXT_VOCAB), n)])
+    base = np.datetime64("2012-01-01")
+    for i in range(2):
+        days = rng.integers(0, 4000, n)
+        data[f"d{i}"] = pa.array((base + days).astype("datetime64[D]"), pa.date32())
+    for i in range(2):
+        data[f"b{i}"] = pa.array(rng.random(n) < 0.5)
+    return pa.RecordBatch.from_pydict(data)
+
+
+def write_source(path: Path, rows: int, *, changed: float = 0.0, deleted: float = 0.0) -> None:
+    """Stream a deterministic file; a refresh changes n0 in some rows and drops others."""
+    writer = None
+    step = 100_000
+    for start in range(0, rows, step):
+        n = min(step, rows - start)
+        rng = np.random.default_rng(10_000_000 + start)
+        version = (rng.random(n) < changed).astype(np.int64) if changed else None
+        batch = make_batch(start, n, version)
+        if deleted:
+            batch = batch.filter(pa.array(rng.random(n) >= deleted))
+        if writer is None:
+            writer = pq.ParquetWriter(str(path), batch.schema)
+        writer.write_batch(batch, row_group_size=step)
+    assert writer is not None
+    writer.close()
+
+
+def child_publish(url: str, ds: str, parquet: str, state_url: str, method: str) -> None:
+    """Run one publication in this process and print its result and peak RSS as JSON."""
+    from ctdata.portal.client import SocrataClient
+    from ctdata.portal.connection import PortalConnection
+    from ctdata.publishing import StateStore, publish_parquet
+
+    conn = PortalConnection.from_url(url, username=USER, password=PASSWORD)
+    with SocrataClient(conn) as client:
+        result = publish_parquet(
+            client, ds, parquet, columns=bench_columns(), method=method, row_id=None,
+            state=StateStore(state_url),
+        )  # fmt: skip
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"result": result.as_dict(), "peak_rss_mb": peak_kb / 1024}))
+
+
+def run_child(url: str, ds: str, parquet: Path, state_url: str, method: str) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", url, ds, str(parquet), state_url, method]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"publisher failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def transport_ceiling(client: Any, ds: str, parquet: Path, chunk_rows: int) -> tuple[float, int]:
+    """POST the same chunks, serialized beforehand, with nothing else in the loop."""
+    from ctdata.publishing import canonical as canon
+
+    columns = bench_columns()
+    bodies: list[bytes] = []
+    for batch in pq.ParquetFile(str(parquet)).iter_batches(batch_size=chunk_rows):
+        arrays = {c.field_name: canon.canonicalize(batch.column(c.field_name), c) for c in columns}
+        rows = canon.row_json(arrays, columns).to_pylist()
+        bodies.append(("[" + ",".join(rows) + "]").encode())
+    session = client.soda.session
+    url = f"{client.connection.base_url}/resource/{ds}.json"
+    headers = {"Content-Type": "application/json"}
+    started = time.perf_counter()
+    for body in bodies:
+        session.post(url, data=body, headers=headers, timeout=600).raise_for_status()
+    return time.perf_counter() - started, sum(len(b) for b in bodies)
+
+
+def naive_full_upsert(soda: Any, ds: str, parquet: Path, chunk_rows: int) -> tuple[float, int]:
+    """What a plain sodapy script does: every row, as dicts, in 10,000-row upserts."""
+    started = time.perf_counter()
+    sent = 0
+    for batch in pq.ParquetFile(str(parquet)).iter_batches(batch_size=chunk_rows):
+        rows = batch.to_pylist()
+        for row in rows:
+            for k, v in row.items():
+                if isinstance(v, dt.date):
+                    row[k] = v.isoformat()
+        sent += len(json.dumps(rows))
+        soda.upsert(ds, rows)
+    return time.perf_counter() - started, sent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rss-factor", type=int, default=5, help="second RSS size = rows x this")
+    parser.add_argument("--chunk-rows", type=int, default=10_000)
+    parser.add_argument("--workdir", default=None)
+    args = parser.parse_args()
+
+    from ctdata.portal.client import SocrataClient
+    from ctdata.portal.connection import PortalConnection
+    from socrata_emulator.testing import run_emulator
+
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="ctdata-bench-"))
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    n = args.rows
+    initial, refresh, big = work / "initial.parquet", work / "refresh.parquet", work / "big.parquet"
+    t0 = time.perf_counter()
+    write_source(initial, n)
+    write_source(refresh, n, changed=0.01, deleted=0.001)
+    print(f"sources written ({time.perf_counter() - t0:.0f} s): {n:,} rows x 20 columns")
+
+    with run_emulator(work / "emu", users=[f"{USER}:{PASSWORD}"]) as emu:
+        conn = PortalConnection.from_url(emu.url, username=USER, password=PASSWORD)
+        client = SocrataClient(conn)
+        cols = bench_columns()
+        naive_ds = client.create_dataset("naive", cols, row_identifier="record_id")["id"]
+        pipe_ds = client.create_dataset("pipeline", cols, row_identifier="record_id")["id"]
+        state_url = f"sqlite:///{work / 'state.db'}"
+
+        ceiling_s, ceiling_bytes = transport_ceiling(client, naive_ds, initial, args.chunk_rows)
+        load = run_child(emu.url, pipe_ds, initial, state_url, "upsert")
+        load_s = load["result"]["seconds"]
+        print(f"\n== initial load, {n:,} rows")
+        print(f"transport ceiling : {ceiling_s:8.1f} s  {n / ceiling_s:10,.0f} rows/s  "
+              f"{ceiling_bytes / 1e6:8.1f} MB")  # fmt: skip
+        print(f"publish_parquet   : {load_s:8.1f} s  {n / load_s:10,.0f} rows/s  "
+              f"{load['result']['bytes_sent'] / 1e6:8.1f} MB")  # fmt: skip
+        print(f"pipeline / ceiling time: {load_s / ceiling_s:.2f}x (target <= 1.5x)")
+
+        sync = run_child(emu.url, pipe_ds, refresh, state_url, "sync")
+        naive_s, naive_bytes = naive_full_upsert(client.soda, naive_ds, refresh, args.chunk_rows)
+        r = sync["result"]
+        print("\n== refresh: 1% changed, 0.1% deleted")
+        print(f"naive sodapy full upsert: {naive_s:8.1f} s  {naive_bytes / 1e6:9.2f} MB")
+        print(f"publish_parquet sync    : {r['seconds']:8.1f} s  {r['bytes_sent'] / 1e6:9.2f} MB  "
+              f"(created {r['created']}, updated {r['updated']}, deleted {r['deleted']})")  # fmt: skip
+        print(f"speed-up: {naive_s / r['seconds']:.1f}x (target >= 20x); "
+              f"bytes: {naive_bytes / max(r['bytes_sent'], 1):.0f}x fewer (target >= 50x)")  # fmt: skip
+
+        if args.rss_factor > 1:
+            big_n = n * args.rss_factor
+            write_source(big, big_n)
+            big_ds = client.create_dataset("big", cols, row_identifier="record_id")["id"]
+            big_load = run_child(emu.url, big_ds, big, f"sqlite:///{work / 'big.db'}", "upsert")
+            print("\n== peak RSS of the publisher (initial load)")
+            print(f"{n:>10,} rows: {load['peak_rss_mb']:7.0f} MB")
+            print(f"{big_n:>10,} rows: {big_load['peak_rss_mb']:7.0f} MB "
+                  f"({big_load['result']['seconds']:.0f} s)")  # fmt: skip
+            ratio = big_load["peak_rss_mb"] / load["peak_rss_mb"]
+            print(f"ratio: {ratio:.2f}x (target <= 1.5x)")
+    print(f"\nworkdir: {work}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child_publish(*sys.argv[2:7])
+    else:
+        main()
