@@ -16,7 +16,9 @@ PUBLISHER = ("opendata-publisher@ct.gov", "demo-publisher-password")
 ADMIN = ("portal-admin@ct.gov", "demo-admin-password")
 APP_TOKEN = "demo-app-token"
 DEMO_PSEUDONYM_KEY = "demo-only-key-set-a-real-secret-in-production"
-OCME_SOURCE_CSV = settings.PROJECT_ROOT / "include/ctdata/data/accidental_drug_related_deaths_2012_2018.csv"
+OCME_SOURCE_CSV = (
+    settings.PROJECT_ROOT / "include/ctdata/data/accidental_drug_related_deaths_2012_2018.csv"
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,10 @@ class LocalSetup:
     @property
     def sources_dir(self) -> Path:
         return self.var_dir / "sources"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.var_dir / "reports"
 
     @property
     def logs_dir(self) -> Path:
@@ -61,6 +67,7 @@ class LocalSetup:
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.airflow_home / 'airflow.db'}",
             "AIRFLOW_CONN_SOCRATA_DEFAULT": json.dumps(connection),
             "CTDATA_VAR_DIR": str(self.var_dir),
+            "CTDATA_REPORTS_DIR": str(self.reports_dir),
             "CTDATA_PORTAL_URL": f"http://{portal_host}:{portal_port}",
             "CTDATA_PSEUDONYM_KEY": os.environ.get("CTDATA_PSEUDONYM_KEY", DEMO_PSEUDONYM_KEY),
             "GX_ANALYTICS_ENABLED": "False",
@@ -86,6 +93,8 @@ def load_ocme_source(path: Path) -> int:
     records["Age"] = pd.to_numeric(records["Age"])
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.begin() as connection:
-        records.to_sql("accidental_drug_related_deaths", connection, if_exists="replace", index=False)
+        records.to_sql(
+            "accidental_drug_related_deaths", connection, if_exists="replace", index=False
+        )
     engine.dispose()
     return len(records)

@@ -19,15 +19,32 @@ from ctdata.pipeline.portal_metadata import seed_entry
 from ctdata.specs import AgencySpec, load_all
 
 
-def portal_seed(agencies: list[AgencySpec]) -> dict[str, Any]:
-    """Datasets as a portal administrator creates them before an agency's first publish."""
-    return {
-        "datasets": [
-            seed_entry(agency, dataset, owner=PUBLISHER[0])
-            for agency in agencies
-            for dataset in agency.datasets
-        ]
-    }
+def portal_seed(agencies: list[AgencySpec], portal_dir: Path | None = None) -> dict[str, Any]:
+    """Datasets as a portal administrator creates them before an agency's first publish: the
+    agencies' and the usage metrics job's. Datasets the portal already holds are left alone, so
+    a rerun finds the portal as the previous run left it."""
+    from ctdata.metrics.config import portal_seed_entries
+
+    entries = [
+        seed_entry(agency, dataset, owner=PUBLISHER[0])
+        for agency in agencies
+        for dataset in agency.datasets
+    ]
+    entries += portal_seed_entries(PUBLISHER[0])
+    existing = _existing_datasets(portal_dir) if portal_dir else set()
+    return {"datasets": [e for e in entries if e["id"] not in existing]}
+
+
+def _existing_datasets(portal_dir: Path) -> set[str]:
+    from socrata_emulator.store import Store
+
+    if not any(portal_dir.glob("*")):
+        return set()
+    store = Store(portal_dir)
+    try:
+        return set(store.datasets)
+    finally:
+        store.close()
 
 
 def run_dag(setup: LocalSetup, env: dict[str, str], dag_id: str) -> tuple[bool, Path]:
@@ -91,12 +108,16 @@ def summarize(
     for agency in agencies:
         xcoms = latest_xcoms(setup, agency.dag_id)
         for dataset in agency.datasets:
-            tasks = {k.split(".", 1)[1]: v for k, v in xcoms.items() if k.startswith(dataset.slug + ".")}
+            tasks = {
+                k.split(".", 1)[1]: v for k, v in xcoms.items() if k.startswith(dataset.slug + ".")
+            }
             outcomes.append(_outcome(agency, dataset, tasks, portal_url, client))
     return outcomes
 
 
-def _outcome(agency, dataset, tasks: dict[str, Any], portal_url: str, client: Any) -> DatasetOutcome:
+def _outcome(
+    agency, dataset, tasks: dict[str, Any], portal_url: str, client: Any
+) -> DatasetOutcome:
     checks = [tasks.get("validate_source"), tasks.get("validate_publishable")]
     if all(c and c.get("success") for c in checks):
         validation = "passed"
@@ -129,8 +150,15 @@ def _outcome(agency, dataset, tasks: dict[str, Any], portal_url: str, client: An
 
 
 def format_table(outcomes: list[DatasetOutcome]) -> str:
-    header = ["agency", "dataset", "rows on portal", "sent (+new ~changed -deleted)",
-              "cells suppressed", "validation", "portal URL"]
+    header = [
+        "agency",
+        "dataset",
+        "rows on portal",
+        "sent (+new ~changed -deleted)",
+        "cells suppressed",
+        "validation",
+        "portal URL",
+    ]
     rows = [
         [o.agency, o.dataset, str(o.rows_on_portal), o.changes, o.suppressed, o.validation, o.url]
         for o in outcomes
@@ -154,7 +182,7 @@ def main() -> int:
         users=[":".join(PUBLISHER)],
         admins=[":".join(ADMIN)],
         app_tokens=[APP_TOKEN],
-        seed=portal_seed(specs.agencies),
+        seed=portal_seed(specs.agencies, setup.portal_dir),
     ) as portal:
         print(f"Portal stand-in on {portal.url} (data in {setup.portal_dir})")
         env = setup.env("127.0.0.1", portal.port)
@@ -163,15 +191,47 @@ def main() -> int:
             started = time.monotonic()
             ok, log = run_dag(setup, env, agency.dag_id)
             status = "ok" if ok else f"FAILED, see {log}"
-            print(f"  airflow dags test {agency.dag_id}: {status} ({time.monotonic() - started:.0f} s)")
+            print(
+                f"  airflow dags test {agency.dag_id}: {status} ({time.monotonic() - started:.0f} s)"
+            )
             if not ok:
                 failed.append(agency.dag_id)
-        client = sodapy_client(portal, username=PUBLISHER[0], password=PUBLISHER[1], app_token=APP_TOKEN)
+        client = sodapy_client(
+            portal, username=PUBLISHER[0], password=PUBLISHER[1], app_token=APP_TOKEN
+        )
         print()
         print(format_table(summarize(setup, specs.agencies, portal.url, client)))
+        print()
+        report = run_usage_metrics(setup, env, specs.agencies, portal.url)
+        if report is None:
+            failed.append("usage_metrics")
     print()
     if failed or specs.errors:
         print(f"Demo FAILED: {', '.join(failed) or 'invalid agency specs'}", file=sys.stderr)
         return 1
+    print(f"Usage report: {report}")
     print("Demo succeeded. Open the Airflow UI on the same setup: see README, 'Airflow UI'.")
     return 0
+
+
+def run_usage_metrics(
+    setup: LocalSetup, env: dict[str, str], agencies: list[AgencySpec], portal_url: str
+) -> str | None:
+    """Visit the published datasets over HTTP as the public would, then run the nightly job."""
+    from ctdata.metrics.traffic import generate_traffic
+
+    dataset_ids = [d.portal_id for a in agencies for d in a.datasets]
+    traffic = generate_traffic(portal_url, dataset_ids, seed=0, max_requests=300)
+    visits = {
+        k: sum(v.get(kind, 0) for v in traffic.values())
+        for k, kind in (("views", "views"), ("downloads", "downloads"), ("api calls", "api_calls"))
+    }
+    print("Generated traffic: " + ", ".join(f"{n} {k}" for k, n in visits.items()))
+    started = time.monotonic()
+    ok, log = run_dag(setup, env, "usage_metrics")
+    status = "ok" if ok else f"FAILED, see {log}"
+    print(f"  airflow dags test usage_metrics: {status} ({time.monotonic() - started:.0f} s)")
+    if not ok:
+        return None
+    report = latest_xcoms(setup, "usage_metrics").get("report") or {}
+    return str(report.get("path") or setup.reports_dir / "usage-latest.html")
