@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ctdata import settings
 from ctdata.errors import SpecError
-from ctdata.specs.loader import _describe
+from ctdata.specs.loader import describe_validation_error
 from ctdata.specs.models import FOUR_BY_FOUR, AgencySpec, Contact, DatasetSpec
 
 DEFAULT_PATH = settings.PROJECT_ROOT / "include" / "usage_metrics.yaml"
@@ -151,7 +151,7 @@ def load_metrics_config(path: str | Path | None = None) -> MetricsConfig:
     try:
         return MetricsConfig.model_validate(raw)
     except ValidationError as exc:
-        raise SpecError(_describe(path, raw, exc)) from None
+        raise SpecError(describe_validation_error(path, raw, exc)) from None
 
 
 def portal_seed_entries(owner: str, config: MetricsConfig | None = None) -> list[dict[str, Any]]:

@@ -28,7 +28,7 @@ def load_agency(path: str | Path) -> AgencySpec:
     try:
         spec = AgencySpec.model_validate(raw)
     except ValidationError as exc:
-        raise SpecError(_describe(path, raw, exc)) from None
+        raise SpecError(describe_validation_error(path, raw, exc)) from None
     if spec.code != path.stem:
         raise SpecError(
             f"{path}: code: {spec.code!r} must match the file name; "
@@ -71,7 +71,8 @@ def resolve_path(spec_path: str, agencies_dir: Path | None = None) -> Path:
     return base / candidate
 
 
-def _describe(path: Path, raw: dict[str, Any], exc: ValidationError) -> str:
+def describe_validation_error(path: Path, raw: dict[str, Any], exc: ValidationError) -> str:
+    """One line per problem: the field path (datasets also by slug) and a plain reason."""
     problems = [
         f"{_location(raw, error['loc'])}: {_reason(error)}"
         for error in exc.errors(include_url=False)
