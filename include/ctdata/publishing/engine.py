@@ -17,7 +17,10 @@ reads the portal back and recomputes the plan.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -567,47 +570,140 @@ def _occurrence_rank(hashes: np.ndarray) -> np.ndarray:
 
 @dataclass
 class _Chunk:
-    rows: list[str] = field(default_factory=list)
-    keys: list[int] = field(default_factory=list)
-    hashes: list[int] = field(default_factory=list)
-    ids: list[str | None] = field(default_factory=list)
-    new: int = 0
-    size: int = 2
+    """One request's worth of rows, serialized, with the fingerprints to commit on success."""
+
+    body: bytes
+    rows: int
+    keys: np.ndarray
+    hashes: np.ndarray
+    ids: list[str | None] | None
+    new: int
+
+
+@dataclass
+class _Piece:
+    encoded: pa.Array  # row JSON
+    sizes: np.ndarray  # bytes per row, comma included
+    keys: np.ndarray
+    hashes: np.ndarray
+    ids: list[str | None] | None
+    new: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def slice(self, start: int, stop: int) -> _Piece:
+        return _Piece(
+            self.encoded.slice(start, stop - start),
+            self.sizes[start:stop],
+            self.keys[start:stop],
+            self.hashes[start:stop],
+            None if self.ids is None else self.ids[start:stop],
+            self.new[start:stop],
+        )
 
 
 def _execute(ctx: _Context, plan: _Plan) -> None:
-    """Pass 2: send the planned rows chunk by chunk, then the deletions."""
+    """Pass 2: send the planned rows chunk by chunk, then the deletions.
+
+    A producer thread reads and serializes the next chunks (Arrow releases the GIL) while this
+    thread waits on the portal, so the pipeline's own work hides behind the transport.
+    """
     result = ctx.result
-    to_send = int(plan.send.sum())
-    result.unchanged = result.rows_in_source - to_send
+    result.unchanged = result.rows_in_source - int(plan.send.sum())
     counts: dict[int, int] = {}
     if not ctx.keyed and not plan.full_replace:
         fp = ctx.state.load(ctx.dataset_id)
         counts = dict(zip(fp.keys.tolist(), fp.counts.tolist(), strict=True))
     first_put = plan.full_replace
-    chunk = _Chunk()
-    for rows, sizes, keys, hashes, ids, new in _planned_rows(ctx, plan):
-        for j, row in enumerate(rows):
-            if chunk.rows and (
-                len(chunk.rows) >= ctx.chunk_rows or chunk.size + sizes[j] > ctx.chunk_bytes
-            ):
-                _send(ctx, chunk, counts, first_put)
-                first_put, chunk = False, _Chunk()
-            chunk.rows.append(row)
-            chunk.keys.append(keys[j])
-            chunk.hashes.append(hashes[j])
-            chunk.ids.append(ids[j] if ids else None)
-            chunk.new += int(new[j])
-            chunk.size += sizes[j]
-    if chunk.rows or first_put:
+    for chunk in _prefetch(_chunks(ctx, plan), depth=2):
         _send(ctx, chunk, counts, first_put)
+        first_put = False
+    if first_put:  # replacing with an empty file: the PUT still has to happen
+        empty = _Chunk(b"[]", 0, np.empty(0, np.uint64), np.empty(0, np.uint64), None, 0)
+        _send(ctx, empty, counts, True)
     _send_deletes(ctx, plan.delete_keys)
 
 
-def _planned_rows(
-    ctx: _Context, plan: _Plan
-) -> Iterator[tuple[list[str], list[int], list[int], list[int], list[str | None], np.ndarray]]:
-    """Pass 2: the rows to send, serialized, with their fingerprints."""
+def _prefetch(items: Iterator[_Chunk], depth: int) -> Iterator[_Chunk]:
+    """Run a generator in a thread, `depth` items ahead; errors surface in the consumer."""
+    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put(("item", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(("done", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            q.put(("error", exc))
+
+    worker = threading.Thread(target=produce, name="publish-serializer", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = q.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        with contextlib.suppress(queue.Empty):
+            while True:
+                q.get_nowait()
+        worker.join(timeout=5)
+
+
+def _chunks(ctx: _Context, plan: _Plan) -> Iterator[_Chunk]:
+    """Cut the planned rows into chunks of at most chunk_rows rows and chunk_bytes bytes."""
+    parts: list[_Piece] = []
+    rows = size = 0
+    for piece in _planned_rows(ctx, plan):
+        start = 0
+        while start < len(piece):
+            room = ctx.chunk_rows - rows
+            cum = np.cumsum(piece.sizes[start : start + room])
+            fit = int(np.searchsorted(cum, ctx.chunk_bytes - 2 - size, side="right"))
+            if fit == 0 and rows == 0:
+                fit = 1  # a single row above the byte limit travels alone
+            if fit:
+                parts.append(piece.slice(start, start + fit))
+                rows += fit
+                size += int(cum[fit - 1])
+                start += fit
+            if fit == 0 or rows >= ctx.chunk_rows:
+                yield _make_chunk(parts)
+                parts, rows, size = [], 0, 0
+    if parts:
+        yield _make_chunk(parts)
+
+
+def _make_chunk(parts: list[_Piece]) -> _Chunk:
+    body = "[" + ",".join(",".join(p.encoded.to_pylist()) for p in parts) + "]"
+    ids = None
+    if all(p.ids is not None for p in parts):
+        ids = [i for p in parts for i in (p.ids or [])]
+    return _Chunk(
+        body=body.encode(),
+        rows=sum(len(p) for p in parts),
+        keys=np.concatenate([p.keys for p in parts]),
+        hashes=np.concatenate([p.hashes for p in parts]),
+        ids=ids,
+        new=int(sum(int(p.new.sum()) for p in parts)),
+    )
+
+
+def _planned_rows(ctx: _Context, plan: _Plan) -> Iterator[_Piece]:
+    """The rows to send, batch by batch, serialized, with their fingerprints."""
     source = ctx.source
     if not plan.send.any():
         return
@@ -619,42 +715,36 @@ def _planned_rows(
         taken = batch if len(local) == batch.num_rows else batch.take(pa.array(local))
         arrays, hashes, keys = _batch_fingerprints(source, taken, first, None)
         encoded = canon.row_json(arrays, source.columns)
-        sizes = pc.add(pc.binary_length(encoded), 1).to_pylist()  # bytes plus the comma
-        id_list: list[str | None] = []
+        sizes = pc.add(pc.binary_length(encoded), 1).to_numpy(zero_copy_only=False)
+        ids = None
         if source.row_id is not None:
             rid = source.row_id
-            id_list = canon.key_text(arrays[rid.field_name], rid).to_pylist()
-        keys = keys if keys is not None else hashes
-        yield (encoded.to_pylist(), sizes, keys.tolist(), hashes.tolist(), id_list,
-               plan.new[local + first])  # fmt: skip
+            ids = canon.key_text(arrays[rid.field_name], rid).to_pylist()
+        yield _Piece(encoded, sizes.astype(np.int64), hashes if keys is None else keys, hashes,
+                     ids, plan.new[local + first])  # fmt: skip
 
 
 def _send(ctx: _Context, chunk: _Chunk, counts: dict[int, int], put: bool) -> None:
     """Post one chunk; record its fingerprints only once the portal acknowledged it."""
-    body = ("[" + ",".join(chunk.rows) + "]").encode()
     if put:
-        answer = ctx.client.replace(ctx.dataset_id, body)
+        answer = ctx.client.replace(ctx.dataset_id, chunk.body)
     else:
-        answer = ctx.client.upsert(ctx.dataset_id, body, idempotent=ctx.keyed)
+        answer = ctx.client.upsert(ctx.dataset_id, chunk.body, idempotent=ctx.keyed)
     _check_answer(ctx, answer, chunk)
-    n = len(chunk.rows)
+    n = chunk.rows
     if ctx.keyed:
-        segment = Segment(
-            np.array(chunk.keys, np.uint64),
-            np.array(chunk.hashes, np.uint64),
-            np.ones(n, np.int64),
-            chunk.ids,
-        )
+        segment = Segment(chunk.keys, chunk.hashes, np.ones(n, np.int64), chunk.ids)
         ctx.state.apply(ctx.dataset_id, segment, chunk.new, ctx.key_kind)
         ctx.result.created += chunk.new
         ctx.result.updated += n - chunk.new
     else:
         if put:
             counts.clear()
-        for h in chunk.hashes:
+        for h in chunk.hashes.tolist():
             counts[h] = counts.get(h, 0) + 1
-        touched = np.array(list(dict.fromkeys(chunk.hashes)), np.uint64)
-        segment = Segment(touched, touched, np.array([counts[h] for h in touched.tolist()]))
+        touched = np.array(list(dict.fromkeys(chunk.hashes.tolist())), np.uint64)
+        copies = np.array([counts[h] for h in touched.tolist()], np.int64)
+        segment = Segment(touched, touched, copies)
         if put:
             ctx.state.replace_all(ctx.dataset_id, [segment], ctx.key_kind)
         else:
@@ -666,7 +756,7 @@ def _send(ctx: _Context, chunk: _Chunk, counts: dict[int, int], put: bool) -> No
 def _check_answer(ctx: _Context, answer: dict[str, Any], chunk: _Chunk) -> None:
     errors = answer.get("Errors") or answer.get("errors") or 0
     if isinstance(errors, int) and errors > 0:
-        sample = chunk.rows[:2]
+        sample = chunk.body[:300].decode(errors="replace")
         raise PublishError(
             f"The portal reported {errors} row error(s) in a chunk for dataset {ctx.dataset_id}"
             f" (answer {answer}); first rows of that chunk: {sample}"

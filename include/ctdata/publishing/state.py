@@ -248,7 +248,7 @@ class StateStore:
                     total += int(np.asarray(part.counts).sum())
             self._set_dataset(conn, dataset_id, key_kind=key_kind, live=total)
 
-    def compact(self, dataset_id: str, *, min_segments: int = 64) -> bool:
+    def compact(self, dataset_id: str, *, min_segments: int = 2000) -> bool:
         """Rewrite the log as few large segments when it has grown; True if it did."""
         query = select(func.count(), func.coalesce(func.sum(segments.c.rows), 0)).where(
             segments.c.dataset_id == dataset_id
