@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ctdata.disclosure.lp import feasible_intervals, is_safe
+from ctdata.disclosure.lp import Intervals, feasible_intervals, is_safe
 from ctdata.disclosure.structure import TableStructure
 from ctdata.errors import DisclosureError
 
@@ -106,7 +106,7 @@ class Protector:
             self.add(int(cell), pending)
         self.close(pending)
 
-    def failing(self) -> tuple[np.ndarray, np.ndarray]:
+    def failing(self) -> tuple[Intervals, np.ndarray]:
         res = feasible_intervals(
             self.relations,
             self.x,
@@ -116,28 +116,37 @@ class Protector:
             fast=True,
             truth_known=True,
         )
-        bad = ~is_safe(res.lower, res.upper, self.threshold, self.interval)
-        return res.cells[bad], res.upper[bad]
+        return res, ~is_safe(res.lower, res.upper, self.threshold, self.interval)
 
-    def repair(self, cells: np.ndarray, upper: np.ndarray) -> None:
+    def pinning(self, duals: list[tuple[np.ndarray, np.ndarray]], need: float) -> np.ndarray:
+        """Published cells whose value bounds the failing cell's LP optimum (non-zero dual
+        weight): suppressing one of them is what frees the cell."""
+        cells: list[np.ndarray] = []
+        for rel_ids, y in duals:
+            weight = self.relations[rel_ids].T @ y
+            cells.append(np.flatnonzero(np.abs(weight) > 1e-9))
+        return self.candidates(np.concatenate(cells), need) if cells else np.array([], int)
+
+    def repair(self, res: Intervals, bad: np.ndarray) -> None:
         pending: list[tuple[float, int]] = []
-        before = self.count.copy()
-        for cell, up in zip(cells, upper, strict=True):
-            rels = self.relations_of(int(cell))
-            if (self.count[rels] != before[rels]).any():
-                continue  # a complement added for another cell already touches this one
+        added: set[int] = set()
+        for j in np.flatnonzero(bad):
+            cell, up = int(res.cells[j]), float(res.upper[j])
             need = 0.0
             if self.interval and up <= self.threshold + 1e-6:
                 need = self.threshold + 1 - up
-            near = np.concatenate([self.cells_of(r) for r in rels])
-            cand = self.candidates(near, need)
-            if not cand.size:  # widen to the relations of the cell's neighbours
-                wider = [self.cells_of(r) for n in near for r in self.relations_of(int(n))]
-                cand = self.candidates(np.concatenate(wider), need)
+            cand = self.pinning(res.duals.get(cell, []), need)
+            if added.intersection(cand.tolist()):
+                continue  # a complement added for another cell already frees this one
             if not cand.size:
-                cand = self.candidates(np.flatnonzero(~self.mask))
+                near = np.concatenate([self.cells_of(r) for r in self.relations_of(cell)])
+                cand = self.candidates(near, need)
+            if not cand.size:
+                cand = self.candidates(np.flatnonzero(~self.mask), need)
             if cand.size:
-                self.add(self.best(cand), pending)
+                pick = self.best(cand)
+                added.add(pick)
+                self.add(pick, pending)
             self.close(pending)
 
 
@@ -154,10 +163,10 @@ def protect(
     p = Protector(structure, values, threshold=threshold, interval=interval, seed=seed)
     p.start(primary)
     for rounds in range(1, MAX_ROUNDS + 1):
-        cells, upper = p.failing()
-        if not cells.size:
+        res, bad = p.failing()
+        if not bad.any():
             return Outcome(p.mask, rounds)
-        p.repair(cells, upper)
+        p.repair(res, bad)
     raise DisclosureError(
         f"no safe suppression pattern after {MAX_ROUNDS} rounds; aggregate the table further "
         "(fewer categories) and retry"

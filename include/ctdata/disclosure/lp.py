@@ -10,7 +10,7 @@ point), so most cells need no LP of their own; the remaining ones get min and ma
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,8 @@ class Intervals:
     upper: np.ndarray
     proven: np.ndarray  # True: lower/upper are LP optima; False: witnessed inner bounds
     consistent: bool
+    # cell -> (relation ids, dual values) of its own min/max LPs: which relations pin it
+    duals: dict[int, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
 
 
 def integer_width(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
@@ -59,18 +61,24 @@ class _Component:
 
     def __init__(self, a: sp.csr_matrix, b: np.ndarray, cap: float) -> None:
         self.a, self.b, self.cap = a, b, cap
+        self.dual = np.zeros(a.shape[0])
         self.highs = _build_highs(a.tocsc(), b, cap) if _highs is not None else None
 
     def solve(self, c: np.ndarray) -> np.ndarray | None:
         if self.highs is None:
             res = linprog(c, A_eq=self.a, b_eq=self.b, bounds=(1.0, self.cap), method="highs")
-            return res.x if res.status == 0 else None
+            if res.status != 0:
+                return None
+            self.dual = np.asarray(res.eqlin.marginals, dtype=float)
+            return res.x
         n = c.size
         self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), c.astype(np.float64))
         self.highs.run()
         if self.highs.getModelStatus() != _highs.HighsModelStatus.kOptimal:
             return None
-        return np.asarray(self.highs.getSolution().col_value, dtype=float)
+        solution = self.highs.getSolution()
+        self.dual = np.asarray(solution.row_dual, dtype=float)
+        return np.asarray(solution.col_value, dtype=float)
 
 
 def _build_highs(a: sp.csc_matrix, b: np.ndarray, cap: float) -> Any:
@@ -124,6 +132,7 @@ def feasible_intervals(
     order = np.argsort(label, kind="stable")
     bounds = np.searchsorted(label[order], np.arange(n_comp + 1))
     consistent = True
+    duals: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
     a_csc = a_s.tocsc()
     for k in range(n_comp):
         idx = order[bounds[k] : bounds[k + 1]]
@@ -131,23 +140,26 @@ def feasible_intervals(
         rows = np.unique(sub.indices)
         comp = _Component(sub.tocsr()[rows], b[rows], cap)
         truth = values[cells[idx]] if truth_known else None
-        lo, hi, pr, ok = _solve_component(comp, truth, threshold, interval, fast)
+        lo, hi, pr, ok, comp_duals = _solve_component(comp, truth, threshold, interval, fast)
         lower[idx], upper[idx], proven[idx] = lo, hi, pr
         consistent &= ok
+        for i, ys in comp_duals.items():
+            duals[int(cells[idx[i]])] = [(live[rows][j], y) for j, y in ys]
     upper[upper >= cap - 0.5] = math.inf
-    return Intervals(cells, lower, upper, proven, consistent)
+    return Intervals(cells, lower, upper, proven, consistent, duals)
 
 
 def _solve_component(
     comp: _Component, truth: np.ndarray | None, threshold: int, interval: bool, fast: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, dict[int, list[Any]]]:
     n = comp.a.shape[1]
+    duals: dict[int, list[Any]] = {}
     if comp.a.shape[0] == 0:  # no relation binds these cells
-        return np.ones(n), np.full(n, comp.cap), np.ones(n, bool), True
+        return np.ones(n), np.full(n, comp.cap), np.ones(n, bool), True, duals
     point = truth if truth is not None else comp.solve(np.ones(n))
     if point is None:
         nan = np.full(n, np.nan)
-        return nan, nan, np.zeros(n, bool), False
+        return nan, nan, np.zeros(n, bool), False, duals
     lo, hi = point.astype(float).copy(), point.astype(float).copy()
     proven_lo, proven_hi = np.zeros(n, bool), np.zeros(n, bool)
 
@@ -175,6 +187,7 @@ def _solve_component(
         see(x)
         if x is not None:
             hi[i], proven_hi[i] = x[i], True
+            duals[i] = [_sparse(comp.dual)]
         if fast and is_safe(lo[i : i + 1], hi[i : i + 1], threshold, interval)[0]:
             continue
         if lo[i] <= 1.0 + TOL:
@@ -186,4 +199,12 @@ def _solve_component(
         see(x)
         if x is not None:
             lo[i], proven_lo[i] = x[i], True
-    return lo, hi, proven_lo & proven_hi, True
+            duals.setdefault(i, []).append(_sparse(comp.dual))
+    safe = is_safe(lo, hi, threshold, interval)
+    duals = {i: d for i, d in duals.items() if not safe[i]}
+    return lo, hi, proven_lo & proven_hi, True, duals
+
+
+def _sparse(dual: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    nz = np.flatnonzero(np.abs(dual) > 1e-9)
+    return nz, dual[nz]
