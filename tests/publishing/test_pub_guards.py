@@ -84,3 +84,20 @@ def test_upsert_needs_a_row_identifier(client, state, tmp_path) -> None:
     path = write_parquet(tmp_path / "a.parquet", make_rows(5))
     with pytest.raises(PublishError, match="needs a row identifier.*append or replace"):
         publish_parquet(client, ds, path, columns=COLUMNS, method="sync", row_id=None, state=state)
+
+
+def test_duplicate_of_an_already_published_row_id(client, state, tmp_path) -> None:
+    ds = create_dataset(client)
+    rows = make_rows(30)
+    publish_parquet(
+        client, ds, write_parquet(tmp_path / "a.parquet", rows), columns=COLUMNS,
+        method="sync", row_id=None, state=state,
+    )  # fmt: skip
+    again = rows + [dict(rows[7], town="Twice")]
+    with pytest.raises(PublishError, match="duplicated") as err:
+        publish_parquet(
+            client, ds, write_parquet(tmp_path / "b.parquet", again), columns=COLUMNS,
+            method="sync", row_id=None, state=state,
+        )  # fmt: skip
+    assert "row 31:" in str(err.value) and rows[7]["record_id"] in str(err.value)
+    assert client.count_rows(ds) == 30

@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import msgspec
 import numpy as np
@@ -39,10 +39,13 @@ from ctdata.portal.schema import PortalColumn, columns_from_metadata, row_identi
 from ctdata.publishing import canonical as canon
 from ctdata.publishing.state import Fingerprints, Segment, StateStore
 
+T = TypeVar("T")
 Method = Literal["upsert", "replace", "append", "sync"]
 METHODS: tuple[str, ...] = ("upsert", "replace", "append", "sync")
 MAX_REPLANS = 25
 READ_PAGE = 50_000
+STASH_ROWS = 50_000  # at most this many changed rows are kept in memory between the passes
+SCAN_BATCH = 65_536  # rows typed and hashed at a time in pass 1 (memory ~ 20 MB at 20 columns)
 
 
 @dataclass
@@ -87,10 +90,11 @@ class _Source:
     def num_rows(self) -> int:
         return int(self.pf.metadata.num_rows)
 
-    def raw_batches(self) -> Iterator[tuple[int, pa.RecordBatch]]:
+    def raw_batches(self, batch_rows: int | None = None) -> Iterator[tuple[int, pa.RecordBatch]]:
         first = 0
         names = [c.field_name for c in self.columns]
-        for batch in self.pf.iter_batches(batch_size=self.batch_rows, columns=names):
+        size = batch_rows or self.batch_rows
+        for batch in self.pf.iter_batches(batch_size=size, columns=names):
             yield first, batch
             first += batch.num_rows
 
@@ -113,6 +117,8 @@ class _Plan:
     new: np.ndarray  # bool per source row (keyed: not on the portal yet)
     delete_keys: np.ndarray  # uint64
     full_replace: bool = False
+    # Rows to send kept from pass 1 when few (a refresh), so pass 2 need not reread the file.
+    stash: list[tuple[int, np.ndarray, pa.RecordBatch]] | None = None
 
 
 @dataclass
@@ -360,8 +366,14 @@ def _scan_and_plan(ctx: _Context, *, guards: bool = False) -> _Plan:
     nulls: list[int] = []
     dup_pos: list[int] = []
     rows_of = fp.rows if n_state else np.zeros(1, np.uint64)
-    for first, batch in source.raw_batches():
-        arrays, hashes, keys = _batch_fingerprints(source, batch, first, problems)
+    stash: list[tuple[int, np.ndarray, pa.RecordBatch]] | None = []
+    stash_rows = 0
+    marked = 0
+    typed = (
+        (first, batch, *_batch_fingerprints(source, batch, first, problems))
+        for first, batch in source.raw_batches(SCAN_BATCH)
+    )
+    for first, batch, arrays, hashes, keys in _prefetch(typed, depth=2):
         if keys is None or source.row_id is None:
             hashes_all.append(hashes)
             continue
@@ -371,16 +383,27 @@ def _scan_and_plan(ctx: _Context, *, guards: bool = False) -> _Plan:
             nulls.extend((missing + first).tolist()[: 3 - len(nulls)])
         idx, found = _lookup(fp, keys)
         hit = idx[found]
-        if len(dup_pos) < 4:
-            again = seen[hit] | _repeats(hit)
+        again = seen[hit]
+        if again.any() and len(dup_pos) < 4:
             dup_pos.extend((np.flatnonzero(found)[again] + first).tolist()[:4])
         seen[hit] = True
+        marked += len(hit) - int(again.sum())  # falls behind seen.sum() if hit repeats a key
         changed = found & (rows_of[idx] != hashes)
-        send[first : first + len(keys)] = ~found | changed
+        wanted = ~found | changed
+        send[first : first + len(keys)] = wanted
+        if stash is not None:
+            local = np.flatnonzero(wanted)
+            stash_rows += len(local)
+            if stash_rows > STASH_ROWS:
+                stash = None
+            elif len(local):
+                stash.append((first, local, batch.take(pa.array(local))))
         new[first : first + len(keys)] = ~found
         new_keys.append(keys[~found])
         new_pos.append(np.flatnonzero(~found) + first)
     ctx.result.rows_in_source = n
+    if n_state and marked != int(seen[:n_state].sum()):
+        dup_pos.extend(_repeated_positions(ctx, fp))
     if guards:
         _raise_guards(ctx, problems, nulls, dup_pos, new_keys, new_pos)
     if source.row_id is None:
@@ -390,7 +413,27 @@ def _scan_and_plan(ctx: _Context, *, guards: bool = False) -> _Plan:
         )
     deletable = ctx.method in ("sync", "replace") and n_state > 0
     deletes = fp.keys[~seen[:n_state]] if deletable else np.empty(0, np.uint64)
-    return _Plan(send=send, new=new, delete_keys=deletes)
+    return _Plan(send=send, new=new, delete_keys=deletes, stash=stash)
+
+
+def _repeated_positions(ctx: _Context, fp: Fingerprints) -> list[int]:
+    """Rare path: positions of rows repeating an identifier already on the portal."""
+    rid = ctx.source.row_id
+    assert rid is not None
+    positions: list[int] = []
+    seen: set[int] = set()
+    for first, batch in ctx.source.raw_batches(SCAN_BATCH):
+        arr = canon.canonicalize(batch.column(rid.field_name), rid)
+        keys = canon.column_hash(arr, rid)
+        _, found = _lookup(fp, keys)
+        for pos in np.flatnonzero(found).tolist():
+            key = int(keys[pos])
+            if key in seen:
+                positions.append(first + pos)
+            seen.add(key)
+        if len(positions) >= 4:
+            break
+    return positions[:4]
 
 
 def _repeats(values: np.ndarray) -> np.ndarray:
@@ -477,10 +520,9 @@ def _needs_read_back(ctx: _Context, reconcile: bool, run_id: int) -> bool:
     if reconcile or ctx.state.key_kind(ctx.dataset_id) != ctx.key_kind:
         return True  # first publish, lost state, or rows keyed differently than before
     previous = ctx.state.previous_run(ctx.dataset_id, run_id)
-    if not ctx.keyed and previous is not None and previous["status"] != "succeeded":
-        return True  # an interrupted append may have landed rows we never recorded
-    portal = _portal_count(ctx)
-    return portal is not None and portal != ctx.state.count(ctx.dataset_id)
+    # An interrupted append may have landed rows we never recorded. (Drift on keyed datasets is
+    # caught after sending: _verify compares the portal's row count and repairs.)
+    return not ctx.keyed and previous is not None and previous["status"] != "succeeded"
 
 
 def _portal_count(ctx: _Context) -> int | None:
@@ -537,7 +579,10 @@ def _lookup(fp: Fingerprints, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     """Index into the fingerprints of each key, and whether it is there."""
     if not len(fp):
         return np.zeros(len(keys), np.int64), np.zeros(len(keys), bool)
-    idx = np.minimum(np.searchsorted(fp.keys, keys), len(fp) - 1)
+    order = np.argsort(keys)  # sorted probes walk the table in order: far fewer cache misses
+    idx = np.empty(len(keys), np.int64)
+    idx[order] = np.searchsorted(fp.keys, keys[order])
+    np.minimum(idx, len(fp) - 1, out=idx)
     return idx, fp.keys[idx] == keys
 
 
@@ -625,7 +670,7 @@ def _execute(ctx: _Context, plan: _Plan) -> None:
     _send_deletes(ctx, plan.delete_keys)
 
 
-def _prefetch(items: Iterator[_Chunk], depth: int) -> Iterator[_Chunk]:
+def _prefetch(items: Iterator[T], depth: int) -> Iterator[T]:
     """Run a generator in a thread, `depth` items ahead; errors surface in the consumer."""
     q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -707,12 +752,7 @@ def _planned_rows(ctx: _Context, plan: _Plan) -> Iterator[_Piece]:
     source = ctx.source
     if not plan.send.any():
         return
-    for first, batch in source.raw_batches():
-        mask = plan.send[first : first + batch.num_rows]
-        if not mask.any():
-            continue
-        local = np.flatnonzero(mask)
-        taken = batch if len(local) == batch.num_rows else batch.take(pa.array(local))
+    for first, local, taken in plan.stash if plan.stash is not None else _selected(ctx, plan):
         arrays, hashes, keys = _batch_fingerprints(source, taken, first, None)
         encoded = canon.row_json(arrays, source.columns)
         sizes = pc.add(pc.binary_length(encoded), 1).to_numpy(zero_copy_only=False)
@@ -722,6 +762,17 @@ def _planned_rows(ctx: _Context, plan: _Plan) -> Iterator[_Piece]:
             ids = canon.key_text(arrays[rid.field_name], rid).to_pylist()
         yield _Piece(encoded, sizes.astype(np.int64), hashes if keys is None else keys, hashes,
                      ids, plan.new[local + first])  # fmt: skip
+
+
+def _selected(ctx: _Context, plan: _Plan) -> Iterator[tuple[int, np.ndarray, pa.RecordBatch]]:
+    """Reread the file, keeping the rows the plan sends."""
+    for first, batch in ctx.source.raw_batches():
+        mask = plan.send[first : first + batch.num_rows]
+        if not mask.any():
+            continue
+        local = np.flatnonzero(mask)
+        taken = batch if len(local) == batch.num_rows else batch.take(pa.array(local))
+        yield first, local, taken
 
 
 def _send(ctx: _Context, chunk: _Chunk, counts: dict[int, int], put: bool) -> None:

@@ -221,13 +221,28 @@ class StateStore:
         """Row identifiers (as published) of the given keys, from their latest segment."""
         wanted = np.unique(np.asarray(keys, dtype=np.uint64))
         found: dict[int, str | None] = {}
-        for _, seg in self._segments(dataset_id, ids=True):
-            for pos in np.flatnonzero(np.isin(seg.keys, wanted)).tolist():
-                key = int(seg.keys[pos])
-                if seg.counts[pos] > 0 and seg.row_ids is not None:
-                    found[key] = seg.row_ids[pos]
-                else:
-                    found.pop(key, None)
+        if not len(wanted):
+            return found
+        query = (
+            select(segments.c.key_hashes, segments.c.copies, segments.c.row_ids)
+            .where(segments.c.dataset_id == dataset_id)
+            .order_by(segments.c.id)
+        )
+        with self.engine.connect() as conn:
+            for raw_keys, raw_counts, raw_ids in conn.execution_options(yield_per=8).execute(query):
+                seg_keys = np.frombuffer(raw_keys, np.uint64)
+                pos = np.minimum(np.searchsorted(wanted, seg_keys), len(wanted) - 1)
+                hits = np.flatnonzero(wanted[pos] == seg_keys)
+                if not len(hits):
+                    continue
+                counts = np.frombuffer(raw_counts, np.int64)
+                ids = msgspec.msgpack.decode(raw_ids) if raw_ids is not None else None
+                for i in hits.tolist():
+                    key = int(seg_keys[i])
+                    if counts[i] > 0 and ids is not None:
+                        found[key] = ids[i]
+                    else:
+                        found.pop(key, None)
         return found
 
     def apply(self, dataset_id: str, segment: Segment, live_delta: int, key_kind: str) -> None:
@@ -257,11 +272,10 @@ class StateStore:
             n_segments, n_rows = conn.execute(query).one()
         if n_segments < 2:
             return False
-        fp, seg_ids, keeps = self._merged(dataset_id)
-        live = len(fp)
-        del fp
-        if n_segments < min_segments and n_rows <= 2 * live + _SEGMENT_ROWS:
+        if n_segments < min_segments and n_rows <= 2 * self.count(dataset_id) + _SEGMENT_ROWS:
             return False
+        fp, seg_ids, keeps = self._merged(dataset_id)
+        del fp
         keep_by_id = dict(zip(seg_ids, keeps, strict=True))
         max_id = max(seg_ids)
         compacted: list[Segment] = []
