@@ -324,26 +324,32 @@ def column_hash(array: pa.Array, column: PortalColumn) -> np.ndarray:
     """A 64-bit hash per canonical value; equal values hash equally whichever path built them."""
     kind = canonical_type(column.data_type)
     valid = array.is_valid().to_numpy(zero_copy_only=False)
+    # Numbers, flags and dates hash to their (injective) bit patterns; row_hashes mixes them.
     if kind == "number":
         values = np.nan_to_num(array.to_numpy(zero_copy_only=False), nan=0.0) + 0.0  # -0 -> 0
-        h = _mix(values.view(np.uint64) ^ np.uint64(0x1))
+        h = values.view(np.uint64) ^ np.uint64(0x1)
     elif kind == "bool":
-        h = _mix(pc.fill_null(array, False).to_numpy(zero_copy_only=False).astype(np.uint64) + 2)
+        h = pc.fill_null(array, False).to_numpy(zero_copy_only=False).astype(np.uint64) + 2
     elif kind == "date":
         ms = pc.fill_null(pc.cast(array, pa.int64()), 0).to_numpy(zero_copy_only=False)
-        h = _mix(ms.view(np.uint64) ^ np.uint64(0x3))
+        h = ms.view(np.uint64) ^ np.uint64(0x3)
     else:
         h = hash_strings(array)
     return np.where(valid, h, _NULL)
 
 
 def row_hashes(arrays: dict[str, pa.Array], columns: list[PortalColumn]) -> np.ndarray:
-    """Fingerprint of each row: per-column hashes combined in field-name order."""
+    """Fingerprint of each row: per-column hashes combined in field-name order.
+
+    h = sum(c_i * M^(n-i)) mod 2^64 with M odd, so a change in any one column always changes h;
+    one final splitmix spreads the bits.
+    """
     with np.errstate(over="ignore"):
         h = np.zeros(len(next(iter(arrays.values()))), np.uint64)
         for column in sorted(columns, key=lambda c: c.field_name):
-            h = _mix((h * _MULT) ^ column_hash(arrays[column.field_name], column))
-    return h
+            h *= _MULT
+            h += column_hash(arrays[column.field_name], column)
+    return _mix(h)
 
 
 def key_text(array: pa.Array, column: PortalColumn) -> pa.Array:

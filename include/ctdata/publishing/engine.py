@@ -22,7 +22,9 @@ import os
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TypeVar
@@ -354,6 +356,7 @@ def _scan_and_plan(ctx: _Context, *, guards: bool = False) -> _Plan:
     """
     source = ctx.source
     problems = canon.TypeProblems()
+    typed = _prefetch(_typed_batches(source, problems), depth=2)  # starts while state loads
     fp = ctx.state.load(ctx.dataset_id)
     n_state = len(fp)
     n = source.num_rows
@@ -369,11 +372,7 @@ def _scan_and_plan(ctx: _Context, *, guards: bool = False) -> _Plan:
     stash: list[tuple[int, np.ndarray, pa.RecordBatch]] | None = []
     stash_rows = 0
     marked = 0
-    typed = (
-        (first, batch, *_batch_fingerprints(source, batch, first, problems))
-        for first, batch in source.raw_batches(SCAN_BATCH)
-    )
-    for first, batch, arrays, hashes, keys in _prefetch(typed, depth=2):
+    for first, batch, arrays, hashes, keys in typed:
         if keys is None or source.row_id is None:
             hashes_all.append(hashes)
             continue
@@ -414,6 +413,23 @@ def _scan_and_plan(ctx: _Context, *, guards: bool = False) -> _Plan:
     deletable = ctx.method in ("sync", "replace") and n_state > 0
     deletes = fp.keys[~seen[:n_state]] if deletable else np.empty(0, np.uint64)
     return _Plan(send=send, new=new, delete_keys=deletes, stash=stash)
+
+
+def _typed_batches(
+    source: _Source, problems: canon.TypeProblems
+) -> Iterator[tuple[int, pa.RecordBatch, dict[str, pa.Array], np.ndarray, np.ndarray | None]]:
+    """Batches with their canonical arrays and hashes, typed by two threads in file order."""
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="publish-scan") as pool:
+        window: deque[tuple[int, pa.RecordBatch, Future[Any]]] = deque()
+        for first, batch in source.raw_batches(SCAN_BATCH):
+            job = pool.submit(_batch_fingerprints, source, batch, first, problems)
+            window.append((first, batch, job))
+            if len(window) >= 3:
+                first_done, batch_done, job_done = window.popleft()
+                yield (first_done, batch_done, *job_done.result())
+        while window:
+            first_done, batch_done, job_done = window.popleft()
+            yield (first_done, batch_done, *job_done.result())
 
 
 def _repeated_positions(ctx: _Context, fp: Fingerprints) -> list[int]:
@@ -671,7 +687,7 @@ def _execute(ctx: _Context, plan: _Plan) -> None:
 
 
 def _prefetch(items: Iterator[T], depth: int) -> Iterator[T]:
-    """Run a generator in a thread, `depth` items ahead; errors surface in the consumer."""
+    """Run a generator in a thread, `depth` items ahead, starting now; errors reach the consumer."""
     q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -690,8 +706,14 @@ def _prefetch(items: Iterator[T], depth: int) -> Iterator[T]:
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer
             q.put(("error", exc))
 
-    worker = threading.Thread(target=produce, name="publish-serializer", daemon=True)
+    worker = threading.Thread(target=produce, name="publish-prefetch", daemon=True)
     worker.start()
+    return _consume(q, stop, worker)
+
+
+def _consume(
+    q: queue.Queue[tuple[str, Any]], stop: threading.Event, worker: threading.Thread
+) -> Iterator[Any]:
     try:
         while True:
             kind, value = q.get()
