@@ -62,3 +62,19 @@ def test_run_ledger_and_reconcile_schedule(state: StateStore) -> None:
     state.mark_reconciled("abcd-1234", "row_id:x")
     assert not state.reconcile_due("abcd-1234")
     assert state.reconcile_due("abcd-1234", every=timedelta(0))
+
+
+def test_snapshot_plus_later_segments_equals_full_merge(state: StateStore) -> None:
+    rng = np.random.default_rng(3)
+    for round_ in range(3):
+        for _ in range(5):
+            keys = np.unique(rng.integers(0, 300, 40).astype(np.uint64))
+            counts = rng.integers(0, 3, len(keys))  # some deletions
+            state.apply("abcd-1234", _seg(keys, keys * 7 + round_, counts), 0, "content")
+        full = state._merged("abcd-1234")[0]
+        fast = state.load("abcd-1234")
+        assert np.array_equal(full.keys, fast.keys) and np.array_equal(full.rows, fast.rows)
+        assert np.array_equal(full.counts, fast.counts)
+        state.snapshot("abcd-1234")
+    state.replace_all("abcd-1234", [_seg([1], [1])], "content")
+    assert state.load("abcd-1234").keys.tolist() == [1]

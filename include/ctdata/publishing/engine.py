@@ -249,6 +249,7 @@ def _publish(
         _rebuild(ctx)
         plan = _scan_and_plan(ctx)
     state.compact(dataset_id)
+    state.snapshot(dataset_id, min_new_segments=8)  # cheap loads next time; skipped if few
 
 
 # -- guards ------------------------------------------------------------------------------------

@@ -8,7 +8,9 @@ copies the portal holds (1 for keyed rows, 0 marks a deletion).
 They are stored as an append-only log of segments, one per acknowledged chunk (numpy arrays
 packed in BLOBs), so recording a 10,000-row chunk is one INSERT and loading a million
 fingerprints takes well under a second; later segments override earlier ones and `compact`
-rewrites the log when it has grown. A running count of live rows per dataset answers `count`.
+rewrites the log when it has grown. After each run a snapshot of the merged fingerprints is
+stored, so the next load reads one row plus the few segments written since. A running count
+of live rows per dataset answers `count`.
 """
 
 from __future__ import annotations
@@ -65,6 +67,16 @@ datasets = Table(
     Column("key_kind", Text, nullable=False),
     Column("live_rows", BigInteger, nullable=False, default=0),
     Column("last_reconciled", DateTime(timezone=True), nullable=True),
+)
+
+snapshots = Table(
+    "publish_snapshots",
+    metadata,
+    Column("dataset_id", String(16), primary_key=True),
+    Column("upto_segment", Integer, nullable=False),
+    Column("key_hashes", LargeBinary, nullable=False),
+    Column("row_hashes", LargeBinary, nullable=False),
+    Column("copies", LargeBinary, nullable=False),
 )
 
 runs = Table(
@@ -140,6 +152,39 @@ def _decode(row: Any, ids: bool) -> Segment:
     )
 
 
+def _overlay(base: Fingerprints, later: list[Segment]) -> Fingerprints:
+    """Apply segments newer than a snapshot: later writes win, count 0 removes the key."""
+    keys = np.concatenate([s.keys for s in later])
+    hashes = np.concatenate([s.hashes for s in later])
+    counts = np.concatenate([s.counts for s in later])
+    uniq, first = np.unique(keys[::-1], return_index=True)
+    last = len(keys) - 1 - first
+    new_rows, new_counts = hashes[last], counts[last]
+    pos = np.searchsorted(base.keys, uniq)
+    present = (pos < len(base.keys)) & (base.keys[np.minimum(pos, max(len(base) - 1, 0))] == uniq)
+    if not len(base):
+        present = np.zeros(len(uniq), bool)
+    rows = base.rows.copy()
+    copies = base.counts.copy()
+    rows[pos[present]] = new_rows[present]
+    copies[pos[present]] = new_counts[present]
+    add = ~present & (new_counts > 0)
+    merged_keys = np.concatenate([base.keys, uniq[add]])
+    merged_rows = np.concatenate([rows, new_rows[add]])
+    merged_counts = np.concatenate([copies, new_counts[add]])
+    order = np.argsort(merged_keys, kind="stable") if add.any() else None
+    if order is not None:
+        merged_keys, merged_rows, merged_counts = (
+            merged_keys[order],
+            merged_rows[order],
+            merged_counts[order],
+        )
+    live = merged_counts > 0
+    if live.all():
+        return Fingerprints(merged_keys, merged_rows, merged_counts)
+    return Fingerprints(merged_keys[live], merged_rows[live], merged_counts[live])
+
+
 def _concat(parts: list[Segment]) -> Segment:
     ids = None
     if all(p.row_ids is not None for p in parts):
@@ -174,11 +219,17 @@ class StateStore:
 
     # -- fingerprints ------------------------------------------------------------------------
 
-    def _segments(self, dataset_id: str, *, ids: bool = False) -> Iterator[tuple[int, Segment]]:
+    def _segments(
+        self, dataset_id: str, *, ids: bool = False, after: int = 0
+    ) -> Iterator[tuple[int, Segment]]:
         cols = [segments.c.id, segments.c.key_hashes, segments.c.row_hashes, segments.c.copies]
         if ids:
             cols.append(segments.c.row_ids)
-        query = select(*cols).where(segments.c.dataset_id == dataset_id).order_by(segments.c.id)
+        query = (
+            select(*cols)
+            .where(segments.c.dataset_id == dataset_id, segments.c.id > after)
+            .order_by(segments.c.id)
+        )
         with self.engine.connect() as conn:
             for row in conn.execution_options(yield_per=8).execute(query):
                 yield int(row[0]), _decode(row, ids)
@@ -208,8 +259,47 @@ class StateStore:
         return fp, seg_ids, [keep[bounds[i] : bounds[i + 1]] for i in range(len(parts))]
 
     def load(self, dataset_id: str) -> Fingerprints:
-        """All live fingerprints of a dataset, sorted by key."""
-        return self._merged(dataset_id)[0]
+        """All live fingerprints of a dataset, sorted by key: the snapshot plus later segments."""
+        with self.engine.connect() as conn:
+            snap = conn.execute(
+                select(snapshots).where(snapshots.c.dataset_id == dataset_id)
+            ).first()
+        if snap is None:
+            return self._merged(dataset_id)[0]
+        base = Fingerprints(
+            np.frombuffer(snap.key_hashes, np.uint64),
+            np.frombuffer(snap.row_hashes, np.uint64),
+            np.frombuffer(snap.copies, np.int64),
+        )
+        later = [seg for _, seg in self._segments(dataset_id, after=snap.upto_segment)]
+        return _overlay(base, later) if later else base
+
+    def snapshot(self, dataset_id: str, *, min_new_segments: int = 1) -> bool:
+        """Store the merged fingerprints so the next load reads one row; True if it did."""
+        with self.engine.connect() as conn:
+            done = conn.execute(
+                select(snapshots.c.upto_segment).where(snapshots.c.dataset_id == dataset_id)
+            ).scalar_one_or_none()
+            upto, newer = conn.execute(
+                select(func.max(segments.c.id), func.count()).where(
+                    segments.c.dataset_id == dataset_id, segments.c.id > (done or 0)
+                )
+            ).one()
+        if upto is None or newer < min_new_segments:
+            return False
+        fp = self.load(dataset_id)
+        with self.engine.begin() as conn:
+            conn.execute(delete(snapshots).where(snapshots.c.dataset_id == dataset_id))
+            conn.execute(
+                insert(snapshots).values(
+                    dataset_id=dataset_id,
+                    upto_segment=int(upto),
+                    key_hashes=fp.keys.tobytes(),
+                    row_hashes=fp.rows.tobytes(),
+                    copies=np.ascontiguousarray(fp.counts, np.int64).tobytes(),
+                )
+            )
+        return True
 
     def count(self, dataset_id: str) -> int:
         """Rows the fingerprints say the portal holds (kept as a running total)."""
@@ -256,6 +346,7 @@ class StateStore:
         """Forget a dataset's fingerprints and store these instead (after a portal read-back)."""
         total = 0
         with self.engine.begin() as conn:
+            conn.execute(delete(snapshots).where(snapshots.c.dataset_id == dataset_id))
             conn.execute(delete(segments).where(segments.c.dataset_id == dataset_id))
             for part in parts:
                 if len(part):
@@ -295,6 +386,7 @@ class StateStore:
         if buf:
             compacted.append(_concat(buf))
         with self.engine.begin() as conn:
+            conn.execute(delete(snapshots).where(snapshots.c.dataset_id == dataset_id))
             conn.execute(
                 delete(segments).where(segments.c.dataset_id == dataset_id, segments.c.id <= max_id)
             )
@@ -304,6 +396,7 @@ class StateStore:
 
     def clear(self, dataset_id: str) -> None:
         with self.engine.begin() as conn:
+            conn.execute(delete(snapshots).where(snapshots.c.dataset_id == dataset_id))
             conn.execute(delete(segments).where(segments.c.dataset_id == dataset_id))
             conn.execute(delete(datasets).where(datasets.c.dataset_id == dataset_id))
 
