@@ -22,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import numpy as np
 from sqlalchemy import (
     BigInteger,
@@ -139,7 +138,7 @@ def _encode(dataset_id: str, seg: Segment) -> dict[str, Any]:
         "key_hashes": np.ascontiguousarray(seg.keys, np.uint64).tobytes(),
         "row_hashes": np.ascontiguousarray(seg.hashes, np.uint64).tobytes(),
         "copies": np.ascontiguousarray(seg.counts, np.int64).tobytes(),
-        "row_ids": None if seg.row_ids is None else msgspec.msgpack.encode(seg.row_ids),
+        "row_ids": None if seg.row_ids is None else _pack_ids(seg.row_ids),
     }
 
 
@@ -148,8 +147,30 @@ def _decode(row: Any, ids: bool) -> Segment:
         np.frombuffer(row[1], np.uint64),
         np.frombuffer(row[2], np.uint64),
         np.frombuffer(row[3], np.int64),
-        msgspec.msgpack.decode(row[4]) if ids and row[4] is not None else None,
+        _unpack_ids(row[4]) if ids and row[4] is not None else None,
     )
+
+
+def _pack_ids(ids: list[str | None]) -> bytes:
+    """Row identifiers as count, offsets and UTF-8 bytes, so one can be read without the rest."""
+    data = [b"" if i is None else i.encode() for i in ids]
+    offsets = np.zeros(len(data) + 1, np.int64)
+    np.cumsum([len(d) for d in data], out=offsets[1:])
+    return np.int64(len(data)).tobytes() + offsets.tobytes() + b"".join(data)
+
+
+def _id_at(blob: bytes, i: int) -> str:
+    n = int(np.frombuffer(blob, np.int64, 1)[0])
+    start, stop = np.frombuffer(blob, np.int64, 2, offset=8 * (1 + i))
+    base = 8 * (n + 2)
+    return blob[base + int(start) : base + int(stop)].decode()
+
+
+def _unpack_ids(blob: bytes) -> list[str | None]:
+    n = int(np.frombuffer(blob, np.int64, 1)[0])
+    offsets = np.frombuffer(blob, np.int64, n + 1, offset=8).tolist()
+    data = blob[8 * (n + 2) :]
+    return [data[a:b].decode() for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
 
 
 def _overlay(base: Fingerprints, later: list[Segment]) -> Fingerprints:
@@ -326,11 +347,10 @@ class StateStore:
                 if not len(hits):
                     continue
                 counts = np.frombuffer(raw_counts, np.int64)
-                ids = msgspec.msgpack.decode(raw_ids) if raw_ids is not None else None
                 for i in hits.tolist():
                     key = int(seg_keys[i])
-                    if counts[i] > 0 and ids is not None:
-                        found[key] = ids[i]
+                    if counts[i] > 0 and raw_ids is not None:
+                        found[key] = _id_at(raw_ids, i)
                     else:
                         found.pop(key, None)
         return found
