@@ -166,12 +166,20 @@ def main() -> None:
     write_source(refresh, n, changed=0.01, deleted=0.001)
     print(f"sources written ({time.perf_counter() - t0:.0f} s): {n:,} rows x 20 columns")
 
-    with run_emulator(work / "emu", users=[f"{USER}:{PASSWORD}"]) as emu:
-        conn = PortalConnection.from_url(emu.url, username=USER, password=PASSWORD)
+    # Two stand-ins, one per side, so neither side loads into a database the other has grown.
+    users = [f"{USER}:{PASSWORD}"]
+    with (
+        run_emulator(work / "emu", users=users) as emu,
+        run_emulator(work / "emu-baseline", users=users) as base_emu,
+    ):
+        conn = PortalConnection.from_url(base_emu.url, username=USER, password=PASSWORD)
         client = SocrataClient(conn)
+        pipe_client = SocrataClient(
+            PortalConnection.from_url(emu.url, username=USER, password=PASSWORD)
+        )
         cols = bench_columns()
         naive_ds = client.create_dataset("naive", cols, row_identifier="record_id")["id"]
-        pipe_ds = client.create_dataset("pipeline", cols, row_identifier="record_id")["id"]
+        pipe_ds = pipe_client.create_dataset("pipeline", cols, row_identifier="record_id")["id"]
         state_url = f"sqlite:///{work / 'state.db'}"
 
         ceiling_s, ceiling_bytes = transport_ceiling(client, naive_ds, initial, args.chunk_rows)
@@ -197,7 +205,7 @@ def main() -> None:
         if args.rss_factor > 1:
             big_n = n * args.rss_factor
             write_source(big, big_n)
-            big_ds = client.create_dataset("big", cols, row_identifier="record_id")["id"]
+            big_ds = pipe_client.create_dataset("big", cols, row_identifier="record_id")["id"]
             big_load = run_child(emu.url, big_ds, big, f"sqlite:///{work / 'big.db'}", "upsert")
             print("\n== peak RSS of the publisher (initial load)")
             print(f"{n:>10,} rows: {load['peak_rss_mb']:7.0f} MB")

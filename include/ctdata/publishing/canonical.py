@@ -278,8 +278,10 @@ def json_string(text: pa.Array) -> pa.Array:
     return quoted
 
 
-def row_json(arrays: dict[str, pa.Array], columns: list[PortalColumn]) -> pa.Array:
-    """Each row as a JSON object; fields in name order, nulls left out."""
+def row_json(
+    arrays: dict[str, pa.Array], columns: list[PortalColumn], trailer: str = ""
+) -> pa.Array:
+    """Each row as a JSON object (plus `trailer`); fields in name order, nulls left out."""
     parts = []
     for column in sorted(columns, key=lambda c: c.field_name):
         frag = json_fragment(arrays[column.field_name], column)
@@ -290,7 +292,19 @@ def row_json(arrays: dict[str, pa.Array], columns: list[PortalColumn]) -> pa.Arr
     # Arrow's null_handling="skip" drops rows whose parts are all null, so each part carries
     # its leading comma, nulls become "", and the first comma is cut off.
     body = pc.binary_join_element_wise(*parts, "", null_handling="replace", null_replacement="")
-    return pc.binary_join_element_wise("{", pc.utf8_slice_codeunits(body, 1), "}", "")
+    return pc.binary_join_element_wise("{", pc.utf8_slice_codeunits(body, 1), "}" + trailer, "")
+
+
+def string_bytes(array: pa.Array) -> tuple[bytes, np.ndarray]:
+    """The concatenated UTF-8 bytes of a string array (no nulls) and each value's length."""
+    if array.null_count:
+        raise ValueError("string_bytes needs an array without nulls")
+    array = array.cast(pa.large_string()) if pa.types.is_string(array.type) else array
+    _, offsets_buf, data_buf = array.buffers()
+    offsets = np.frombuffer(offsets_buf, np.int64, len(array) + 1, offset=8 * array.offset)
+    start, stop = int(offsets[0]), int(offsets[-1])
+    data = memoryview(data_buf)[start:stop].tobytes() if data_buf is not None else b""
+    return data, np.diff(offsets)
 
 
 def hash_strings(array: pa.Array) -> np.ndarray:

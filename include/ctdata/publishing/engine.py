@@ -644,7 +644,7 @@ class _Chunk:
 
 @dataclass
 class _Piece:
-    encoded: pa.Array  # row JSON
+    encoded: bytes  # rows' JSON, each followed by a comma
     sizes: np.ndarray  # bytes per row, comma included
     keys: np.ndarray
     hashes: np.ndarray
@@ -655,8 +655,9 @@ class _Piece:
         return len(self.keys)
 
     def slice(self, start: int, stop: int) -> _Piece:
+        bounds = np.r_[0, np.cumsum(self.sizes)]
         return _Piece(
-            self.encoded.slice(start, stop - start),
+            self.encoded[int(bounds[start]) : int(bounds[stop])],
             self.sizes[start:stop],
             self.keys[start:stop],
             self.hashes[start:stop],
@@ -756,12 +757,12 @@ def _chunks(ctx: _Context, plan: _Plan) -> Iterator[_Chunk]:
 
 
 def _make_chunk(parts: list[_Piece]) -> _Chunk:
-    body = "[" + ",".join(",".join(p.encoded.to_pylist()) for p in parts) + "]"
+    body = b"".join([b"[", *(p.encoded for p in parts)])[:-1] + b"]"  # drop the last comma
     ids = None
     if all(p.ids is not None for p in parts):
         ids = [i for p in parts for i in (p.ids or [])]
     return _Chunk(
-        body=body.encode(),
+        body=body,
         rows=sum(len(p) for p in parts),
         keys=np.concatenate([p.keys for p in parts]),
         hashes=np.concatenate([p.hashes for p in parts]),
@@ -777,8 +778,7 @@ def _planned_rows(ctx: _Context, plan: _Plan) -> Iterator[_Piece]:
         return
     for first, local, taken in plan.stash if plan.stash is not None else _selected(ctx, plan):
         arrays, hashes, keys = _batch_fingerprints(source, taken, first, None)
-        encoded = canon.row_json(arrays, source.columns)
-        sizes = pc.add(pc.binary_length(encoded), 1).to_numpy(zero_copy_only=False)
+        encoded, sizes = canon.string_bytes(canon.row_json(arrays, source.columns, trailer=","))
         ids = None
         if source.row_id is not None:
             rid = source.row_id
