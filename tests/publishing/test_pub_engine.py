@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,25 @@ def test_allow_new_columns_adds_them(portal, state, tmp_path) -> None:
     meta = client.get_metadata(ds)
     assert "notes" in [c["fieldName"] for c in meta["columns"]]
     assert {r.get("notes") for r in client.read_rows(ds)} == {f"note {i}" for i in range(50)}
+
+
+def test_accepts_object_storage_paths(portal, state, tmp_path) -> None:
+    """The DAG hands over an ObjectStoragePath: anything with .open("rb") works."""
+
+    class StoragePath:
+        protocol = "file"
+
+        def __init__(self, path: Path) -> None:
+            self.path = path
+
+        def open(self, mode: str):
+            return self.path.open(mode)
+
+    client = client_for(portal.url)
+    ds = create_dataset(client)
+    rows = make_rows(40)
+    staged = StoragePath(write_parquet(tmp_path / "a.parquet", rows))
+    result = _publish(client, ds, staged, state, method="sync")
+    assert result.created == 40 and result.as_dict()["rows_in_source"] == 40
+    assert json.loads(json.dumps(result.as_dict())) == result.as_dict()  # XCom-safe
+    assert state.last_runs(ds)[0]["status"] == "succeeded"
