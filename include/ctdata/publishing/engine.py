@@ -365,7 +365,6 @@ def _scan_and_plan(ctx: _Context, *, guards: bool = False) -> _Plan:
     new = np.zeros(n, bool)
     seen = np.zeros(max(n_state, 1), bool)
     new_keys: list[np.ndarray] = []
-    new_pos: list[np.ndarray] = []
     hashes_all: list[np.ndarray] = []
     nulls: list[int] = []
     dup_pos: list[int] = []
@@ -400,12 +399,11 @@ def _scan_and_plan(ctx: _Context, *, guards: bool = False) -> _Plan:
                 stash.append((first, local, batch.take(pa.array(local))))
         new[first : first + len(keys)] = ~found
         new_keys.append(keys[~found])
-        new_pos.append(np.flatnonzero(~found) + first)
     ctx.result.rows_in_source = n
     if n_state and marked != int(seen[:n_state].sum()):
         dup_pos.extend(_repeated_positions(ctx, fp))
     if guards:
-        _raise_guards(ctx, problems, nulls, dup_pos, new_keys, new_pos)
+        _raise_guards(ctx, problems, nulls, dup_pos, new_keys)
     if source.row_id is None:
         del fp
         return _content_plan(
@@ -453,25 +451,12 @@ def _repeated_positions(ctx: _Context, fp: Fingerprints) -> list[int]:
     return positions[:4]
 
 
-def _repeats(values: np.ndarray) -> np.ndarray:
-    """True for every element equal to an earlier element of the same array."""
-    if len(values) < 2:
-        return np.zeros(len(values), bool)
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
-    dup_sorted = np.r_[False, ordered[1:] == ordered[:-1]]
-    out = np.zeros(len(values), bool)
-    out[order] = dup_sorted
-    return out
-
-
 def _raise_guards(
     ctx: _Context,
     problems: canon.TypeProblems,
     nulls: list[int],
     dup_pos: list[int],
     new_keys: list[np.ndarray],
-    new_pos: list[np.ndarray],
 ) -> None:
     source = ctx.source
     if problems:
@@ -500,20 +485,31 @@ def _raise_guards(
             + "\n".join(f"  row {n}: {_short(r)}" for n, r in rows)
         )
     keys = np.concatenate(new_keys) if new_keys else np.empty(0, np.uint64)
-    positions = np.concatenate(new_pos) if new_pos else np.empty(0, np.int64)
-    repeated = _repeats(keys)
+    new_keys.clear()
+    keys.sort()  # in place: 8 bytes a new row, no index arrays
+    repeated = keys[1:] == keys[:-1]
     if repeated.any() or dup_pos:
-        dup_keys = np.unique(keys[repeated])[:2]
-        examples = positions[np.isin(keys, dup_keys)]
-        if dup_pos:  # a key already on the portal, given twice: show one of its rows
-            examples = np.r_[examples, dup_pos]
-        rows = source.rows_at(np.unique(examples), limit=4)
+        dup_keys = np.unique(keys[1:][repeated])[:2]
         count = int(repeated.sum()) + len(dup_pos)
+        del keys, repeated
+        examples = _positions_of(ctx, dup_keys) + dup_pos  # rare path: read the file again
+        rows = source.rows_at(np.unique(np.array(examples, np.int64)), limit=4)
         raise PublishError(
             f"Row identifier column {rid} has {count} duplicated value(s) in dataset "
             f"{ctx.dataset_id}; nothing was sent. Each {rid} must appear once. Example rows:\n"
             + "\n".join(f"  row {n}: {_short(r)}" for n, r in rows)
         )
+
+
+def _positions_of(ctx: _Context, wanted: np.ndarray) -> list[int]:
+    """Row positions whose identifier hashes to one of `wanted` (error messages only)."""
+    rid = ctx.source.row_id
+    assert rid is not None
+    out: list[int] = []
+    for first, batch in ctx.source.raw_batches(SCAN_BATCH):
+        keys = canon.column_hash(canon.canonicalize(batch.column(rid.field_name), rid), rid)
+        out.extend((np.flatnonzero(np.isin(keys, wanted)) + first).tolist())
+    return out[:4]
 
 
 def _type_of(source: _Source, field_name: str) -> str:

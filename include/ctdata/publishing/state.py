@@ -265,16 +265,23 @@ class StateStore:
         if not parts:
             return Fingerprints.empty(), [], []
         keys = np.concatenate([p.keys for p in parts])
-        # The last write of a key wins: its first occurrence in the reversed log.
-        uniq, first = np.unique(keys[::-1], return_index=True)
+        total = len(keys)
+        # The last write of a key wins: after a stable sort it is the last of its run.
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        last = np.empty(total, bool)
+        last[:-1] = keys[1:] != keys[:-1]
+        last[-1] = True
+        uniq = keys[last]
         del keys
-        winner = sum(len(p) for p in parts) - 1 - first
-        counts = np.concatenate([p.counts for p in parts])
-        live = counts[winner] > 0
-        winner = winner[live]
-        hashes = np.concatenate([p.hashes for p in parts])
-        fp = Fingerprints(uniq[live], hashes[winner], counts[winner])
-        keep = np.zeros(len(counts), bool)
+        winner = order[last]
+        del order, last
+        counts = np.concatenate([p.counts for p in parts])[winner]
+        live = counts > 0
+        winner, counts, uniq = winner[live], counts[live], uniq[live]
+        hashes = np.concatenate([p.hashes for p in parts])[winner]
+        fp = Fingerprints(uniq, hashes, counts)
+        keep = np.zeros(total, bool)
         keep[winner] = True
         bounds = np.cumsum([0] + [len(p) for p in parts])
         return fp, seg_ids, [keep[bounds[i] : bounds[i + 1]] for i in range(len(parts))]
@@ -315,9 +322,9 @@ class StateStore:
                 insert(snapshots).values(
                     dataset_id=dataset_id,
                     upto_segment=int(upto),
-                    key_hashes=fp.keys.tobytes(),
-                    row_hashes=fp.rows.tobytes(),
-                    copies=np.ascontiguousarray(fp.counts, np.int64).tobytes(),
+                    key_hashes=memoryview(np.ascontiguousarray(fp.keys)).cast("B"),
+                    row_hashes=memoryview(np.ascontiguousarray(fp.rows)).cast("B"),
+                    copies=memoryview(np.ascontiguousarray(fp.counts, np.int64)).cast("B"),
                 )
             )
         return True
