@@ -15,7 +15,7 @@ from pathlib import Path
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="bench-airflow-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
-BASELINE_DAG = '''
+BASELINE_DAG = """
 import datetime as dt
 from airflow.sdk import DAG, task
 
@@ -24,7 +24,7 @@ with DAG("baseline", schedule=None, start_date=dt.datetime(2024, 1, 1)):
     def hello() -> None:
         print("hello")
     hello()
-'''
+"""
 ROUNDS = 7
 
 
@@ -52,7 +52,9 @@ def main() -> None:
     ours, dags = parse_seconds(project_dags)
     print(f"dags folder: {dags} DAGs, median parse {ours * 1000:.0f} ms over {ROUNDS} rounds")
     print(f"baseline one-task DAG file: median parse {baseline * 1000:.0f} ms")
-    print(f"ratio (dags folder / baseline): {ours / baseline:.1f}x; per DAG: {ours / baseline / dags:.1f}x")
+    print(
+        f"ratio (dags folder / baseline): {ours / baseline:.1f}x; per DAG: {ours / baseline / dags:.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -47,7 +47,10 @@ def test_agency_dag_runs_unattended(dagbag, dag_id: str) -> None:
 
 def test_each_dataset_runs_the_pipeline_in_order(dagbag) -> None:
     dag = dagbag.dags["publish_ocme"]
-    for slug, middle in (("deaths_by_town", "aggregate_and_suppress"), ("deaths_records", "prepare_records")):
+    for slug, middle in (
+        ("deaths_by_town", "aggregate_and_suppress"),
+        ("deaths_records", "prepare_records"),
+    ):
         chain = [f"{slug}.{name}" for name in [*PIPELINE_ORDER[:2], middle, *PIPELINE_ORDER[2:]]]
         for upstream, downstream in zip(chain, chain[1:], strict=False):
             assert downstream in dag.get_task(upstream).get_flat_relative_ids(upstream=False), (
@@ -83,4 +86,6 @@ def test_dag_file_imports_no_heavy_libraries() -> None:
         out = subprocess.run(
             [sys.executable, "-c", code, str(dag_file)], capture_output=True, text=True, check=True
         )
-        assert out.stdout.strip() == "", f"{dag_file.name} imports {out.stdout.strip()} at parse time"
+        assert out.stdout.strip() == "", (
+            f"{dag_file.name} imports {out.stdout.strip()} at parse time"
+        )

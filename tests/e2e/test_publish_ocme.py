@@ -96,5 +96,7 @@ def test_source_row_breaking_an_expectation_stops_before_publish(portal) -> None
         assert len(_all_rows(client, "rybz-nyjw")) == RECORDS
     finally:
         with engine.begin() as connection:
-            connection.execute(sa.text("DELETE FROM accidental_drug_related_deaths WHERE \"ID\" = '30-0001'"))
+            connection.execute(
+                sa.text("DELETE FROM accidental_drug_related_deaths WHERE \"ID\" = '30-0001'")
+            )
         engine.dispose()

@@ -18,7 +18,7 @@ from ctdata.errors import SpecError
 from ctdata.specs import AgencySpec, DatasetSpec, load_all
 from ctdata.specs.vocabulary import SCHEDULE_BY_FREQUENCY
 
-START_DATE = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+START_DATE = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 # Most to least frequent; an agency DAG runs at its most frequent dataset's schedule.
 _FREQUENCY_ORDER = [s for s in SCHEDULE_BY_FREQUENCY.values() if s is not None]
 
