@@ -104,9 +104,9 @@ def synthetic_4d(seed: int = 7) -> tuple[pd.DataFrame, SuppressionSpec]:
     towns = list(pd.read_csv(DATA_DIR / "ct_towns.csv").town)
     size = rng.lognormal(mean=0.0, sigma=1.1, size=len(towns))
     age = np.array([0.3, 0.6, 1.4, 1.6, 1.3, 1.0, 0.6, 0.3])
-    sex = np.array([1.4, 0.9, 0.05])
+    sex = np.array([1.0, 0.9, 0.15])
     years = np.linspace(0.8, 1.3, 10)
-    lam = 2.2 * np.einsum("t,y,a,s->tyas", size, years, age, sex)
+    lam = 12.0 * np.einsum("t,y,a,s->tyas", size, years, age, sex)
     counts = rng.poisson(lam)
     idx = np.nonzero(counts)
     reps = counts[idx]

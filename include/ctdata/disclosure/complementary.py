@@ -62,6 +62,10 @@ class Protector:
         )
         self.mask = np.zeros(self.x.size, dtype=bool)
         self.count = np.zeros(rel.shape[0], dtype=np.int64)
+        # parent cell of each relation, and the room (sum of value - 1) of its hidden children
+        self.parent = rel.indices[rel.data < 0]
+        self.slack = np.zeros(rel.shape[0])
+        self.need = float(threshold) if interval else 1.0
 
     def cells_of(self, relation: int) -> np.ndarray:
         return self.rows.indices[self.rows.indptr[relation] : self.rows.indptr[relation + 1]]
@@ -73,8 +77,17 @@ class Protector:
         self.mask[cell] = True
         rels = self.relations_of(cell)
         self.count[rels] += 1
-        for r in rels[self.count[rels] == 1]:
+        as_child = rels[self.parent[rels] != cell]
+        self.slack[as_child] += self.x[cell] - 1
+        for r in rels:
             heapq.heappush(pending, (0.0, int(r)))
+
+    def tight(self, r: int) -> bool:
+        """Published parent, hidden children with no room: each child is pinned near 1
+        (e.g. a published total of 3 over three hidden cells: each is exactly 1)."""
+        return bool(
+            not self.mask[self.parent[r]] and self.count[r] >= 1 and self.slack[r] < self.need
+        )
 
     def best(self, candidates: np.ndarray) -> int:
         """The cheapest candidate, counting the relations it settles and the ones it opens."""
@@ -91,12 +104,17 @@ class Protector:
         return c[~self.mask[c] & (self.x[c] > 0) & (self.x[c] - 1 >= need)]
 
     def close(self, pending: list[tuple[float, int]]) -> None:
-        """Empty the queue of relations holding exactly one suppressed cell."""
+        """Settle queued relations: one hidden cell alone, or hidden children with no room."""
         while pending:
             _, r = heapq.heappop(pending)
-            if self.count[r] != 1:
+            if self.count[r] == 1:
+                cand = self.candidates(self.cells_of(r))
+            elif self.tight(r):
+                cand = self.candidates(self.cells_of(r), self.need - self.slack[r])
+                if not cand.size:
+                    cand = self.candidates(self.cells_of(r))
+            else:
                 continue
-            cand = self.candidates(self.cells_of(r))
             if cand.size:
                 self.add(self.best(cand), pending)
 

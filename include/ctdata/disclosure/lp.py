@@ -98,7 +98,6 @@ def _build_highs(a: sp.csc_matrix, b: np.ndarray, cap: float) -> Any:
     highs = _highs._Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", 1)
-    highs.setOptionValue("presolve", "off")
     highs.passModel(lp)
     return highs
 
