@@ -29,3 +29,7 @@ class PublishError(CtDataError):
 
 class PortalError(CtDataError):
     """The portal answered with an error that retrying will not fix."""
+
+
+class PortalRefusedError(PortalError):
+    """The portal refused a request (a 4xx other than 429): resending it cannot succeed."""

@@ -7,14 +7,22 @@ Expectations, SQLAlchemy and the portal client only when they run.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from airflow.sdk import DAG, TaskGroup, get_current_context, task
 
 from ctdata import settings
-from ctdata.errors import SpecError
+from ctdata.errors import (
+    CtDataError,
+    PortalError,
+    PortalRefusedError,
+    SourceError,
+    SpecError,
+)
 from ctdata.specs import AgencySpec, DatasetSpec, load_all
 from ctdata.specs.vocabulary import SCHEDULE_BY_FREQUENCY
 
@@ -136,6 +144,34 @@ def _dataset_tasks(spec_path: str, dataset: DatasetSpec, dag_schedule: str | Non
     checked >> published >> synced
 
 
+T = TypeVar("T")
+
+
+def fail_fast(function: Callable[..., T]) -> Callable[..., T]:
+    """Retrying cannot fix a bad spec, data that breaks its expectations, a table that cannot be
+    protected or data the portal's schema refuses: fail such tasks at once, keeping retries for
+    what can pass later (a source or portal that is down, an ambiguous write)."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return function(*args, **kwargs)
+        except CtDataError as exc:
+            if not is_permanent(exc):
+                raise
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+
+    return wrapper
+
+
+def is_permanent(error: CtDataError) -> bool:
+    if isinstance(error, PortalError):
+        return isinstance(error, PortalRefusedError)
+    return not isinstance(error, SourceError)
+
+
 def _load(spec_path: str, slug: str) -> tuple[AgencySpec, DatasetSpec]:
     from ctdata.specs import load_agency
 
@@ -170,6 +206,7 @@ def is_due(spec_path: str, slug: str) -> bool:
 
 
 @task
+@fail_fast
 def extract(spec_path: str, slug: str) -> dict[str, Any]:
     from ctdata.pipeline import steps
 
@@ -177,6 +214,7 @@ def extract(spec_path: str, slug: str) -> dict[str, Any]:
 
 
 @task
+@fail_fast
 def validate(spec_path: str, slug: str, staged: dict[str, Any], stage: str) -> dict[str, Any]:
     from ctdata.pipeline import steps
 
@@ -186,6 +224,7 @@ def validate(spec_path: str, slug: str, staged: dict[str, Any], stage: str) -> d
 
 
 @task
+@fail_fast
 def aggregate_and_suppress(spec_path: str, slug: str, staged: dict[str, Any]) -> dict[str, Any]:
     from ctdata.pipeline import steps
 
@@ -193,6 +232,7 @@ def aggregate_and_suppress(spec_path: str, slug: str, staged: dict[str, Any]) ->
 
 
 @task
+@fail_fast
 def prepare_records(spec_path: str, slug: str, staged: dict[str, Any]) -> dict[str, Any]:
     from ctdata.pipeline import steps
 
@@ -200,6 +240,7 @@ def prepare_records(spec_path: str, slug: str, staged: dict[str, Any]) -> dict[s
 
 
 @task
+@fail_fast
 def publish(spec_path: str, slug: str, prepared: dict[str, Any]) -> dict[str, Any]:
     from ctdata.pipeline import steps
 
@@ -208,6 +249,7 @@ def publish(spec_path: str, slug: str, prepared: dict[str, Any]) -> dict[str, An
 
 
 @task
+@fail_fast
 def sync_metadata(spec_path: str, slug: str) -> dict[str, Any]:
     from ctdata.pipeline import steps
 

@@ -22,7 +22,7 @@ from requests.adapters import HTTPAdapter
 from sodapy import Socrata
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_before_delay
 
-from ctdata.errors import PortalError
+from ctdata.errors import PortalError, PortalRefusedError
 from ctdata.portal.connection import PortalConnection
 from ctdata.portal.schema import PortalColumn
 
@@ -214,7 +214,7 @@ class SocrataClient:
                     f"{elapsed:.0f} s ({portal_message(exc)}). The portal is throttling or down: "
                     "rerun later; completed chunks are not sent again."
                 ) from None
-            raise PortalError(f"{where} was refused: {portal_message(exc)}") from None
+            raise PortalRefusedError(f"{where} was refused: {portal_message(exc)}") from None
 
     @staticmethod
     def stats_attempts(retrying: Retrying) -> int:
