@@ -170,3 +170,13 @@ def test_deterministic_for_a_seed() -> None:
     first = suppress(table, SPEC).table
     again = suppress(table, SPEC).table
     pd.testing.assert_frame_equal(first, again)
+
+
+def test_hidden_cells_of_one_under_a_published_total_are_not_left_pinned() -> None:
+    # six cells of 1 under a total of 6: hiding the six alone pins each to exactly 1
+    table = build_table(np.array([[1, 1, 1, 1, 1, 1], [9, 8, 7, 30, 40, 50]]), ["r", "c"])
+    pinned = published(table, table["n"].between(1, 5).to_numpy())
+    report = audit_published(pinned, SPEC, exact_intervals=True)
+    assert {c.status for c in report.failures} == {"exact"}
+    result = suppress(table, SPEC)
+    assert audit_published(result.table, SPEC, table, exact_intervals=True).passed
