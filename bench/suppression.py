@@ -166,6 +166,21 @@ def milp_optimum(structure, values: np.ndarray, threshold: int) -> tuple[np.ndar
     return np.round(res.x[:n]).astype(bool), status
 
 
+def limited(fn, *args):  # noqa: ANN001, ANN002, ANN201
+    """Run fn in a child process; None when it takes longer than ENGINE_TIMEOUT."""
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        job = pool.apply_async(fn, args)
+        try:
+            return job.get(timeout=ENGINE_TIMEOUT)
+        except multiprocessing.TimeoutError:
+            pool.terminate()
+            return None
+
+
+def _or(failures: int | None) -> int:
+    return -1 if failures is None else failures  # -1: the audit itself did not finish
+
+
 def engine_mask(table: pd.DataFrame, spec: SuppressionSpec) -> np.ndarray:
     return suppress(table, spec).table[spec.counts[0]].isna().to_numpy()
 
@@ -186,17 +201,11 @@ def run_table(name: str, table: pd.DataFrame, spec: SuppressionSpec, out: list[R
             "row/column rule",
             t_base,
             int(base.sum()),
-            audit_failures(structure, values, base, spec),
+            _or(limited(audit_failures, structure, values, base, spec)),
         )
     )
     t0 = time.perf_counter()
-    with multiprocessing.get_context("fork").Pool(1) as pool:
-        job = pool.apply_async(engine_mask, (table, spec))
-        try:
-            mask = job.get(timeout=ENGINE_TIMEOUT)
-        except multiprocessing.TimeoutError:
-            mask = None
-            pool.terminate()
+    mask = limited(engine_mask, table, spec)
     t_engine = time.perf_counter() - t0
     if mask is None:
         stopped = f"engine (stopped at {ENGINE_TIMEOUT:.0f}s)"
