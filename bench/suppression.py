@@ -1,7 +1,7 @@
 """Benchmark: the row/column rule alone (baseline) against the disclosure engine, same tables.
 
 For each table: time, cells suppressed and audit failures (LP audit with the true values) for
-(i) the Department of Education's row/column rule and (ii) `ctdata.disclosure.suppress`; on the
+(i) the Department of Education's row/column rule and (ii) `ctdata.disclosure.suppression`; on the
 tables small enough, the engine's suppressed count against the optimum of a mixed-integer
 program (scipy `milp`) that minimises suppressed cells subject to every relation holding zero
 or at least two suppressed cells (a necessary condition, so its optimum is a lower bound on the

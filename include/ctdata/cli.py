@@ -1,8 +1,8 @@
 """The `ctdata` console script. Each subcommand lives beside the code it drives.
 
 A module listed in SUBCOMMAND_MODULES exposes `register(subparsers)`, which adds its parser and
-sets `func` (called with the parsed args, returning an exit code). Modules are imported lazily
-only to build the parser, so `ctdata --help` stays quick.
+sets `func` (called with the parsed args, returning an exit code). These modules import their
+heavy dependencies inside the command functions, so `ctdata --help` stays quick.
 """
 
 from __future__ import annotations
@@ -26,13 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module_name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue  # subcommand not built yet
-            raise
-        module.register(subparsers)
+        importlib.import_module(module_name).register(subparsers)
     return parser
 
 

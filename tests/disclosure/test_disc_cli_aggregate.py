@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import build_table
+from disclosure_support import build_table
 
 from ctdata.disclosure import AggregationSpec, aggregate, suppress
 from ctdata.disclosure.cli import register

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TOTAL, build_table
+from disclosure_support import TOTAL, build_table
 from scipy.optimize import linprog
 
 from ctdata.disclosure import SuppressionSpec, audit_published, suppress, validate_table

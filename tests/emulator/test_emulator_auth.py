@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from conftest import OWNER, TOKEN, make_dataset
+from emulator_support import OWNER, TOKEN, make_dataset
 
 from socrata_emulator.testing import sodapy_client
 

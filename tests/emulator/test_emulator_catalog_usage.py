@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import requests
-from conftest import make_dataset
+from emulator_support import make_dataset
 
 ANALYTICS = "site-anly"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import OWNER, TOKEN, make_dataset
+from emulator_support import OWNER, TOKEN, make_dataset
 
 from socrata_emulator.testing import sodapy_client
 

@@ -6,7 +6,7 @@ import io
 
 import pytest
 import requests
-from conftest import make_dataset
+from emulator_support import make_dataset
 
 ROW = {
     "record_id": "r1",

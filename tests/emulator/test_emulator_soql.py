@@ -7,7 +7,7 @@ import io
 
 import pytest
 import requests
-from conftest import make_dataset
+from emulator_support import make_dataset
 
 TOWNS = ["Hartford", "New Haven", "Bristol", "Hartford", "Stamford", "Bristol", "Hartford"]
 

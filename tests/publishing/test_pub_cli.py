@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from conftest import (
+from publishing_support import (
     PASSWORD,
     USER,
     client_for,

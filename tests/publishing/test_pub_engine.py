@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import (
+from publishing_support import (
     COLUMNS,
     client_for,
     create_dataset,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import (
+from publishing_support import (
     COLUMNS,
     PASSWORD,
     USER,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import COLUMNS, client_for, create_dataset, make_rows, write_parquet
+from publishing_support import COLUMNS, client_for, create_dataset, make_rows, write_parquet
 
 from ctdata.errors import PublishError
 from ctdata.portal.schema import PortalColumn

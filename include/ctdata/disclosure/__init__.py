@@ -3,31 +3,36 @@
 `suppress` applies the state's rules (primary and complementary suppression) over every
 additive relation of the table and only returns a pattern whose LP audit passes;
 `audit_published` re-checks a published table (nulls = suppressed) without the original.
+
+Names load on first use (PEP 562): DAG files import the specs at parse time, which must not
+pull in pandas and SciPy.
 """
 
 from __future__ import annotations
 
-from ctdata.disclosure.aggregate import aggregate
-from ctdata.disclosure.audit import AuditReport, CellInterval, audit_published
-from ctdata.disclosure.spec import (
-    AggregationSpec,
-    DimensionSpec,
-    RateSpec,
-    SuppressionSpec,
-)
-from ctdata.disclosure.suppress import SuppressionResult, suppress
-from ctdata.disclosure.validate import validate_table
+import importlib
+from typing import Any
 
-__all__ = [
-    "AggregationSpec",
-    "AuditReport",
-    "CellInterval",
-    "DimensionSpec",
-    "RateSpec",
-    "SuppressionResult",
-    "SuppressionSpec",
-    "aggregate",
-    "audit_published",
-    "suppress",
-    "validate_table",
-]
+_EXPORTS = {
+    "AggregationSpec": "ctdata.disclosure.spec",
+    "DimensionSpec": "ctdata.disclosure.spec",
+    "RateSpec": "ctdata.disclosure.spec",
+    "SuppressionSpec": "ctdata.disclosure.spec",
+    "aggregate": "ctdata.disclosure.aggregation",
+    "AuditReport": "ctdata.disclosure.audit",
+    "CellInterval": "ctdata.disclosure.audit",
+    "audit_published": "ctdata.disclosure.audit",
+    "SuppressionResult": "ctdata.disclosure.suppression",
+    "suppress": "ctdata.disclosure.suppression",
+    "validate_table": "ctdata.disclosure.validate",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'ctdata.disclosure' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value

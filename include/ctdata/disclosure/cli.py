@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ctdata.errors import DisclosureError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,6 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def read_csv(path: Path) -> pd.DataFrame:
     """Read every column as text so labels like '01' or 'Total' survive untouched."""
+    import pandas as pd
+
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     except OSError as exc:
@@ -49,7 +53,7 @@ def _prefixed(path: Path, exc: DisclosureError) -> DisclosureError:
 
 def run_suppress(args: argparse.Namespace) -> int:
     from ctdata.disclosure.spec import SuppressionSpec
-    from ctdata.disclosure.suppress import suppress
+    from ctdata.disclosure.suppression import suppress
 
     spec = SuppressionSpec.from_yaml(args.spec)
     table = read_csv(args.input)

@@ -129,7 +129,7 @@ class AggregationSpec(_Model):
     denominators: DenominatorSpec | None = None
 
     def to_suppression_spec(self) -> SuppressionSpec:
-        from ctdata.disclosure.aggregate import hierarchy_of
+        from ctdata.disclosure.aggregation import hierarchy_of
 
         hierarchy = {
             d.column: hierarchy_of(d, self.total_label) for d in self.dimensions if d.parent_map

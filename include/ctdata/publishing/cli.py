@@ -16,7 +16,7 @@ from pathlib import Path
 from ctdata.errors import PublishError
 from ctdata.portal.connection import PortalConnection
 from ctdata.portal.schema import PortalColumn, columns_from_metadata
-from ctdata.publishing.engine import METHODS
+from ctdata.publishing.methods import METHODS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

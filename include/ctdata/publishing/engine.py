@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 import numpy as np
@@ -39,11 +39,10 @@ from ctdata.errors import PublishError
 from ctdata.portal.client import AmbiguousWriteError, SocrataClient
 from ctdata.portal.schema import PortalColumn, columns_from_metadata, row_identifier_from_metadata
 from ctdata.publishing import canonical as canon
+from ctdata.publishing.methods import METHODS, Method
 from ctdata.publishing.state import Fingerprints, Segment, StateStore
 
 T = TypeVar("T")
-Method = Literal["upsert", "replace", "append", "sync"]
-METHODS: tuple[str, ...] = ("upsert", "replace", "append", "sync")
 MAX_REPLANS = 25
 READ_PAGE = 50_000
 STASH_ROWS = 50_000  # at most this many changed rows are kept in memory between the passes

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ctdata.disclosure.spec import AggregationSpec
+from ctdata.publishing.methods import Method
 from ctdata.specs.vocabulary import (
     SCHEDULE_BY_FREQUENCY,
     Category,
@@ -137,7 +138,7 @@ class Column(Strict):
 
 
 class PublishOptions(Strict):
-    method: Literal["upsert", "replace", "append", "sync"] = "sync"
+    method: Method = "sync"
     chunk_rows: Annotated[int, Field(ge=1, le=100_000)] = 10_000
     allow_new_columns: bool = False
     reconcile_weekday: Annotated[int, Field(ge=0, le=6)] | None = Field(

@@ -1,0 +1,58 @@
+"""Builders for small hand-made and random tables with margins (independent of `aggregate`)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+
+TOTAL = "Total"
+
+
+def build_table(
+    leaves: np.ndarray,
+    names: list[str],
+    groups: dict[str, dict[str, str]] | None = None,
+    column: str = "n",
+) -> pd.DataFrame:
+    """Full table with margins from a leaf cube; `groups[dim]` maps leaf -> inner parent.
+
+    Dimension k's leaves are labelled f"{name}{i}"; inner parents come after the leaves, then
+    the total, and each level's value is summed from the leaves below it.
+    """
+    groups = groups or {}
+    level_lists: list[list[tuple[str, list[int]]]] = []
+    for k, name in enumerate(names):
+        leaf_labels = [f"{name}{i}" for i in range(leaves.shape[k])]
+        levels = [(lab, [i]) for i, lab in enumerate(leaf_labels)]
+        parents: dict[str, list[int]] = {}
+        for i, lab in enumerate(leaf_labels):
+            if lab in groups.get(name, {}):
+                parents.setdefault(groups[name][lab], []).append(i)
+        levels += list(parents.items())
+        levels.append((TOTAL, list(range(leaves.shape[k]))))
+        level_lists.append(levels)
+    rows = []
+    for combo in itertools.product(*level_lists):
+        index = np.ix_(*[members for _, members in combo])
+        rows.append([lab for lab, _ in combo] + [int(leaves[index].sum())])
+    return pd.DataFrame(rows, columns=[*names, column])
+
+
+def hierarchy_for(names: list[str], groups: dict[str, dict[str, str]]) -> dict:
+    """The spec's hierarchy: leaf -> parent, parent -> Total, leaves outside groups -> Total."""
+    out: dict[str, dict[str, str]] = {}
+    for name, mapping in groups.items():
+        full = dict(mapping)
+        for parent in set(mapping.values()):
+            full[parent] = TOTAL
+        out[name] = full
+    return out
+
+
+@pytest.fixture(scope="session")
+def make_table() -> Callable[..., pd.DataFrame]:
+    return build_table

@@ -1,0 +1,132 @@
+"""Fixtures for the publishing tests: a stand-in portal, datasets, files and portal read-back."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from ctdata.portal.client import SocrataClient
+from ctdata.portal.connection import PortalConnection
+from ctdata.portal.schema import PortalColumn
+from ctdata.publishing.state import StateStore
+
+USER, PASSWORD = "ocme@ct.gov", "secret-pw-123"
+COLUMNS = [
+    PortalColumn("record_id", "Record ID", "text"),
+    PortalColumn("town", "Town", "text"),
+    PortalColumn("deaths", "Deaths", "number"),
+    PortalColumn("date", "Date", "calendar_date"),
+    PortalColumn("confirmed", "Confirmed", "checkbox"),
+]
+
+
+def dataset_seed(ds_id: str, row_identifier: str | None = "record_id", columns=None) -> dict:
+    return {
+        "id": ds_id,
+        "name": f"Test {ds_id}",
+        "owner": USER,
+        "public": True,
+        "rowIdentifier": row_identifier,
+        "columns": [
+            {
+                "fieldName": c.field_name,
+                "name": c.name,
+                "dataTypeName": c.data_type,
+                "description": "",
+            }
+            for c in (columns or COLUMNS)
+        ],
+    }
+
+
+def make_rows(n: int, start: int = 0, version: int = 0) -> list[dict[str, Any]]:
+    """Rows as a CSV gives them (all text); `version` changes the numbers."""
+    return [
+        {
+            "record_id": f"R{i:07d}",
+            "town": ["Hartford", 'New "Haven"', "Stamford\nSouth", "Mystic, CT", ""][i % 5],
+            "deaths": str(i % 97 + version),
+            "date": f"2020-{i % 12 + 1:02d}-{i % 28 + 1:02d}",
+            "confirmed": "true" if i % 3 else "false",
+        }
+        for i in range(start, start + n)
+    ]
+
+
+def write_parquet(path: Path, rows: list[dict[str, Any]], fields: list[str] | None = None) -> Path:
+    fields = fields or [c.field_name for c in COLUMNS]
+    table = pa.table({f: pa.array([r.get(f) for r in rows], pa.string()) for f in fields})
+    pq.write_table(table, path)
+    return path
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]], fields: list[str] | None = None) -> Path:
+    fields = fields or [c.field_name for c in COLUMNS]
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def normalize(row: dict[str, Any]) -> tuple:
+    """A row's meaning, independent of how the file or the portal spells the values."""
+    out = []
+    for c in COLUMNS:
+        v = row.get(c.field_name)
+        if v in (None, ""):
+            out.append(None)
+        elif c.data_type == "number":
+            out.append(float(v))
+        elif c.data_type == "checkbox":
+            out.append(str(v).lower() == "true")
+        elif c.data_type == "calendar_date":
+            out.append(str(v)[:10])
+        else:
+            out.append(str(v))
+    return tuple(out)
+
+
+def portal_multiset(client: SocrataClient, ds_id: str) -> Counter:
+    return Counter(normalize(r) for r in client.read_rows(ds_id, page_size=5000))
+
+
+def source_multiset(rows: list[dict[str, Any]]) -> Counter:
+    return Counter(normalize(r) for r in rows)
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> StateStore:
+    return StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+
+
+def client_for(url: str, **kwargs: Any) -> SocrataClient:
+    conn = PortalConnection.from_url(url, username=USER, password=PASSWORD)
+    kwargs.setdefault("backoff_base_seconds", 0.02)
+    kwargs.setdefault("max_retry_seconds", 60)
+    return SocrataClient(conn, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One fault-free stand-in per test module; tests add their own datasets."""
+    from socrata_emulator.testing import run_emulator
+
+    with run_emulator(tmp_path_factory.mktemp("emu"), users=[f"{USER}:{PASSWORD}"]) as emu:
+        yield emu
+
+
+def create_dataset(
+    client: SocrataClient, row_identifier: str | None = "record_id", columns=None
+) -> str:
+    meta = client.create_dataset(
+        "Test dataset", list(columns or COLUMNS), row_identifier=row_identifier
+    )
+    return str(meta["id"])
