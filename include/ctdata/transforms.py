@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 from pathlib import Path
 
@@ -16,7 +17,10 @@ from ctdata.specs.models import (
     DatasetSpec,
     DropTransform,
     PseudonymizeTransform,
+    SmallGroupTransform,
 )
+
+log = logging.getLogger(__name__)
 
 
 def apply_transforms(
@@ -29,6 +33,8 @@ def apply_transforms(
             frame = crosswalk(frame, transform, agencies_dir)
         elif isinstance(transform, PseudonymizeTransform):
             frame = pseudonymize(frame, transform, where)
+        elif isinstance(transform, SmallGroupTransform):
+            frame = suppress_small_groups(frame, transform, where)
         else:
             frame = frame.drop(columns=transform.columns)
     return frame
@@ -66,9 +72,29 @@ def pseudonymize(frame: pd.DataFrame, transform: PseudonymizeTransform, where: s
     return frame.assign(**{transform.output: hashed})
 
 
-def _inputs(transform: CrosswalkTransform | PseudonymizeTransform | DropTransform) -> list[str]:
+def suppress_small_groups(
+    frame: pd.DataFrame, transform: SmallGroupTransform, where: str
+) -> pd.DataFrame:
+    keys = list(transform.quasi_identifiers)
+    frame = frame.copy()
+    for column in transform.generalize:
+        small = _group_sizes(frame, keys) < transform.k
+        frame[column] = frame[column].astype("object").where(~small, transform.label)
+    keep = _group_sizes(frame, keys) >= transform.k
+    if not keep.all():
+        log.info("%s: removed %d row(s) left in groups under %d", where, (~keep).sum(), transform.k)
+    return frame[keep].reset_index(drop=True)
+
+
+def _group_sizes(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
+    return frame.groupby(keys, dropna=False)[keys[0]].transform("size")
+
+
+def _inputs(transform: object) -> list[str]:
     if isinstance(transform, DropTransform):
         return list(transform.columns)
+    if isinstance(transform, SmallGroupTransform):
+        return list(transform.quasi_identifiers)
     return [transform.column]
 
 

@@ -135,12 +135,13 @@ def records_frame() -> Callable[..., pd.DataFrame]:
     """A valid de-identified record-level frame of n rows."""
 
     def build(n: int = 60) -> pd.DataFrame:
+        # Rows come in blocks of 6 sharing year, age group and sex (the k-anonymity gate).
         frame = pd.DataFrame(
             {
                 "record_id": [hashlib.sha256(str(i).encode()).hexdigest()[:16] for i in range(n)],
-                "year": [YEARS[i % len(YEARS)] for i in range(n)],
-                "age_group": [AGE_GROUPS[i % len(AGE_GROUPS)] for i in range(n)],
-                "sex": [SEXES[i % len(SEXES)] for i in range(n)],
+                "year": [YEARS[(i // 6) % len(YEARS)] for i in range(n)],
+                "age_group": [AGE_GROUPS[(i // 6) % len(AGE_GROUPS)] for i in range(n)],
+                "sex": [SEXES[(i // 6) % len(SEXES)] for i in range(n)],
             }
         )
         for offset, flag in enumerate(DRUG_FLAGS):

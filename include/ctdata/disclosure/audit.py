@@ -9,7 +9,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ctdata.disclosure.lp import feasible_intervals, integer_width
+from ctdata.disclosure.lp import Intervals, feasible_intervals, integer_width
 from ctdata.disclosure.spec import SuppressionSpec
 from ctdata.disclosure.structure import TableStructure, build_structure, rows_text
 from ctdata.disclosure.validate import check_columns, check_margins, parse_counts
@@ -97,18 +97,23 @@ def audit_column(
     *,
     truth_known: bool,
     fast: bool,
+    intervals: Intervals | None = None,
 ) -> list[CellInterval]:
-    """Intervals of one count column's suppressed cells, as report entries."""
+    """Intervals of one count column's suppressed cells, as report entries (`intervals`: an
+    audit already computed for exactly this pattern, e.g. the engine's last round)."""
     interval = spec.protection == "interval"
-    res = feasible_intervals(
-        structure.relations,
-        values,
-        suppressed,
-        threshold=spec.threshold,
-        interval=interval,
-        fast=fast,
-        truth_known=truth_known,
-    )
+    res = intervals
+    if res is None or not np.array_equal(res.cells, np.flatnonzero(suppressed)):
+        res = feasible_intervals(
+            structure.relations,
+            values,
+            suppressed,
+            threshold=spec.threshold,
+            interval=interval,
+            fast=fast,
+            truth_known=truth_known,
+            structure=structure,
+        )
     out = []
     for j, row in enumerate(res.cells):
         status = classify(res.lower[j], res.upper[j], spec.threshold, interval)

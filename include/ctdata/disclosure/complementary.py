@@ -32,6 +32,7 @@ MAX_ROUNDS = 200
 class Outcome:
     suppressed: np.ndarray
     rounds: int
+    intervals: Intervals  # the passing audit of the final pattern
 
 
 class Protector:
@@ -52,6 +53,8 @@ class Protector:
         self.rows = sp.csr_matrix((np.ones(rel.nnz), rel.indices, rel.indptr), shape=rel.shape)
         self.cols = self.rows.tocsc()
         self.relations = rel
+        self.structure = structure
+        self.previous: Intervals | None = None
         rng = np.random.default_rng(seed)
         scale = float(self.x.max()) + 1.0 if self.x.size else 1.0
         self.cost = (
@@ -133,7 +136,11 @@ class Protector:
             interval=self.interval,
             fast=True,
             truth_known=True,
+            structure=self.structure,
+            previous=self.previous,
+            local_only=True,
         )
+        self.previous = res
         return res, ~is_safe(res.lower, res.upper, self.threshold, self.interval)
 
     def pinning(self, duals: list[tuple[np.ndarray, np.ndarray]], need: float) -> np.ndarray:
@@ -183,7 +190,7 @@ def protect(
     for rounds in range(1, MAX_ROUNDS + 1):
         res, bad = p.failing()
         if not bad.any():
-            return Outcome(p.mask, rounds)
+            return Outcome(p.mask, rounds, res)
         p.repair(res, bad)
     raise DisclosureError(
         f"no safe suppression pattern after {MAX_ROUNDS} rounds; aggregate the table further "

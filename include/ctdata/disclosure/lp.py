@@ -18,6 +18,9 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
+from ctdata.disclosure.structure import TableStructure
+from ctdata.disclosure.witness import WitnessFinder
+
 try:  # scipy's own HiGHS binding: same solver as linprog(method="highs"), reusable model
     from scipy.optimize._highspy import _core as _highs
 except ImportError:  # pragma: no cover - other scipy builds
@@ -25,6 +28,7 @@ except ImportError:  # pragma: no cover - other scipy builds
 
 TOL = 1e-6
 SWEEPS = 4  # rounds of joint up/down pushes before cell-by-cell LPs
+LOCAL_HOPS = 2  # neighbourhood of a cell left free in its local LP
 
 
 @dataclass
@@ -111,8 +115,39 @@ def feasible_intervals(
     interval: bool,
     fast: bool,
     truth_known: bool,
+    structure: TableStructure | None = None,
+    previous: Intervals | None = None,
+    local_only: bool = False,
 ) -> Intervals:
-    """LP intervals for every suppressed cell; `values` may be NaN at suppressed cells."""
+    """LP intervals for every suppressed cell; `values` may be NaN at suppressed cells.
+
+    With the truth known, `fast` and the table's `structure`, cells are first proven safe by
+    box witnesses, then by LPs over their neighbourhood with the other suppressed cells fixed
+    at their true values (a restriction of the feasible set, so a wide interval there is a
+    proof); only cells still pinned get the LP of their whole component, unless `local_only`
+    (then they are reported as failing: fail closed, at the price of extra complements).
+    `previous` holds intervals of an earlier audit of a subset of these suppressed cells: more
+    suppression only widens intervals, so cells safe then are safe now.
+    """
+    if fast and truth_known and structure is not None:
+        return _witnessed(
+            relations, values, suppressed, structure, threshold, interval, previous, local_only
+        )
+    return _full(relations, values, suppressed, threshold, interval, fast, truth_known)
+
+
+def _full(
+    relations: sp.csr_matrix,
+    values: np.ndarray,
+    suppressed: np.ndarray,
+    threshold: int,
+    interval: bool,
+    fast: bool,
+    truth_known: bool,
+    want: np.ndarray | None = None,
+) -> Intervals:
+    """Component by component LPs; with `want` (table cells), only the components and cells
+    it names are solved (the others keep lower = upper = NaN)."""
     cells = np.flatnonzero(suppressed)
     lower = np.ones(cells.size)
     upper = np.ones(cells.size)
@@ -133,13 +168,20 @@ def feasible_intervals(
     consistent = True
     duals: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
     a_csc = a_s.tocsc()
+    wanted = None if want is None else want[cells]
+    if wanted is not None:
+        lower[~wanted] = upper[~wanted] = np.nan
     for k in range(n_comp):
         idx = order[bounds[k] : bounds[k + 1]]
+        if wanted is not None and not wanted[idx].any():
+            lower[idx] = upper[idx] = np.nan
+            continue
         sub = a_csc[:, idx]
         rows = np.unique(sub.indices)
         comp = _Component(sub.tocsr()[rows], b[rows], cap)
         truth = values[cells[idx]] if truth_known else None
-        lo, hi, pr, ok, comp_duals = _solve_component(comp, truth, threshold, interval, fast)
+        w = None if wanted is None else wanted[idx]
+        lo, hi, pr, ok, comp_duals = _solve_component(comp, truth, threshold, interval, fast, w)
         lower[idx], upper[idx], proven[idx] = lo, hi, pr
         consistent &= ok
         for i, ys in comp_duals.items():
@@ -148,8 +190,78 @@ def feasible_intervals(
     return Intervals(cells, lower, upper, proven, consistent, duals)
 
 
+def _neighbourhood(
+    relations: sp.csr_matrix, suppressed: np.ndarray, seeds: np.ndarray
+) -> np.ndarray:
+    """Suppressed cells within LOCAL_HOPS relations of the seed cells."""
+    pattern = abs(relations)
+    near = seeds.copy()
+    for _ in range(LOCAL_HOPS):
+        touched = np.asarray(pattern @ near.astype(float)).ravel() > 0
+        near = near | ((np.asarray(pattern.T @ touched.astype(float)).ravel() > 0) & suppressed)
+    return near
+
+
+def _witnessed(
+    relations: sp.csr_matrix,
+    values: np.ndarray,
+    suppressed: np.ndarray,
+    structure: TableStructure,
+    threshold: int,
+    interval: bool,
+    previous: Intervals | None,
+    local_only: bool,
+) -> Intervals:
+    cells = np.flatnonzero(suppressed)
+    lo = values.astype(float).copy()
+    hi = lo.copy()
+    safe = np.zeros(values.size, dtype=bool)
+    proven = np.zeros(values.size, dtype=bool)
+    if previous is not None and previous.cells.size:
+        was = is_safe(previous.lower, previous.upper, threshold, interval)
+        sel = was & suppressed[previous.cells]
+        keep = previous.cells[sel]
+        lo[keep], hi[keep] = previous.lower[sel], previous.upper[sel]
+        safe[keep] = True
+    finder = WitnessFinder(structure, values, suppressed)
+    for c in cells:
+        if safe[c]:
+            continue
+        box = finder.find(int(c))
+        if box is None:
+            continue
+        x = values[box.cells]
+        grow = np.where(box.sign > 0, box.up, box.down)
+        shrink = np.where(box.sign > 0, box.down, box.up)
+        hi[box.cells] = np.maximum(hi[box.cells], x + grow)
+        lo[box.cells] = np.minimum(lo[box.cells], x - shrink)
+        safe[box.cells] = is_safe(lo[box.cells], hi[box.cells], threshold, interval)
+    consistent = True
+    duals: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+    open_ = suppressed & ~safe
+    for stage in ("local", "full"):
+        if not open_.any() or (stage == "full" and local_only):
+            break
+        unknown = _neighbourhood(relations, suppressed, open_) if stage == "local" else suppressed
+        res = _full(relations, values, unknown, threshold, interval, True, True, want=open_)
+        got = open_[res.cells]
+        at = res.cells[got]
+        lo[at] = np.minimum(lo[at], res.lower[got])
+        hi[at] = np.maximum(hi[at], res.upper[got])
+        proven[at] = res.proven[got] & (stage == "full")
+        consistent &= res.consistent
+        duals = {c: d for c, d in res.duals.items() if open_[c]}
+        open_ = open_ & ~is_safe(lo, hi, threshold, interval)
+    return Intervals(cells, lo[cells], hi[cells], proven[cells], consistent, duals)
+
+
 def _solve_component(
-    comp: _Component, truth: np.ndarray | None, threshold: int, interval: bool, fast: bool
+    comp: _Component,
+    truth: np.ndarray | None,
+    threshold: int,
+    interval: bool,
+    fast: bool,
+    want: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, dict[int, list[Any]]]:
     n = comp.a.shape[1]
     duals: dict[int, list[Any]] = {}
@@ -167,17 +279,20 @@ def _solve_component(
             np.minimum(lo, x, out=lo)
             np.maximum(hi, x, out=hi)
 
+    wanted = np.ones(n, bool) if want is None else want
     if fast:  # push the undecided cells up together, then down, while that decides some
-        open_ = ~is_safe(lo, hi, threshold, interval)
+        open_ = ~is_safe(lo, hi, threshold, interval) & wanted
         for sign in (-1.0, 1.0) * SWEEPS:
             if not open_.any():
                 break
             see(comp.solve(np.where(open_, sign, 0.0)))
-            still = ~is_safe(lo, hi, threshold, interval)
+            still = ~is_safe(lo, hi, threshold, interval) & wanted
             if sign > 0 and still.sum() == open_.sum():
                 break
             open_ = still
     for i in range(n):
+        if not wanted[i]:
+            continue
         if fast and is_safe(lo[i : i + 1], hi[i : i + 1], threshold, interval)[0]:
             continue
         c = np.zeros(n)

@@ -7,7 +7,7 @@ declared hierarchy are covered. Row i of `relations` holds -1 at the parent and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,8 @@ class TableStructure:
     codes: np.ndarray  # (rows, dims) position of each row's value in its dimension's levels
     relations: sp.csr_matrix
     aggregation: np.ndarray  # per row, how many dimensions sit at a margin or inner level
+    # per dimension: parent level index -> child level indices (the 1-D relations)
+    children: list[dict[int, list[int]]] = field(default_factory=list)
 
     @property
     def n_cells(self) -> int:
@@ -130,9 +132,11 @@ def build_structure(table: pd.DataFrame, spec: SuppressionSpec) -> TableStructur
         )
     rel_rows, rel_cols, rel_vals, n_rel = [], [], [], 0
     aggregation = np.zeros(len(table), dtype=np.int64)
+    children_of: list[dict[int, list[int]]] = []
     for k, dim in enumerate(dims):
         parents = _parents(spec, dim, levels[k])
         index = {v: i for i, v in enumerate(levels[k])}
+        children_of.append({index[p]: [index[c] for c in cs] for p, cs in parents.items()})
         for parent, children in parents.items():
             aggregation[codes[:, k] == index[parent]] += 1
             p_cells = np.take(pos, index[parent], axis=k).ravel()
@@ -150,4 +154,4 @@ def build_structure(table: pd.DataFrame, spec: SuppressionSpec) -> TableStructur
         (np.concatenate(rel_vals), (np.concatenate(rel_rows), np.concatenate(rel_cols))),
         shape=(n_rel, len(table)),
     )
-    return TableStructure(dims, levels, codes, relations, aggregation)
+    return TableStructure(dims, levels, codes, relations, aggregation, children_of)

@@ -84,7 +84,14 @@ def suppress(table: pd.DataFrame, spec: SuppressionSpec) -> SuppressionResult:
         n_primary += int(primary.sum())
         n_comp += int((mask & ~primary).sum())
         report.cells += audit_column(
-            structure, values, mask, spec, column, truth_known=True, fast=True
+            structure,
+            values,
+            mask,
+            spec,
+            column,
+            truth_known=True,
+            fast=True,
+            intervals=outcome.intervals,
         )
         out[column] = pd.array(np.where(mask, 0, values).astype(np.int64), dtype="Int64")
         out.loc[mask, column] = pd.NA

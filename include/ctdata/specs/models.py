@@ -118,13 +118,33 @@ class PseudonymizeTransform(Strict):
     length: Annotated[int, Field(ge=12, le=64)] = 16
 
 
+class SmallGroupTransform(Strict):
+    """k-anonymity for record-level data: where fewer than `k` rows share a combination of the
+    quasi-identifiers, replace the `generalize` columns (in this order) by `label`; rows still
+    in too small a group afterwards are removed, so no row stands for 1 to k-1 people."""
+
+    kind: Literal["suppress_small_groups"]
+    quasi_identifiers: Annotated[list[str], Field(min_length=1)]
+    generalize: list[str]
+    k: Annotated[int, Field(ge=2)] = 6
+    label: str = "Suppressed"
+
+    @model_validator(mode="after")
+    def _generalize_quasi_identifiers(self) -> SmallGroupTransform:
+        outside = [c for c in self.generalize if c not in self.quasi_identifiers]
+        if outside:
+            raise ValueError(f"generalize: {outside} are not among the quasi_identifiers")
+        return self
+
+
 class DropTransform(Strict):
     kind: Literal["drop"]
     columns: list[str]
 
 
 Transform = Annotated[
-    CrosswalkTransform | PseudonymizeTransform | DropTransform, Field(discriminator="kind")
+    CrosswalkTransform | PseudonymizeTransform | SmallGroupTransform | DropTransform,
+    Field(discriminator="kind"),
 ]
 
 

@@ -24,6 +24,8 @@ UNKNOWN = "Unknown"
 YEARS = list(range(2012, 2019))
 SEXES = ["Male", "Female", UNKNOWN]
 AGE_GROUPS = ["Under 20", "20-29", "30-39", "40-49", "50-59", "60-69", "70 and over", UNKNOWN]
+SUPPRESSED = "Suppressed"  # the label the records' small-group suppression writes
+QUASI_IDENTIFIERS = ["year", "age_group", "sex"]
 DRUG_FLAGS = [
     "heroin",
     "cocaine",
@@ -168,9 +170,15 @@ def ocme_deaths_records_publishable() -> list[Expectation]:
         not_null("year"),
         in_set("year", YEARS),
         not_null("age_group"),
-        in_set("age_group", AGE_GROUPS),
+        in_set("age_group", [*AGE_GROUPS, SUPPRESSED]),
         not_null("sex"),
-        in_set("sex", SEXES),
+        in_set("sex", [*SEXES, SUPPRESSED]),
+        expect(
+            "expect_table_group_sizes_to_be_at_least",
+            columns=QUASI_IDENTIFIERS,
+            min_size=6,
+            meta_note="Privacy gate: no row stands for 1 to 5 people sharing year, age group, sex.",
+        ),
     ]
     for flag in DRUG_FLAGS:
         expectations += [
@@ -189,9 +197,9 @@ def ocme_deaths_records_source() -> list[Expectation]:
         not_null("year"),
         expect("expect_column_values_to_be_between", column="year", min_value=2012, max_value=2018),
         not_null("age_group"),
-        in_set("age_group", AGE_GROUPS),
+        in_set("age_group", [*AGE_GROUPS, SUPPRESSED]),
         not_null("sex"),
-        in_set("sex", SEXES),
+        in_set("sex", [*SEXES, SUPPRESSED]),
     ]
     for flag in DRUG_FLAGS:
         expectations += [not_null(flag), in_set(flag, [0, 1])]
