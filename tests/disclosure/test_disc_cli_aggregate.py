@@ -112,7 +112,7 @@ def test_bad_input_exits_2_naming_rows(files, capsys, edit, needle) -> None:  # 
 def test_bad_spec_names_file_and_field(tmp_path: Path) -> None:
     path = tmp_path / "spec.yaml"
     path.write_text("dimensions: [r]\ncounts: [n]\nprotection: loose\n")
-    with pytest.raises(DisclosureError, match=r"spec\.yaml: field protection"):
+    with pytest.raises(DisclosureError, match=r"spec\.yaml: protection: .loose. is not allowed"):
         SuppressionSpec.from_yaml(path)
     path.write_text("dimensions: [r]\ncounts: [n]\nthreshhold: 3\n")
     with pytest.raises(DisclosureError, match="threshhold"):

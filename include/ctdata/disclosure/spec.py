@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ctdata.errors import DisclosureError
+from ctdata.yaml_models import load_yaml_model
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
@@ -151,24 +151,4 @@ class AggregationSpec(_Model):
 
 
 def _load_yaml(model: type[Any], path: str | Path) -> Any:
-    try:
-        raw = yaml.safe_load(Path(path).read_text())
-    except OSError as exc:
-        raise DisclosureError(f"{path}: cannot read the spec ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise DisclosureError(f"{path}: not valid YAML ({exc})") from exc
-    if not isinstance(raw, dict):
-        raise DisclosureError(f"{path}: the spec must be a mapping of keys to values")
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        raise DisclosureError(f"{path}: {describe_errors(exc)}") from exc
-
-
-def describe_errors(exc: ValidationError) -> str:
-    """One line per problem: the field path and pydantic's reason."""
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        parts.append(f"field {where}: {err['msg']}")
-    return "; ".join(parts)
+    return load_yaml_model(path, model, error=DisclosureError, what="suppression spec")

@@ -11,13 +11,12 @@ import os
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ctdata import settings
 from ctdata.errors import SpecError
-from ctdata.specs.loader import describe_validation_error
 from ctdata.specs.models import FOUR_BY_FOUR, AgencySpec, Contact, DatasetSpec
+from ctdata.yaml_models import load_yaml_model
 
 DEFAULT_PATH = settings.PROJECT_ROOT / "include" / "usage_metrics.yaml"
 
@@ -140,18 +139,7 @@ def config_path() -> Path:
 def load_metrics_config(path: str | Path | None = None) -> MetricsConfig:
     """Read and validate the config; SpecError names the file, the field and the reason."""
     path = Path(path) if path else config_path()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read the usage metrics config ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise SpecError(f"{path}: expected a mapping with 'publisher', 'usage_dataset', ...")
-    try:
-        return MetricsConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise SpecError(describe_validation_error(path, raw, exc)) from None
+    return load_yaml_model(path, MetricsConfig, error=SpecError, what="usage metrics config")
 
 
 def portal_seed_entries(owner: str, config: MetricsConfig | None = None) -> list[dict[str, Any]]:

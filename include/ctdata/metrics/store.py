@@ -12,7 +12,6 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -27,17 +26,16 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
-    create_engine,
     delete,
-    event,
     func,
     insert,
     select,
 )
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, Engine
 
 from ctdata import settings
 from ctdata.metrics.collect import Collection, Observation
+from ctdata.store import create_store_engine, redacted
 
 metadata = MetaData()
 
@@ -106,17 +104,11 @@ class MetricsStore:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or settings.state_url()
-        parsed = make_url(self.url)
-        is_sqlite = parsed.get_backend_name() == "sqlite"
-        if is_sqlite and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(self.url)
-        if is_sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.engine: Engine = create_store_engine(self.url)
         metadata.create_all(self.engine)
 
     def __repr__(self) -> str:
-        return f"MetricsStore({make_url(self.url).render_as_string(hide_password=True)!r})"
+        return f"MetricsStore({redacted(self.url)!r})"
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -296,10 +288,3 @@ def _replace_daily(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
 def _decode(row: dict[str, Any]) -> dict[str, Any]:
     row["missing_metadata"] = json.loads(row["missing_metadata"])
     return row
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()

@@ -19,7 +19,6 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,17 +32,16 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    create_engine,
     delete,
-    event,
     func,
     insert,
     select,
     update,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from ctdata import settings
+from ctdata.store import create_store_engine, redacted
 
 metadata = MetaData()
 
@@ -223,17 +221,11 @@ class StateStore:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or settings.state_url()
-        parsed = make_url(self.url)
-        self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(self.url)
-        if self.is_sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.engine: Engine = create_store_engine(self.url)
         metadata.create_all(self.engine)
 
     def __repr__(self) -> str:
-        return f"StateStore({make_url(self.url).render_as_string(hide_password=True)!r})"
+        return f"StateStore({redacted(self.url)!r})"
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -525,11 +517,3 @@ def _run_dict(row: Any) -> dict[str, Any]:
     out = dict(row)
     out["counts"] = json.loads(out["counts"]) if out.get("counts") else {}
     return out
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
