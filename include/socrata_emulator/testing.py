@@ -50,7 +50,7 @@ class EmulatorHandle:
         cmd = [
             sys.executable,
             "-m",
-            "socrata_emulator",
+            "ctdata.cli",
             "emulator",
             "--port",
             str(self.port),

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from ctdata.demo.environment import ADMIN, APP_TOKEN, PUBLISHER, LocalSetup
-from ctdata.demo.runner import latest_xcoms, portal_seed, run_dag
+from ctdata.demo.environment import ADMIN, APP_TOKEN, LocalSetup
+from ctdata.demo.runner import latest_xcoms, local_portal, run_dag
 from ctdata.specs import load_all
 
 pytestmark = pytest.mark.e2e
@@ -20,17 +20,11 @@ RECORDS = 5105
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory):
-    from socrata_emulator.testing import run_emulator, sodapy_client
+    from socrata_emulator.testing import sodapy_client
 
     setup = LocalSetup(tmp_path_factory.mktemp("e2e-var"))
     setup.prepare()
-    with run_emulator(
-        setup.portal_dir,
-        users=[":".join(PUBLISHER)],
-        admins=[":".join(ADMIN)],
-        app_tokens=[APP_TOKEN],
-        seed=portal_seed(load_all().agencies),
-    ) as emulator:
+    with local_portal(setup, load_all().agencies) as emulator:
         client = sodapy_client(emulator, username=ADMIN[0], password=ADMIN[1], app_token=APP_TOKEN)
         yield setup, setup.env("127.0.0.1", emulator.port), client
 

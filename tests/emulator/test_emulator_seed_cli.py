@@ -131,7 +131,7 @@ def test_ctdata_emulator_command_line(tmp_path):
         [
             sys.executable,
             "-m",
-            "socrata_emulator",
+            "ctdata.cli",
             "emulator",
             "seed",
             str(tmp_path / "missing.yaml"),

@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -168,8 +170,24 @@ def format_table(outcomes: list[DatasetOutcome]) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
+@contextmanager
+def local_portal(setup: LocalSetup, agencies: list[AgencySpec]) -> Iterator[Any]:
+    """The portal stand-in on a free loopback port, with the publishing account, an
+    administrator and the agencies' datasets (see `portal_seed`)."""
+    from socrata_emulator.testing import run_emulator
+
+    with run_emulator(
+        setup.portal_dir,
+        users=[":".join(PUBLISHER)],
+        admins=[":".join(ADMIN)],
+        app_tokens=[APP_TOKEN],
+        seed=portal_seed(agencies, setup.portal_dir),
+    ) as portal:
+        yield portal
+
+
 def main() -> int:
-    from socrata_emulator.testing import run_emulator, sodapy_client
+    from socrata_emulator.testing import sodapy_client
 
     setup = LocalSetup(settings.var_dir())
     specs = load_all()
@@ -177,13 +195,7 @@ def main() -> int:
         print(f"warning: skipped an invalid agency spec: {error}", file=sys.stderr)
     print(f"Preparing the embedded setup in {setup.var_dir} (Airflow home, source databases)...")
     setup.prepare()
-    with run_emulator(
-        setup.portal_dir,
-        users=[":".join(PUBLISHER)],
-        admins=[":".join(ADMIN)],
-        app_tokens=[APP_TOKEN],
-        seed=portal_seed(specs.agencies, setup.portal_dir),
-    ) as portal:
+    with local_portal(setup, specs.agencies) as portal:
         print(f"Portal stand-in on {portal.url} (data in {setup.portal_dir})")
         env = setup.env("127.0.0.1", portal.port)
         failed = []
