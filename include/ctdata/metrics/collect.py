@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from ctdata.errors import PortalError
 from ctdata.metrics.config import MetricsConfig
 from ctdata.metrics.quality import Freshness, custom_fields, freshness, missing_metadata
 from ctdata.specs.models import AgencySpec
@@ -152,34 +151,16 @@ def observe(
 
 def read_counters(client: SocrataClient, analytics_id: str) -> dict[str, Counters]:
     """Cumulative counters per asset from the site-analytics dataset, grouped by the portal."""
-    path = f"/resource/{analytics_id}.json"
     select = (
         "asset_id, sum(views) AS views, sum(downloads) AS downloads, sum(api_calls) AS api_calls"
     )
-    out: dict[str, Counters] = {}
-    offset, page_size = 0, 50_000
-    while True:
-        page = client._call(
-            "GET",
-            path,
-            lambda off=offset: client.soda.get(
-                analytics_id,
-                select=select,
-                group="asset_id",
-                order="asset_id",
-                limit=page_size,
-                offset=off,
-            ),
+    rows = client.read_rows(analytics_id, select=select, group="asset_id", order="asset_id")
+    return {
+        str(row["asset_id"]): Counters(
+            _int(row.get("views")), _int(row.get("downloads")), _int(row.get("api_calls"))
         )
-        if not isinstance(page, list):
-            raise PortalError(f"GET {path} returned {type(page).__name__}, expected rows.")
-        for row in page:
-            out[str(row["asset_id"])] = Counters(
-                _int(row.get("views")), _int(row.get("downloads")), _int(row.get("api_calls"))
-            )
-        if len(page) < page_size:
-            return out
-        offset += page_size
+        for row in rows
+    }
 
 
 def _int(value: Any) -> int:

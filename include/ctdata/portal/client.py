@@ -319,10 +319,12 @@ class SocrataClient:
         *,
         select: str | None = None,
         where: str | None = None,
+        group: str | None = None,
         order: str = ":id",
         page_size: int = 50_000,
     ) -> Iterator[dict[str, Any]]:
-        """All matching rows, paged with $limit/$offset in a stable order."""
+        """All matching rows (or groups, with `group` and aggregates in `select`), paged with
+        $limit/$offset in a stable order."""
         offset = 0
         path = f"/resource/{dataset_id}.json"
         while True:
@@ -330,7 +332,13 @@ class SocrataClient:
                 "GET",
                 path,
                 lambda off=offset: self.soda.get(
-                    dataset_id, select=select, where=where, order=order, limit=page_size, offset=off
+                    dataset_id,
+                    select=select,
+                    where=where,
+                    group=group,
+                    order=order,
+                    limit=page_size,
+                    offset=off,
                 ),
             )
             if not isinstance(page, list):
