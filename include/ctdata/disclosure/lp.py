@@ -28,7 +28,6 @@ except ImportError:  # pragma: no cover - other scipy builds
 
 TOL = 1e-6
 SWEEPS = 4  # rounds of joint up/down pushes before cell-by-cell LPs
-LOCAL_HOPS = 2  # neighbourhood of a cell left free in its local LP
 
 
 @dataclass
@@ -190,16 +189,35 @@ def _full(
     return Intervals(cells, lower, upper, proven, consistent, duals)
 
 
-def _neighbourhood(
-    relations: sp.csr_matrix, suppressed: np.ndarray, seeds: np.ndarray
-) -> np.ndarray:
-    """Suppressed cells within LOCAL_HOPS relations of the seed cells."""
-    pattern = abs(relations)
-    near = seeds.copy()
-    for _ in range(LOCAL_HOPS):
-        touched = np.asarray(pattern @ near.astype(float)).ravel() > 0
-        near = near | ((np.asarray(pattern.T @ touched.astype(float)).ravel() > 0) & suppressed)
-    return near
+class _Local:
+    """Per-cell LPs over the cell's neighbourhood (suppressed cells sharing a relation with
+    it), every other suppressed cell fixed at its true value: a restriction of the feasible
+    set, so an interval of width >= 1 found here holds for the whole table too."""
+
+    def __init__(self, relations: sp.csr_matrix, values: np.ndarray, suppressed: np.ndarray):
+        self.rows = relations.tocsr()
+        self.cols = relations.tocsc()
+        self.values, self.suppressed = values, suppressed
+        self.cap = float(10 * max(np.nansum(values), 1.0) + 10 * suppressed.sum() + 1000)
+
+    def solve(self, cell: int, threshold: int, interval: bool) -> tuple[float, float, Any]:
+        rels = self.cols.indices[self.cols.indptr[cell] : self.cols.indptr[cell + 1]]
+        near = np.unique(self.rows[rels].indices)
+        near = near[self.suppressed[near]]
+        sub = self.cols[:, near]
+        live = np.unique(sub.indices)
+        a = self.rows[live]
+        fixed = np.where(np.isin(np.arange(a.shape[1]), near), 0.0, self.values)
+        b = -(a @ np.nan_to_num(fixed))
+        comp = _Component(a[:, near], b, self.cap)
+        want = near == cell
+        lo, hi, _, ok, duals = _solve_component(
+            comp, self.values[near], threshold, interval, True, want
+        )
+        i = int(np.flatnonzero(want)[0])
+        found = [(live[j], y) for j, y in duals.get(i, [])]
+        up = math.inf if hi[i] >= self.cap - 0.5 else float(hi[i])
+        return float(lo[i]), up, found
 
 
 def _witnessed(
@@ -239,19 +257,23 @@ def _witnessed(
     consistent = True
     duals: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
     open_ = suppressed & ~safe
-    for stage in ("local", "full"):
-        if not open_.any() or (stage == "full" and local_only):
-            break
-        unknown = _neighbourhood(relations, suppressed, open_) if stage == "local" else suppressed
-        res = _full(relations, values, unknown, threshold, interval, True, True, want=open_)
+    local = _Local(relations, values, suppressed)
+    for c in np.flatnonzero(open_):
+        low, up, found = local.solve(int(c), threshold, interval)
+        lo[c], hi[c] = min(lo[c], low), max(hi[c], up)
+        if is_safe(lo[c : c + 1], hi[c : c + 1], threshold, interval)[0]:
+            open_[c] = False
+        else:
+            duals[int(c)] = found
+    if open_.any() and not local_only:
+        res = _full(relations, values, suppressed, threshold, interval, True, True, want=open_)
         got = open_[res.cells]
         at = res.cells[got]
         lo[at] = np.minimum(lo[at], res.lower[got])
         hi[at] = np.maximum(hi[at], res.upper[got])
-        proven[at] = res.proven[got] & (stage == "full")
+        proven[at] = res.proven[got]
         consistent &= res.consistent
         duals = {c: d for c, d in res.duals.items() if open_[c]}
-        open_ = open_ & ~is_safe(lo, hi, threshold, interval)
     return Intervals(cells, lo[cells], hi[cells], proven[cells], consistent, duals)
 
 

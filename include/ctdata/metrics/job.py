@@ -116,7 +116,7 @@ def publish_outputs(
     for dataset in agency.datasets:
         frame = frames[dataset.slug]
         path = write_frame(frame, stage_path(agency.code, dataset.slug, run_id, "publishable"))
-        result = steps.publish(agency, dataset, path, client, today=day)
+        result = steps.publish(agency, dataset, path, client)
         meta = steps.sync_metadata(agency, dataset, client)
         summary[dataset.slug] = {
             "portal_id": dataset.portal_id,

@@ -90,16 +90,20 @@ def publish(
     dataset: DatasetSpec,
     publishable_path: str,
     client: SocrataClient,
-    today: dt.date | None = None,
 ) -> dict[str, Any]:
-    """Send only what changed since the last publish (see ctdata.publishing)."""
+    """Send only what changed since the last publish (see ctdata.publishing); every
+    `reconcile_every_days` also compare the portal with the fingerprints and repair hand edits."""
     from ctdata.portal.schema import PortalColumn
     from ctdata.publishing import publish_parquet
     from ctdata.publishing.state import StateStore
 
-    today = today or dt.date.today()
     columns = [PortalColumn(c.field, c.name, c.type, c.description) for c in dataset.columns]
     options = dataset.publish
+    state = StateStore()
+    every = options.reconcile_every_days
+    reconcile = every is not None and state.reconcile_due(
+        dataset.portal_id, dt.timedelta(days=every)
+    )
     result = publish_parquet(
         client,
         dataset.portal_id,
@@ -107,10 +111,10 @@ def publish(
         columns=columns,
         method=options.method,
         row_id=dataset.row_identifier,
-        state=StateStore(),
+        state=state,
         chunk_rows=options.chunk_rows,
         allow_new_columns=options.allow_new_columns,
-        reconcile=options.reconcile_weekday == today.weekday(),
+        reconcile=reconcile,
     )
     return result.as_dict()
 

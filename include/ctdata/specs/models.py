@@ -161,8 +161,8 @@ class PublishOptions(Strict):
     method: Method = "sync"
     chunk_rows: Annotated[int, Field(ge=1, le=100_000)] = 10_000
     allow_new_columns: bool = False
-    reconcile_weekday: Annotated[int, Field(ge=0, le=6)] | None = Field(
-        default=6, description="weekday (0=Monday) on which the portal is compared and repaired"
+    reconcile_every_days: Annotated[int, Field(ge=1)] | None = Field(
+        default=7, description="days between read-backs that repair hand edits on the portal"
     )
 
 
