@@ -1,0 +1,122 @@
+"""Extraction from each source kind, and the errors people see when a source is wrong."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from ctdata.errors import SourceError
+from ctdata.sources import extract
+from ctdata.specs.models import DatasetSpec
+
+BASE = {
+    "slug": "towns",
+    "portal_id": "abcd-1234",
+    "metadata": {
+        "title": "Connecticut Towns",
+        "description": "The towns of Connecticut, for testing extraction.",
+        "category": "Government",
+        "tags": ["towns"],
+        "row_label": "Town",
+        "source_link": "https://portal.ct.gov/opm",
+        "geographic_unit": "Municipality",
+        "temporal_coverage": "current",
+        "attribution": "OPM",
+        "contact_email": "opm@ct.gov",
+        "update_frequency": "As needed",
+    },
+    "columns": [{"name": "Town", "field": "town", "type": "text", "description": "Town name"}],
+    "row_identifier": "town",
+}
+
+
+def _dataset(source: dict) -> DatasetSpec:
+    return DatasetSpec.model_validate({**BASE, "source": source})
+
+
+def test_sql_source_runs_the_query_with_params(tmp_path: Path, monkeypatch) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'src.db'}")
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE t (town TEXT, county TEXT)"))
+        connection.execute(
+            sa.text("INSERT INTO t VALUES ('Andover', 'Tolland'), ('Avon', 'Hartford')")
+        )
+    monkeypatch.setenv("SRC_DIR", str(tmp_path))
+    frame = extract(
+        _dataset(
+            {
+                "kind": "sql",
+                "url": "sqlite:///${SRC_DIR}/src.db",
+                "query": "SELECT town FROM t WHERE county = :county",
+                "params": {"county": "Hartford"},
+            }
+        )
+    )
+    assert frame["town"].tolist() == ["Avon"]
+
+
+def test_sql_errors_name_the_dataset_and_hide_the_password(tmp_path: Path) -> None:
+    dataset = _dataset(
+        {"kind": "sql", "url": f"sqlite:///{tmp_path / 'empty.db'}", "query": "SELECT * FROM nope"}
+    )
+    with pytest.raises(SourceError, match="dataset 'towns' .*no such table: nope"):
+        extract(dataset)
+    hidden = _dataset(
+        {"kind": "sql", "url": "postgresql://u:s3cret@127.0.0.1:1/db", "query": "SELECT 1"}
+    )
+    with pytest.raises(SourceError, match=r"postgresql://u:\*\*\*@127\.0\.0\.1:1/db") as raised:
+        extract(hidden)
+    assert "s3cret" not in str(raised.value)
+
+
+def test_missing_environment_variable_is_named() -> None:
+    dataset = _dataset(
+        {"kind": "sql", "url": "sqlite:///${NOT_SET_ANYWHERE}/x.db", "query": "SELECT 1"}
+    )
+    with pytest.raises(SourceError, match="NOT_SET_ANYWHERE not set"):
+        extract(dataset)
+
+
+def test_csv_source_relative_to_the_agencies_folder(tmp_path: Path) -> None:
+    (tmp_path / "towns.csv").write_text("town,county\nAndover,Tolland\n")
+    frame = extract(_dataset({"kind": "csv", "path": "towns.csv"}), agencies_dir=tmp_path)
+    assert frame.to_dict("records") == [{"town": "Andover", "county": "Tolland"}]
+    with pytest.raises(SourceError, match="does not exist"):
+        extract(_dataset({"kind": "csv", "path": "missing.csv"}), agencies_dir=tmp_path)
+
+
+class _Api(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        body = json.dumps({"data": {"items": [{"town": "Andover"}, {"town": "Avon"}]}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_http_source_through_the_airflow_http_provider(monkeypatch) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Api)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("AIRFLOW_CONN_TOWNS_API", f"http://127.0.0.1:{server.server_port}")
+        source = {
+            "kind": "http",
+            "conn_id": "towns_api",
+            "endpoint": "/towns",
+            "records_path": "data.items",
+        }
+        assert extract(_dataset(source))["town"].tolist() == ["Andover", "Avon"]
+        wrong = {**source, "records_path": "data.rows"}
+        with pytest.raises(SourceError, match="no 'rows' along records_path"):
+            extract(_dataset(wrong))
+    finally:
+        server.shutdown()
