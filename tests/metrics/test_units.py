@@ -260,10 +260,10 @@ def _collection(day: dt.date, views: int) -> Any:
     return Collection(day, [obs])
 
 
-def test_store_fills_a_missed_night_and_a_late_run_replaces_the_fill(tmp_path: Path) -> None:
+def test_store_fills_a_missed_night_and_a_late_run_replaces_the_fill(store_url: str) -> None:
     from ctdata.metrics.store import MetricsStore
 
-    store = MetricsStore(f"sqlite:///{tmp_path / 'm.db'}")
+    store = MetricsStore(store_url)
     d1, d2 = DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=2)
     store.save(_collection(DAY, 100))
     saved = store.save(_collection(d2, 110))

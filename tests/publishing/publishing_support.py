@@ -103,8 +103,11 @@ def source_multiset(rows: list[dict[str, Any]]) -> Counter:
 
 
 @pytest.fixture
-def state(tmp_path: Path) -> StateStore:
-    return StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+def state(store_url: str) -> Iterator[StateStore]:
+    """The state store on each backend (see store_url in tests/conftest.py)."""
+    store = StateStore(store_url)
+    yield store
+    store.dispose()
 
 
 def client_for(url: str, **kwargs: Any) -> SocrataClient:
