@@ -193,16 +193,26 @@ def _client(agency: AgencySpec):  # noqa: ANN202 - keeps the portal client impor
 def is_due(spec_path: str, slug: str) -> bool:
     """On scheduled runs, skip a dataset whose own schedule does not fire inside this run's data
     interval (the agency DAG runs at its most frequent dataset's pace). Manual runs publish all."""
-    from croniter import croniter
-
     _, dataset = _load(spec_path, slug)
     context = get_current_context()
-    if str(context["dag_run"].run_type) not in ("scheduled", "DagRunType.SCHEDULED"):
+    return dataset_is_due(
+        dataset.effective_schedule,
+        scheduled=str(context["dag_run"].run_type).lower().endswith("scheduled"),
+        interval_start=context["data_interval_start"],
+        interval_end=context["data_interval_end"],
+    )
+
+
+def dataset_is_due(
+    schedule: str | None, *, scheduled: bool, interval_start: dt.datetime, interval_end: dt.datetime
+) -> bool:
+    if not scheduled:
         return True
-    if dataset.effective_schedule is None:
+    if schedule is None:
         return False
-    start, end = context["data_interval_start"], context["data_interval_end"]
-    return croniter(dataset.effective_schedule, start).get_next(dt.datetime) <= end
+    from croniter import croniter
+
+    return croniter(schedule, interval_start).get_next(dt.datetime) <= interval_end
 
 
 @task

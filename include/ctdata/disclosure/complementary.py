@@ -20,6 +20,7 @@ import scipy.sparse as sp
 
 from ctdata.disclosure.lp import Intervals, feasible_intervals, is_safe
 from ctdata.disclosure.structure import TableStructure
+from ctdata.disclosure.witness import WitnessFinder
 from ctdata.errors import DisclosureError
 
 TOTAL_PENALTY = 3.0  # per aggregated dimension: suppress a total only when nothing else does
@@ -152,10 +153,35 @@ class Protector:
             cells.append(np.flatnonzero(np.abs(weight) > 1e-9))
         return self.candidates(np.concatenate(cells), need) if cells else np.array([], int)
 
+    def complete_boxes(self, cells: np.ndarray) -> None:
+        """Cells no LP looked at (huge components): suppress the cheapest cells that complete
+        a box witness around each, as tau-Argus's hypercube method does."""
+        pending: list[tuple[float, int]] = []
+        have = WitnessFinder(self.structure, self.x, self.mask)
+        make = WitnessFinder(self.structure, self.x, self.mask, np.where(self.mask, 0, self.cost))
+        for cell in cells:
+            if have.find(int(cell)) is not None:
+                continue
+            box = make.find(int(cell))
+            if box is None:
+                continue
+            new = box.cells[~self.mask[box.cells]]
+            for c in new:
+                self.add(int(c), pending)
+            have.suppress(new)
+            make.suppress(new)
+        self.close(pending)
+
     def repair(self, res: Intervals, bad: np.ndarray) -> None:
         pending: list[tuple[float, int]] = []
         added: set[int] = set()
+        blind = [int(res.cells[j]) for j in np.flatnonzero(bad) if np.isnan(res.lower[j])]
+        blind_cells = np.array(blind, dtype=np.int64)
+        if blind_cells.size:
+            self.complete_boxes(blind_cells)
         for j in np.flatnonzero(bad):
+            if np.isnan(res.lower[j]):
+                continue
             cell, up = int(res.cells[j]), float(res.upper[j])
             need = 0.0
             if self.interval and up <= self.threshold + 1e-6:

@@ -28,6 +28,7 @@ except ImportError:  # pragma: no cover - other scipy builds
 
 TOL = 1e-6
 SWEEPS = 4  # rounds of joint up/down pushes before cell-by-cell LPs
+LP_MAX_CELLS = 4000  # engine: larger components rely on box witnesses alone
 
 
 @dataclass
@@ -121,10 +122,9 @@ def feasible_intervals(
     """LP intervals for every suppressed cell; `values` may be NaN at suppressed cells.
 
     With the truth known, `fast` and the table's `structure`, cells are first proven safe by
-    box witnesses, then by LPs over their neighbourhood with the other suppressed cells fixed
-    at their true values (a restriction of the feasible set, so a wide interval there is a
-    proof); only cells still pinned get the LP of their whole component, unless `local_only`
-    (then they are reported as failing: fail closed, at the price of extra complements).
+    box witnesses (two integer solutions, see witness.py); the cells left get the LP of their component, except (`local_only`, the engine's
+    own loop) in components over LP_MAX_CELLS cells, where they are reported as failing (fail
+    closed: the engine then completes a box witness for them).
     `previous` holds intervals of an earlier audit of a subset of these suppressed cells: more
     suppression only widens intervals, so cells safe then are safe now.
     """
@@ -144,9 +144,11 @@ def _full(
     fast: bool,
     truth_known: bool,
     want: np.ndarray | None = None,
+    max_cells: int | None = None,
 ) -> Intervals:
     """Component by component LPs; with `want` (table cells), only the components and cells
-    it names are solved (the others keep lower = upper = NaN)."""
+    it names are solved, and with `max_cells` only components up to that size (the others
+    keep lower = upper = NaN)."""
     cells = np.flatnonzero(suppressed)
     lower = np.ones(cells.size)
     upper = np.ones(cells.size)
@@ -172,7 +174,8 @@ def _full(
         lower[~wanted] = upper[~wanted] = np.nan
     for k in range(n_comp):
         idx = order[bounds[k] : bounds[k + 1]]
-        if wanted is not None and not wanted[idx].any():
+        skip = max_cells is not None and idx.size > max_cells
+        if skip or (wanted is not None and not wanted[idx].any()):
             lower[idx] = upper[idx] = np.nan
             continue
         sub = a_csc[:, idx]
@@ -187,37 +190,6 @@ def _full(
             duals[int(cells[idx[i]])] = [(live[rows][j], y) for j, y in ys]
     upper[upper >= cap - 0.5] = math.inf
     return Intervals(cells, lower, upper, proven, consistent, duals)
-
-
-class _Local:
-    """Per-cell LPs over the cell's neighbourhood (suppressed cells sharing a relation with
-    it), every other suppressed cell fixed at its true value: a restriction of the feasible
-    set, so an interval of width >= 1 found here holds for the whole table too."""
-
-    def __init__(self, relations: sp.csr_matrix, values: np.ndarray, suppressed: np.ndarray):
-        self.rows = relations.tocsr()
-        self.cols = relations.tocsc()
-        self.values, self.suppressed = values, suppressed
-        self.cap = float(10 * max(np.nansum(values), 1.0) + 10 * suppressed.sum() + 1000)
-
-    def solve(self, cell: int, threshold: int, interval: bool) -> tuple[float, float, Any]:
-        rels = self.cols.indices[self.cols.indptr[cell] : self.cols.indptr[cell + 1]]
-        near = np.unique(self.rows[rels].indices)
-        near = near[self.suppressed[near]]
-        sub = self.cols[:, near]
-        live = np.unique(sub.indices)
-        a = self.rows[live]
-        fixed = np.where(np.isin(np.arange(a.shape[1]), near), 0.0, self.values)
-        b = -(a @ np.nan_to_num(fixed))
-        comp = _Component(a[:, near], b, self.cap)
-        want = near == cell
-        lo, hi, _, ok, duals = _solve_component(
-            comp, self.values[near], threshold, interval, True, want
-        )
-        i = int(np.flatnonzero(want)[0])
-        found = [(live[j], y) for j, y in duals.get(i, [])]
-        up = math.inf if hi[i] >= self.cap - 0.5 else float(hi[i])
-        return float(lo[i]), up, found
 
 
 def _witnessed(
@@ -257,17 +229,12 @@ def _witnessed(
     consistent = True
     duals: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
     open_ = suppressed & ~safe
-    local = _Local(relations, values, suppressed)
-    for c in np.flatnonzero(open_):
-        low, up, found = local.solve(int(c), threshold, interval)
-        lo[c], hi[c] = min(lo[c], low), max(hi[c], up)
-        if is_safe(lo[c : c + 1], hi[c : c + 1], threshold, interval)[0]:
-            open_[c] = False
-        else:
-            duals[int(c)] = found
-    if open_.any() and not local_only:
-        res = _full(relations, values, suppressed, threshold, interval, True, True, want=open_)
-        got = open_[res.cells]
+    if open_.any():
+        limit = LP_MAX_CELLS if local_only else None
+        res = _full(relations, values, suppressed, threshold, interval, True, True, open_, limit)
+        blind = res.cells[open_[res.cells] & np.isnan(res.lower)]
+        lo[blind] = hi[blind] = np.nan  # no proof either way: the engine completes a box
+        got = open_[res.cells] & ~np.isnan(res.lower)
         at = res.cells[got]
         lo[at] = np.minimum(lo[at], res.lower[got])
         hi[at] = np.maximum(hi[at], res.upper[got])

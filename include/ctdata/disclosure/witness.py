@@ -68,6 +68,21 @@ def dimension_options(children: dict[int, list[int]], n: int) -> Options:
     return Options(index, sign)
 
 
+_CACHE: dict[int, tuple[TableStructure, list[Options]]] = {}
+
+
+def _options_of(structure: TableStructure) -> list[Options]:
+    """Options per dimension, cached per structure (the engine searches many times)."""
+    hit = _CACHE.get(id(structure))
+    if hit is not None and hit[0] is structure:
+        return hit[1]
+    shape = [len(lv) for lv in structure.levels]
+    options = [dimension_options(ch, n) for ch, n in zip(structure.children, shape, strict=True)]
+    _CACHE.clear()
+    _CACHE[id(structure)] = (structure, options)
+    return options
+
+
 @dataclass
 class Box:
     cells: np.ndarray  # table rows of the box's cells
@@ -79,22 +94,38 @@ class Box:
 class WitnessFinder:
     """Searches boxes of suppressed cells around a cell; the mask is a cube of the table."""
 
-    def __init__(self, structure: TableStructure, values: np.ndarray, mask: np.ndarray) -> None:
+    def __init__(
+        self,
+        structure: TableStructure,
+        values: np.ndarray,
+        mask: np.ndarray,
+        cost: np.ndarray | None = None,
+    ) -> None:
+        """With `cost` (per table row, 0 = already suppressed), boxes may also use published
+        non-zero cells, cheapest extension first: that finds complements that create a box."""
         self.shape = tuple(len(lv) for lv in structure.levels)
         self.codes = structure.codes
         self.pos = np.empty(self.shape, dtype=np.int64)
         self.pos[tuple(structure.codes.T)] = np.arange(structure.n_cells)
-        self.hidden = mask[self.pos]
+        self.cost = None if cost is None else cost[self.pos]
+        self.budget = MAX_NODES if cost is None else 50 * MAX_NODES
+        usable = mask if cost is None else mask | (values > 0)
+        self.hidden = usable[self.pos]
         self.values = values
-        self.options = [
-            dimension_options(ch, n) for ch, n in zip(structure.children, self.shape, strict=True)
-        ]
+        self.options = _options_of(structure)
+
+    def suppress(self, cells: np.ndarray) -> None:
+        """Cells now suppressed: usable by later boxes at no cost."""
+        at = tuple(self.codes[cells].T)
+        self.hidden[at] = True
+        if self.cost is not None:
+            self.cost[at] = 0.0
 
     def find(self, cell: int) -> Box | None:
         at = self.codes[cell]
         support: list[np.ndarray] = [np.array([c]) for c in at]
         signs: list[np.ndarray] = [np.array([1]) for _ in at]
-        budget = [MAX_NODES]
+        budget = [self.budget]
         return self._search(at, support, signs, list(range(len(at))), budget)
 
     def _valid(self, at: np.ndarray, support: list[np.ndarray], k: int) -> np.ndarray:
@@ -103,7 +134,13 @@ class WitnessFinder:
         block = self.hidden[np.ix_(*sub)]
         others = tuple(a for a in range(block.ndim) if a != k)
         ok = np.append(block.all(axis=others) if others else block, True)
-        return np.flatnonzero(ok[self.options[k].index[at[k]]].all(axis=1))
+        opts = self.options[k].index[at[k]]
+        valid = np.flatnonzero(ok[opts].all(axis=1))
+        if self.cost is None or valid.size < 2:
+            return valid
+        price = self.cost[np.ix_(*sub)]
+        price = np.append(price.sum(axis=others) if others else price, 0.0)
+        return valid[np.argsort(price[opts[valid]].sum(axis=1), kind="stable")]
 
     def _search(
         self,
