@@ -55,6 +55,7 @@ def audit_failures(structure, values: np.ndarray, mask: np.ndarray, spec) -> int
         interval=interval,
         fast=True,
         truth_known=True,
+        structure=structure,
     )
     return int((~is_safe(res.lower, res.upper, spec.threshold, interval)).sum())
 
