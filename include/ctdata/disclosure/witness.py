@@ -159,6 +159,8 @@ class WitnessFinder:
         k = min(todo, key=lambda d: valid[d].size)  # most constrained dimension first
         rest = [d for d in todo if d != k]
         idx, sgn = self.options[k].index[at[k]], self.options[k].sign[at[k]]
+        if not rest:  # last dimension: keep only options with a direction that keeps cells >= 1
+            valid[k] = valid[k][self._movable(support, signs, k, idx[valid[k]], sgn[valid[k]])]
         for o in valid[k]:
             keep = sgn[o] != 0
             support[k], signs[k] = idx[o][keep], sgn[o][keep]
@@ -169,6 +171,32 @@ class WitnessFinder:
                 break
         support[k], signs[k] = np.array([at[k]]), np.array([1])
         return None
+
+    def _movable(
+        self,
+        support: list[np.ndarray],
+        signs: list[np.ndarray],
+        k: int,
+        idx: np.ndarray,
+        sgn: np.ndarray,
+    ) -> np.ndarray:
+        """Per option of dimension k: can the box move up or down without a cell going below 1?
+        (a corner at 1 blocks the direction in which it shrinks)."""
+        sub = list(support)
+        sub[k] = np.arange(self.shape[k])
+        x = self.values[self.pos[np.ix_(*sub)]]
+        part = np.ones([1] * len(support), dtype=np.int64)
+        for d, s in enumerate(signs):
+            if d != k:
+                part = part * s.reshape([-1 if e == d else 1 for e in range(len(support))])
+        others = tuple(a for a in range(x.ndim) if a != k)
+        at_one = x <= 1
+        pos = np.append((at_one & (part > 0)).any(axis=others), False)  # corner sign = s_l
+        neg = np.append((at_one & (part < 0)).any(axis=others), False)  # corner sign = -s_l
+        # moving up shrinks corners of sign -1: level l with s_l>0 via neg, s_l<0 via pos
+        up_blocked = np.where(sgn > 0, neg[idx], np.where(sgn < 0, pos[idx], False)).any(axis=1)
+        down_blocked = np.where(sgn > 0, pos[idx], np.where(sgn < 0, neg[idx], False)).any(axis=1)
+        return ~(up_blocked & down_blocked)
 
     def _box(self, support: list[np.ndarray], signs: list[np.ndarray]) -> Box | None:
         cells = self.pos[np.ix_(*support)].ravel()
