@@ -155,9 +155,12 @@ class WitnessFinder:
         if budget[0] <= 0:
             return None
         budget[0] -= 1
-        valid = {k: self._valid(at, support, k) for k in todo}
-        k = min(todo, key=lambda d: valid[d].size)  # most constrained dimension first
-        rest = [d for d in todo if d != k]
+        if len(todo) == len(at):  # at the root: most constrained dimension first, then fixed
+            valid = {d: self._valid(at, support, d) for d in todo}
+            todo = sorted(todo, key=lambda d: valid[d].size)
+        else:
+            valid = {todo[0]: self._valid(at, support, todo[0])}
+        k, rest = todo[0], todo[1:]
         idx, sgn = self.options[k].index[at[k]], self.options[k].sign[at[k]]
         if not rest:  # last dimension: keep only options with a direction that keeps cells >= 1
             valid[k] = valid[k][self._movable(support, signs, k, idx[valid[k]], sgn[valid[k]])]
