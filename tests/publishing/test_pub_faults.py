@@ -20,8 +20,9 @@ from ctdata.publishing import publish_parquet
 KEYED, PLAIN = "flty-0001", "flty-0002"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def faulty(tmp_path_factory):
+    """A fresh faulty portal per test: an append's expected result assumes an empty dataset."""
     from socrata_emulator.testing import run_emulator
 
     seed = {"datasets": [dataset_seed(KEYED), dataset_seed(PLAIN, row_identifier=None)]}
