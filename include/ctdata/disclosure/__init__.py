@@ -10,8 +10,7 @@ pull in pandas and SciPy.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ctdata.lazy import lazy_exports
 
 _EXPORTS = {
     "AggregationSpec": "ctdata.disclosure.spec",
@@ -29,10 +28,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'ctdata.disclosure' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)

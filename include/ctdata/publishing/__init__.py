@@ -5,8 +5,7 @@ Names load on first use (PEP 562) so the `ctdata` CLI and the specs stay quick t
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ctdata.lazy import lazy_exports
 
 _EXPORTS = {
     "METHODS": "ctdata.publishing.methods",
@@ -18,10 +17,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'ctdata.publishing' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
