@@ -45,15 +45,16 @@ def test_typed_and_text_sources_round_trip_through_the_portal_form() -> None:
     a, b = _canon(typed), _canon(text)
     assert canon.row_hashes(a, COLS).tolist() == canon.row_hashes(b, COLS).tolist()
     sent = canon.row_json(a, COLS).to_pylist()
-    decoded = [json.loads(r) for r in sent]  # valid JSON, nulls left out
+    decoded = [json.loads(r) for r in sent]  # valid JSON, empty values as explicit nulls
     assert decoded[0] == {
         "b": True, "d": "2014-03-26T22:38:00.123", "id": 'a "quoted"', "n": 5,
         "p": {"type": "Point", "coordinates": [-72.68, 41.76]},
     }  # fmt: skip
-    assert decoded[2] == {"id": "tab\tctl\x01", "n": 0.1}
+    assert decoded[2] == {"b": None, "d": None, "id": "tab\tctl\x01", "n": 0.1, "p": None}
     # The portal answers with numbers as strings and its own date format.
-    back = canon.portal_rows_to_arrays(
-        [{k: (str(v) if k == "n" else v) for k, v in r.items()} for r in decoded], COLS
+    back = canon.portal_rows_to_arrays(  # and leaves empty fields out
+        [{k: (str(v) if k == "n" else v) for k, v in r.items() if v is not None} for r in decoded],
+        COLS,
     )
     assert canon.row_hashes(back, COLS).tolist() == canon.row_hashes(a, COLS).tolist()
 
@@ -74,6 +75,8 @@ def test_type_problems_name_rows_and_values() -> None:
     assert problems.examples["n"] == [(11, "x"), (13, "2,5")]
 
 
-def test_all_null_row_serializes_as_empty_object() -> None:
+def test_all_null_row_sends_every_field_as_null() -> None:
+    """Socrata keeps the old value of an omitted field, so clearing needs an explicit null."""
     arrays = _canon({c.field_name: pa.array([None, None], pa.string()) for c in COLS})
-    assert canon.row_json(arrays, COLS).to_pylist() == ["{}", "{}"]
+    expected = "{" + ",".join(f'"{n}":null' for n in sorted(c.field_name for c in COLS)) + "}"
+    assert canon.row_json(arrays, COLS).to_pylist() == [expected, expected]

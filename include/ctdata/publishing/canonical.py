@@ -281,18 +281,20 @@ def json_string(text: pa.Array) -> pa.Array:
 def row_json(
     arrays: dict[str, pa.Array], columns: list[PortalColumn], trailer: str = ""
 ) -> pa.Array:
-    """Each row as a JSON object (plus `trailer`); fields in name order, nulls left out."""
-    parts = []
-    for column in sorted(columns, key=lambda c: c.field_name):
-        frag = json_fragment(arrays[column.field_name], column)
-        key = "," + json.dumps(column.field_name) + ":"
-        parts.append(pc.binary_join_element_wise(key, frag, ""))
-    if not parts:
+    """Each row as a JSON object (plus `trailer`), every field present, in name order.
+
+    An empty value is sent as an explicit `null`: Socrata's upsert keeps the old value of any
+    field a row leaves out, so omitting it would leave a count published after the source
+    suppressed it (or any value the source cleared) on the portal for good.
+    """
+    if not columns:
         raise ValueError("row_json needs at least one column")
-    # Arrow's null_handling="skip" drops rows whose parts are all null, so each part carries
-    # its leading comma, nulls become "", and the first comma is cut off.
-    body = pc.binary_join_element_wise(*parts, "", null_handling="replace", null_replacement="")
-    return pc.binary_join_element_wise("{", pc.utf8_slice_codeunits(body, 1), "}" + trailer, "")
+    parts = []
+    for index, column in enumerate(sorted(columns, key=lambda c: c.field_name)):
+        frag = pc.fill_null(json_fragment(arrays[column.field_name], column), "null")
+        key = ("{" if index == 0 else ",") + json.dumps(column.field_name) + ":"
+        parts.append(pc.binary_join_element_wise(key, frag, ""))
+    return pc.binary_join_element_wise(*parts, "}" + trailer, "")
 
 
 def string_bytes(array: pa.Array) -> tuple[bytes, np.ndarray]:
