@@ -16,13 +16,7 @@ from typing import Any, TypeVar
 from airflow.sdk import DAG, TaskGroup, get_current_context, task
 
 from ctdata import settings
-from ctdata.errors import (
-    CtDataError,
-    PortalError,
-    PortalRefusedError,
-    SourceError,
-    SpecError,
-)
+from ctdata.errors import CtDataError, SpecError
 from ctdata.specs import AgencySpec, DatasetSpec, load_all
 from ctdata.specs.vocabulary import SCHEDULE_BY_FREQUENCY
 
@@ -157,19 +151,13 @@ def fail_fast(function: Callable[..., T]) -> Callable[..., T]:
         try:
             return function(*args, **kwargs)
         except CtDataError as exc:
-            if not is_permanent(exc):
+            if exc.retryable:
                 raise
             from airflow.sdk.exceptions import AirflowFailException
 
             raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
 
     return wrapper
-
-
-def is_permanent(error: CtDataError) -> bool:
-    if isinstance(error, PortalError):
-        return isinstance(error, PortalRefusedError)
-    return not isinstance(error, SourceError)
 
 
 def _load(spec_path: str, slug: str) -> tuple[AgencySpec, DatasetSpec]:
