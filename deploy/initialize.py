@@ -146,32 +146,39 @@ def create_store_tables(state_url: str) -> None:
         store.dispose()
 
 
-def airflow(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    command = [os.path.join(os.path.dirname(sys.executable), "airflow"), *args]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if check and done.returncode != 0:
-        raise InitError(f"`airflow {' '.join(args[:2])}` failed:\n{done.stderr[-3000:]}")
-    return done
+def migrate() -> None:
+    """`airflow db migrate`: Airflow's tables and those of the FAB auth manager."""
+    airflow = os.path.join(os.path.dirname(sys.executable), "airflow")
+    done = subprocess.run([airflow, "db", "migrate"], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise InitError(f"`airflow db migrate` failed:\n{done.stderr[-3000:]}")
 
 
 def create_admin(env: dict[str, str]) -> None:
+    """The first Admin account of the FAB auth manager (as `airflow users create` makes it)."""
+    from airflow.providers.fab.auth_manager.cli_commands.utils import get_application_builder
+
     username = env.get("AIRFLOW_ADMIN_USERNAME", "admin")
-    listed = airflow("users", "list", "--output", "plain").stdout.split()
-    if username in listed:
-        return
-    airflow(
-        "users", "create", "--role", "Admin", "--username", username,
-        "--password", env["AIRFLOW_ADMIN_PASSWORD"],
-        "--email", env.get("AIRFLOW_ADMIN_EMAIL", f"{username}@example.invalid"),
-        "--firstname", "Airflow", "--lastname", "Admin",
-    )  # fmt: skip
+    email = env.get("AIRFLOW_ADMIN_EMAIL", f"{username}@example.invalid")
+    with get_application_builder() as appbuilder:
+        security = appbuilder.sm
+        if security.find_user(username=username):
+            return
+        role = security.find_role("Admin")
+        if not security.add_user(
+            username, "Airflow", "Admin", email, role, env["AIRFLOW_ADMIN_PASSWORD"]
+        ):
+            raise InitError(f"could not create the admin account {username!r} ({email})")
     print(f"created the admin account {username!r}")
 
 
 def create_pool(env: dict[str, str]) -> None:
+    from airflow.models.pool import Pool
+
     name = env.get("CTDATA_SOCRATA_POOL", DEFAULT_POOL)
-    slots = env.get("CTDATA_SOCRATA_POOL_SLOTS", str(DEFAULT_POOL_SLOTS))
-    airflow("pools", "set", name, slots, "Concurrent writes to the Socrata portal, all agencies")
+    slots = int(env.get("CTDATA_SOCRATA_POOL_SLOTS", DEFAULT_POOL_SLOTS))
+    description = "Concurrent writes to the Socrata portal, all agencies together"
+    Pool.create_or_update_pool(name, slots, description, include_deferred=False)
     print(f"pool {name!r}: {slots} slots")
 
 
@@ -257,7 +264,7 @@ def main() -> int:
         ("state store", lambda: ensure_state_database(
             env["CTDATA_STATE_URL"], env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])),
         ("state store tables", lambda: create_store_tables(env["CTDATA_STATE_URL"])),
-        ("migrations", lambda: airflow("db", "migrate") and None),
+        ("migrations", migrate),
         ("admin account", lambda: create_admin(env)),
         ("pool", lambda: create_pool(env)),
         ("staging", lambda: check_staging(env["CTDATA_STAGING_ROOT"])),

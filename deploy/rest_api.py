@@ -1,0 +1,112 @@
+"""A small client of Airflow 3's REST API (/api/v2) as operators and the deployment tests use it:
+a JWT from /auth/token, then unpause, trigger, wait and read task instances.
+
+    api = AirflowApi("http://localhost:8080", "admin", password)
+    run_id = api.trigger("publish_ocme")
+    api.wait_for_run("publish_ocme", run_id)        # -> "success"
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+FINISHED = {"success", "failed"}
+
+
+class AirflowApiError(Exception):
+    """The API refused a request or a run did not finish as expected."""
+
+
+@dataclass
+class AirflowApi:
+    base_url: str
+    username: str
+    password: str = field(repr=False)
+    timeout_s: float = 30.0
+    _token: str | None = field(default=None, repr=False)
+
+    def token(self) -> str:
+        """A JWT for the API (Airflow 3: POST /auth/token with the account's credentials)."""
+        response = requests.post(
+            f"{self.base_url}/auth/token",
+            json={"username": self.username, "password": self.password},
+            timeout=self.timeout_s,
+        )
+        if response.status_code not in (200, 201):
+            raise AirflowApiError(f"/auth/token: HTTP {response.status_code} {response.text[:300]}")
+        return str(response.json()["access_token"])
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        if self._token is None:
+            self._token = self.token()
+        for attempt in range(2):
+            response = requests.request(
+                method,
+                f"{self.base_url}/api/v2{path}",
+                headers={"Authorization": f"Bearer {self._token}"},
+                timeout=self.timeout_s,
+                **kwargs,
+            )
+            if response.status_code == 401 and attempt == 0:  # expired token: get a new one
+                self._token = self.token()
+                continue
+            if response.status_code >= 400:
+                raise AirflowApiError(
+                    f"{method} {path}: HTTP {response.status_code} {response.text[:500]}"
+                )
+            return response.json() if response.content else None
+        raise AirflowApiError(f"{method} {path}: unauthorized")  # pragma: no cover
+
+    def dag_ids(self) -> set[str]:
+        return {d["dag_id"] for d in self.request("GET", "/dags", params={"limit": 1000})["dags"]}
+
+    def wait_for_dags(self, dag_ids: set[str], timeout_s: float = 180) -> None:
+        """Until the DAG processor has parsed the given DAGs."""
+        deadline = time.monotonic() + timeout_s
+        while not dag_ids <= (found := self.dag_ids()):
+            if time.monotonic() > deadline:
+                raise AirflowApiError(f"DAGs not parsed in {timeout_s:.0f} s: {dag_ids - found}")
+            time.sleep(2)
+
+    def unpause(self, dag_id: str) -> None:
+        self.request("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+
+    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
+        run = self.request(
+            "POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf or {}}
+        )
+        return str(run["dag_run_id"])
+
+    def run_state(self, dag_id: str, run_id: str) -> str:
+        return str(self.request("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"])
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout_s: float = 600) -> str:
+        deadline = time.monotonic() + timeout_s
+        while (state := self.run_state(dag_id, run_id)) not in FINISHED:
+            if time.monotonic() > deadline:
+                raise AirflowApiError(f"{dag_id} {run_id} still {state} after {timeout_s:.0f} s")
+            time.sleep(2)
+        return state
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances"
+        return list(self.request("GET", path, params={"limit": 1000})["task_instances"])
+
+    def task_instance(self, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
+        return dict(self.request("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}"))
+
+    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
+        """A task's XCom value (the small summaries ctdata's tasks return)."""
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}"
+        value = self.request("GET", path, params={"deserialize": True})["value"]
+        return json.loads(value) if isinstance(value, str) and value[:1] in "{[" else value
+
+    def tries(self, dag_id: str, run_id: str, task_id: str) -> list[dict[str, Any]]:
+        """Every try of a task instance (state, hostname), oldest first."""
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/tries"
+        return list(self.request("GET", path)["task_instances"])
