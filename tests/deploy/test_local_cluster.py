@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from portal_checks import assert_portal_equals_file, portal_client
 
 from ctdata import settings
-from portal_checks import assert_portal_equals_file, portal_client
 
 pytestmark = pytest.mark.e2e
 
@@ -69,8 +69,8 @@ def test_agency_dags_run_on_celery_and_a_killed_worker_s_publish_is_retried_exac
     survivor = next(name for name in cluster.worker_names if name != victim)
 
     assert api.wait_for_run("publish_opm", opm_run, timeout_s=600) == "success"
-    assert api.wait_for_run("publish_ocme", ocme_run, timeout_s=600) == "success", (
-        cluster.log_tail("scheduler")
+    assert api.wait_for_run("publish_ocme", ocme_run, timeout_s=600) == "success", cluster.log_tail(
+        "scheduler"
     )
     tries = api.tries("publish_ocme", ocme_run, KILLED_TASK)
     assert [t["hostname"] for t in tries] == [victim, survivor], tries
@@ -120,5 +120,6 @@ def _kill_worker_mid_publish(cluster, run_id: str) -> str:
             time.sleep(0.1)
     finally:
         engine.dispose()
-    pytest.fail(f"{KILLED_TASK} never got two chunks acknowledged:\n{cluster.log_tail('scheduler')}")
-
+    pytest.fail(
+        f"{KILLED_TASK} never got two chunks acknowledged:\n{cluster.log_tail('scheduler')}"
+    )
