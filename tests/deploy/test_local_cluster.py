@@ -113,7 +113,7 @@ def _kill_worker_mid_publish(cluster, run_id: str) -> str:
                 chunks = connection.scalar(count, {"d": KILLED_DATASET})
             if chunks >= 2:
                 ti = cluster.api.task_instance("publish_ocme", run_id, KILLED_TASK)
-                assert ti["state"] == "running", f"publish no longer running: {ti['state']}"
+                assert ti["state"] == "running", f"publish not running at {chunks} chunks: {ti}"
                 assert chunks < 11, "the publish finished before the kill"
                 cluster.kill(ti["hostname"])
                 return str(ti["hostname"])
