@@ -2,7 +2,7 @@
 a JWT from /auth/token, then unpause, trigger, wait and read task instances.
 
     api = AirflowApi("http://localhost:8080", "admin", password)
-    run_id = api.trigger("publish_ocme")
+    run_id = api.run_now("publish_ocme")           # trigger + unpause
     api.wait_for_run("publish_ocme", run_id)        # -> "success"
 """
 
@@ -76,11 +76,18 @@ class AirflowApi:
     def unpause(self, dag_id: str) -> None:
         self.request("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
 
-    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
-        run = self.request(
-            "POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf or {}}
-        )
-        return str(run["dag_run_id"])
+    def trigger(self, dag_id: str, logical_date: str | None = None) -> str:
+        body = {"logical_date": logical_date, "conf": {}}
+        return str(self.request("POST", f"/dags/{dag_id}/dagRuns", json=body)["dag_run_id"])
+
+    def run_now(self, dag_id: str) -> str:
+        """Run a paused DAG once now and then on its schedule: trigger the interval the
+        scheduler would run next (its latest due one; catchup is off), then unpause, so that
+        unpausing adds no second run of the same interval. Returns the run id."""
+        due = self.request("GET", f"/dags/{dag_id}")["next_dagrun_logical_date"]
+        run_id = self.trigger(dag_id, logical_date=due)
+        self.unpause(dag_id)
+        return run_id
 
     def run_state(self, dag_id: str, run_id: str) -> str:
         return str(self.request("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"])

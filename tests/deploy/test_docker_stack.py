@@ -140,8 +140,7 @@ def test_the_stack_publishes_on_two_workers(stack, monkeypatch) -> None:
         api.wait_for_dags(dags, timeout_s=300)
         runs = {}
         for dag_id in sorted(dags):
-            api.unpause(dag_id)
-            runs[dag_id] = api.trigger(dag_id)
+            runs[dag_id] = api.run_now(dag_id)
         states = {
             dag_id: api.wait_for_run(dag_id, run, timeout_s=900) for dag_id, run in runs.items()
         }
