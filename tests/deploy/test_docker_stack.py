@@ -53,6 +53,9 @@ def stack(tmp_path_factory):
                     timeout=1800)  # fmt: skip
     assert built.returncode == 0, built.stderr[-4000:]
 
+    v2 = _script("install_compose_v2.sh", timeout=300)  # optional: Compose v2 checks the file too
+    if v2.returncode != 0:
+        print(f"Compose v2 unavailable, checking with docker-compose 1.29 only: {v2.stderr[-300:]}")
     project = tmp_path_factory.mktemp("compose")
     env_file = _env_file(project)
     compose = Compose(project, env_file)
