@@ -2,9 +2,10 @@
 # Build the images the compose file runs, on a host that cannot pull from a registry:
 #   ctdata-base:bookworm     Debian 12 from `debootstrap --variant=minbase` + `docker import`
 #                            (built once, then reused by tag)
-#   ctdata-postgres:15       deploy/images/postgres on that base (built once)
-#   ctdata-redis:7           deploy/images/redis on that base (built once)
-#   ctdata-airflow:latest    the Dockerfile on that base (Docker's layer cache keeps it quick)
+#   ctdata-postgres:15       deploy/images/postgres on that base
+#   ctdata-redis:7           deploy/images/redis on that base
+#   ctdata-airflow:latest    the Dockerfile on that base
+# (Docker's layer cache makes the last three quick when nothing changed.)
 # Usage: scripts/build_images.sh [--ca-bundle FILE]
 #   --ca-bundle FILE   CA certificates the build must trust (a TLS-inspecting proxy's), copied
 #                      to deploy/certs/ for the build and removed afterwards
@@ -34,10 +35,8 @@ if ! exists "$base"; then
 fi
 for pair in "$postgres:deploy/images/postgres" "$redis:deploy/images/redis"; do
   tag=${pair%:deploy/*} context=deploy/${pair#*:deploy/}
-  if ! exists "$tag"; then
-    say "$tag from $context"
-    docker build --network host --build-arg BASE_IMAGE="$base" -t "$tag" "$context" >&2
-  fi
+  say "$tag from $context"
+  docker build --network host --build-arg BASE_IMAGE="$base" -t "$tag" "$context" >&2
 done
 
 if [ -n "$ca_bundle" ]; then
