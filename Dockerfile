@@ -28,7 +28,7 @@ RUN apt-get update \
 
 # Airflow's convention: user 50000 in group 0, so files on shared volumes stay readable.
 RUN useradd --uid 50000 --gid 0 --create-home --home-dir /home/airflow airflow \
-    && mkdir -p /opt/airflow/logs /opt/ctdata/var /opt/ctdata/reports \
+    && mkdir -p /opt/airflow/logs /opt/ctdata/var/portal /opt/ctdata/var/sources /opt/ctdata/reports \
     && chown -R 50000:0 /opt/airflow /opt/ctdata/var /opt/ctdata/reports
 
 ENV VIRTUAL_ENV=/opt/venv \
