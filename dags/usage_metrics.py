@@ -72,7 +72,7 @@ def collect() -> dict[str, Any]:
 @task(pool=settings.socrata_pool())
 def publish(collected: dict[str, Any]) -> dict[str, Any]:
     """Upsert the usage rows of the affected dates and the day's agency scorecard."""
-    from ctdata.airflow.tasks import airflow_staging
+    from ctdata.airflow.runtime import airflow_staging
     from ctdata.metrics.job import publish_outputs
 
     run_id = str(get_current_context()["run_id"])
