@@ -20,7 +20,7 @@ from typing import Any
 
 from ctdata.metrics.collect import LOCAL_TZ, collect
 from ctdata.metrics.config import load_metrics_config
-from ctdata.metrics.traffic import generate_traffic
+from ctdata.demo.traffic import generate_traffic
 from ctdata.portal.client import SocrataClient
 from ctdata.portal.connection import PortalConnection
 from socrata_emulator.testing import run_emulator

@@ -215,7 +215,9 @@ class SocrataClient:
                     f"{elapsed:.0f} s ({portal_message(exc)}). The portal is throttling or down: "
                     "rerun later; completed chunks are not sent again."
                 ) from None
-            raise PortalRefusedError(f"{where} was refused: {portal_message(exc)}") from None
+            raise PortalRefusedError(
+                f"{where} was refused: {portal_message(exc)}", status=_status_of(exc)
+            ) from None
 
     @staticmethod
     def stats_attempts(retrying: Retrying) -> int:
