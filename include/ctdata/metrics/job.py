@@ -187,7 +187,7 @@ def write_report(
     path.write_text(page, encoding="utf-8")
     (folder / "usage-latest.html").write_text(page, encoding="utf-8")
     log.info(
-        "Usage report for %s (%d datasets, %d days of history) written to %s and %s.",
+        "Usage report for %s (%d datasets, %d day(s) of history) written to %s and %s.",
         day.isoformat(),
         len(snapshot),
         len({r["date"] for r in rows}),
