@@ -86,9 +86,7 @@ def read_site_counters(
         return _fallback(
             dataset_id, f"site analytics dataset {dataset_id} {UNREADABLE[exc.status]}"
         )
-    log.info(
-        "Counters from site analytics dataset %s: %d datasets used.", dataset_id, len(counters)
-    )
+    log.info("Site analytics dataset %s holds accesses to %d datasets.", dataset_id, len(counters))
     return SiteCounters(CounterSource(dataset_id), counters)
 
 
