@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,8 @@ from typing import Any
 
 import yaml
 from rest_api import AirflowApi
+
+from ctdata.demo.services import AirflowServices, free_port, service_env
 
 PROJECT = Path(__file__).resolve().parents[1]
 DEPLOY = PROJECT / "deploy"
@@ -44,12 +45,6 @@ DEMO_CONNECTION = "AIRFLOW_CONN_SOCRATA_DEFAULT"
 
 class ClusterError(Exception):
     """A component did not start; the message holds the tail of its log."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def make_env_file(path: Path) -> dict[str, str]:
@@ -104,7 +99,7 @@ class LocalCluster:
     portal_latency_ms: int = 0
     extra_env: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
-    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    services: AirflowServices | None = None
     api: AirflowApi | None = None
     portal_url: str = ""
     s3_port: int = 0
@@ -114,22 +109,22 @@ class LocalCluster:
 
     def start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / "logs").mkdir(exist_ok=True)
         dotenv = make_env_file(self.root / ".env")
         self.env = self._environment(dotenv)
+        api_port = int(self.env["AIRFLOW__API__PORT"])
+        self.services = AirflowServices(api_port, self.root / "logs")
+        self.services.logs_dir.mkdir(parents=True, exist_ok=True)
         self._start_servers()
         self._run(["python", str(DEPLOY / "initialize.py")], "airflow-init", timeout_s=300)
-        api_port = int(self.env["CTDATA_LOCAL_API_PORT"])
         self._spawn("api-server", ["airflow", "api-server", "-H", "127.0.0.1", "-p", str(api_port)])
+        self.services.wait_healthy(["metadatabase"])
         self._spawn("scheduler", ["airflow", "scheduler"])
         self._spawn("dag-processor", ["airflow", "dag-processor"])
         for name in self.worker_names:
             self.start_worker(name)
-        base = f"http://127.0.0.1:{api_port}"
-        self._wait_http(f"{base}/api/v2/version", "api-server", timeout_s=180)
-        self.api = AirflowApi(
-            base, dotenv["AIRFLOW_ADMIN_USERNAME"], dotenv["AIRFLOW_ADMIN_PASSWORD"]
-        )
+        self.services.wait_healthy(["scheduler", "dag_processor"])
+        user, password = dotenv["AIRFLOW_ADMIN_USERNAME"], dotenv["AIRFLOW_ADMIN_PASSWORD"]
+        self.api = AirflowApi(self.services.api_url, user, password)
         for name in self.worker_names:
             self._wait_log(name, " ready.", timeout_s=180)
 
@@ -153,7 +148,7 @@ class LocalCluster:
         )  # fmt: skip
         redis = _start_script("start_redis.sh")
         _flush_redis(redis)
-        self.s3_port, self.portal_port, api_port = free_port(), free_port(), free_port()
+        self.s3_port, self.portal_port = free_port(), free_port()
         connection = json.loads(dotenv[DEMO_CONNECTION])
         connection.update(host="127.0.0.1", port=self.portal_port)
         env = {
@@ -164,7 +159,6 @@ class LocalCluster:
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata,
             "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{metadata}",
             "AIRFLOW__CELERY__BROKER_URL": redis,
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port()),
             "CTDATA_STATE_URL": state,
             "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{self.s3_port}",
@@ -181,11 +175,11 @@ class LocalCluster:
             "AIRFLOW__CORE__HOSTNAME_CALLABLE": "worker_name.hostname",
             "PYTHONPATH": str(DEPLOY),
             "AIRFLOW__API__WORKERS": "1",
-            "CTDATA_LOCAL_API_PORT": str(api_port),
             **FAST_FAILURE_DETECTION,
             **self.extra_env,
         }
-        return env
+        # API server address and the secrets every component shares (the .env's, kept).
+        return service_env(env, free_port())
 
     def _start_servers(self) -> None:
         s3 = ["moto_server", "-H", "127.0.0.1", "-p", str(self.s3_port)]
@@ -210,15 +204,9 @@ class LocalCluster:
         return [str(head) if head.exists() else command[0], *command[1:]]
 
     def _spawn(self, name: str, command: list[str], **env: str) -> None:
-        log = (self.root / "logs" / f"{name}.log").open("ab")
-        self.processes[name] = subprocess.Popen(
-            self._command(command),
-            env={**self.env, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: kill -9 takes its children too
-            cwd=self.root,
-        )
+        """Start a component in its own process group (see AirflowServices.start)."""
+        assert self.services is not None
+        self.services.start(name, self._command(command), {**self.env, **env})
 
     def _run(self, command: list[str], name: str, timeout_s: float) -> None:
         log = self.root / "logs" / f"{name}.log"
@@ -258,27 +246,20 @@ class LocalCluster:
             time.sleep(1)
 
     def _check_alive(self, name: str) -> None:
-        process = self.processes.get(name)
+        process = self.services.processes.get(name) if self.services else None
         if process is not None and process.poll() is not None:
             raise ClusterError(f"{name} exited ({process.returncode}):\n{self.log_tail(name)}")
 
     def kill(self, name: str) -> None:
         """`kill -9` the component's whole process group (a worker and its task processes)."""
-        process = self.processes[name]
+        assert self.services is not None
+        process = self.services.processes[name]
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 30
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        if self.services is not None:
+            self.services.stop()
 
     def __enter__(self) -> LocalCluster:
         try:

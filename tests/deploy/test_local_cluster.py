@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from portal_checks import assert_portal_equals_file, portal_client
+from portal_checks import assert_portal_equals, expected_rows, portal_client
 
 from ctdata import settings
 
@@ -24,6 +24,11 @@ pytestmark = pytest.mark.e2e
 
 KILLED_DATASET, KILLED_TASK = "ocme-twn7", "deaths_by_town.publish"
 CHUNK_ROWS = 500
+PUBLISHED = [  # agency, dataset slug, portal id, row identifier
+    ("opm", "towns", "opmt-wn01", "town"),
+    ("ocme", "deaths_by_town", "ocme-twn7", "cell_id"),
+    ("ocme", "deaths_records", "rybz-nyjw", "record_id"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +62,7 @@ def _specs_with_small_chunks(folder: Path) -> Path:
 
 
 def test_agency_dags_run_on_celery_and_a_killed_worker_s_publish_is_retried_exactly(
-    cluster, monkeypatch
+    cluster, monkeypatch, tmp_path
 ) -> None:
     api = cluster.api
     api.wait_for_dags({"publish_opm", "publish_ocme"})
@@ -83,21 +88,14 @@ def test_agency_dags_run_on_celery_and_a_killed_worker_s_publish_is_retried_exac
     }
     assert ran_on <= set(cluster.worker_names) and survivor in ran_on
 
-    for name, value in cluster.env.items():
-        if name.startswith(("AWS_", "CTDATA_STAGING")):
-            monkeypatch.setenv(name, value)
-    from ctdata.staging import read_frame
-
+    for name in ("CTDATA_VAR_DIR", "CTDATA_PSEUDONYM_KEY", "CTDATA_AGENCIES_DIR"):
+        monkeypatch.setenv(name, cluster.env[name])
+    monkeypatch.delenv("CTDATA_STAGING_ROOT", raising=False)
     client = portal_client(cluster.portal_url)
-    published = [
-        ("publish_opm", opm_run, "towns.prepare_records", "opmt-wn01", "town"),
-        ("publish_ocme", ocme_run, "deaths_by_town.aggregate_and_suppress", "ocme-twn7", "cell_id"),
-        ("publish_ocme", ocme_run, "deaths_records.prepare_records", "rybz-nyjw", "record_id"),
-    ]
-    for dag_id, run, task_id, dataset_id, row_id in published:
-        staged = api.xcom(dag_id, run, task_id)["path"]
-        assert staged.startswith("s3://"), staged  # staging on object storage
-        assert_portal_equals_file(client, dataset_id, read_frame(staged), row_id)
+    agencies = Path(cluster.env["CTDATA_AGENCIES_DIR"])
+    for agency, slug, dataset_id, row_id in PUBLISHED:
+        expected = expected_rows(agencies / f"{agency}.yaml", slug, tmp_path / slug)
+        assert_portal_equals(client, dataset_id, expected, row_id)
 
 
 def _kill_worker_mid_publish(cluster, run_id: str) -> str:
