@@ -66,12 +66,21 @@ class AirflowApi:
         return {d["dag_id"] for d in self.request("GET", "/dags", params={"limit": 1000})["dags"]}
 
     def wait_for_dags(self, dag_ids: set[str], timeout_s: float = 180) -> None:
-        """Until the DAG processor has parsed the given DAGs."""
+        """Until the DAG processor has parsed the given DAGs and each can be read in full
+        (listed is not enough: the list may show a DAG a moment before its details)."""
         deadline = time.monotonic() + timeout_s
-        while not dag_ids <= (found := self.dag_ids()):
-            if time.monotonic() > deadline:
-                raise AirflowApiError(f"DAGs not parsed in {timeout_s:.0f} s: {dag_ids - found}")
-            time.sleep(2)
+        waiting = set(dag_ids)
+        while waiting:
+            for dag_id in sorted(waiting & self.dag_ids()):
+                try:
+                    self.request("GET", f"/dags/{dag_id}/details")
+                    waiting.discard(dag_id)
+                except AirflowApiError:
+                    pass
+            if waiting and time.monotonic() > deadline:
+                raise AirflowApiError(f"DAGs not parsed in {timeout_s:.0f} s: {sorted(waiting)}")
+            if waiting:
+                time.sleep(2)
 
     def unpause(self, dag_id: str) -> None:
         self.request("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
