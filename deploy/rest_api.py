@@ -16,6 +16,7 @@ from typing import Any
 import requests
 
 FINISHED = {"success", "failed"}
+TRANSIENT_ATTEMPTS = 4
 
 
 class AirflowApiError(Exception):
@@ -27,7 +28,7 @@ class AirflowApi:
     base_url: str
     username: str
     password: str = field(repr=False)
-    timeout_s: float = 30.0
+    timeout_s: float = 60.0
     _token: str | None = field(default=None, repr=False)
 
     def token(self) -> str:
@@ -44,15 +45,21 @@ class AirflowApi:
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         if self._token is None:
             self._token = self.token()
-        for attempt in range(2):
-            response = requests.request(
-                method,
-                f"{self.base_url}/api/v2{path}",
-                headers={"Authorization": f"Bearer {self._token}"},
-                timeout=self.timeout_s,
-                **kwargs,
-            )
-            if response.status_code == 401 and attempt == 0:  # expired token: get a new one
+        for attempt in range(TRANSIENT_ATTEMPTS):
+            try:
+                response = requests.request(
+                    method,
+                    f"{self.base_url}/api/v2{path}",
+                    headers={"Authorization": f"Bearer {self._token}"},
+                    timeout=self.timeout_s,
+                    **kwargs,
+                )
+            except (requests.ConnectionError, requests.Timeout):
+                if attempt == TRANSIENT_ATTEMPTS - 1:
+                    raise
+                time.sleep(2**attempt)  # a busy or restarting API server: ask again
+                continue
+            if response.status_code == 401:  # expired token: get a new one
                 self._token = self.token()
                 continue
             if response.status_code >= 400:
@@ -60,7 +67,7 @@ class AirflowApi:
                     f"{method} {path}: HTTP {response.status_code} {response.text[:500]}"
                 )
             return response.json() if response.content else None
-        raise AirflowApiError(f"{method} {path}: unauthorized")  # pragma: no cover
+        raise AirflowApiError(f"{method} {path}: no answer after {TRANSIENT_ATTEMPTS} attempts")
 
     def dag_ids(self) -> set[str]:
         return {d["dag_id"] for d in self.request("GET", "/dags", params={"limit": 1000})["dags"]}
