@@ -20,8 +20,9 @@ pytestmark = pytest.mark.e2e
 
 PROJECT = Path(__file__).resolve().parents[2]
 PROJECT_NAME = "ctdata-deploy-test"
-API = "http://127.0.0.1:18080"  # deploy/host-network.yaml's ports
-PORTAL = "http://127.0.0.1:18089"
+# deploy/host-network.yaml's ports, free ones picked for this run (the host is shared)
+HOST_PORTS = ["POSTGRES", "REDIS", "S3", "API", "PORTAL", "SCHEDULER_HEALTH", "WORKER_LOG",
+              "TRIGGERER_LOG"]  # fmt: skip
 IMAGES = {
     "CTDATA_IMAGE": "ctdata-airflow:test",
     "POSTGRES_IMAGE": "ctdata-postgres:15",
@@ -72,13 +73,16 @@ def stack(tmp_path_factory):
 
 def _env_file(project: Path) -> Path:
     """README: `cp .env.example .env && deploy/new-secrets.sh .env`, the demo's portal
-    connection (port 18089 on the host's network), the images this host built."""
+    connection (by its port on the host's network), the images this host built."""
     from local_cluster import DEMO_CONNECTION, make_env_file
+
+    from ctdata.demo.services import free_port
 
     env_file = project / ".env"
     values = make_env_file(env_file)
+    values.update({f"HOST_NETWORK_{name}_PORT": str(free_port()) for name in HOST_PORTS})
     connection = json.loads(values[DEMO_CONNECTION])
-    connection["port"] = 18089
+    connection["port"] = int(values["HOST_NETWORK_PORTAL_PORT"])
     values.update(IMAGES)
     values[DEMO_CONNECTION] = json.dumps(connection)
     values["AIRFLOW__CELERY__WORKER_CONCURRENCY"] = "4"  # a 2-core machine
@@ -140,7 +144,9 @@ def test_the_stack_publishes_on_two_workers(stack, monkeypatch, tmp_path) -> Non
     from rest_api import AirflowApi
 
     settings = read_env_file(stack.env_file)
-    api = AirflowApi(API, settings["AIRFLOW_ADMIN_USERNAME"], settings["AIRFLOW_ADMIN_PASSWORD"])
+    api_url = f"http://127.0.0.1:{settings['HOST_NETWORK_API_PORT']}"
+    user, password = settings["AIRFLOW_ADMIN_USERNAME"], settings["AIRFLOW_ADMIN_PASSWORD"]
+    api = AirflowApi(api_url, user, password)
     dags = {"publish_ocme", "usage_metrics"}
     try:
         api.wait_for_dags(dags, timeout_s=300)
@@ -169,7 +175,7 @@ def test_the_stack_publishes_on_two_workers(stack, monkeypatch, tmp_path) -> Non
     monkeypatch.setenv("CTDATA_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("CTDATA_PSEUDONYM_KEY", settings["CTDATA_PSEUDONYM_KEY"])
     monkeypatch.delenv("CTDATA_AGENCIES_DIR", raising=False)
-    client = portal_client(PORTAL)
+    client = portal_client(f"http://127.0.0.1:{settings['HOST_NETWORK_PORTAL_PORT']}")
     spec = PROJECT / "include" / "agencies" / "ocme.yaml"
     for slug, dataset_id, row_id in (
         ("deaths_by_town", "ocme-twn7", "cell_id"),
