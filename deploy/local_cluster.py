@@ -4,7 +4,8 @@ deploy/new-secrets.sh, with the addresses of local servers in place of the servi
 keys deploy/host-network.yaml overrides). Used by the deployment test and the Celery bench.
 
 Servers: PostgreSQL (scripts/start_postgres.sh; a fresh metadata database per cluster, the
-state store's role and database made by airflow-init), Redis (scripts/start_redis.sh), moto's
+state store's role and database made by airflow-init), a Redis of its own (Debian's
+redis-server, installed by scripts/install_redis.sh), moto's
 S3 server, the demo's portal stand-in and OCME source database. Airflow: deploy/initialize.py,
 then the API server, scheduler, DAG processor and N Celery workers, each in its own process
 group so that a test can `kill -9` a whole worker.
@@ -103,6 +104,7 @@ class LocalCluster:
     api: AirflowApi | None = None
     portal_url: str = ""
     s3_port: int = 0
+    redis_port: int = 0
     portal_port: int = 0
 
     # -- start -------------------------------------------------------------------------------
@@ -146,8 +148,9 @@ class LocalCluster:
             server, f"ctdata_state_{uuid.uuid4().hex[:10]}",
             username="ctdata_state", password=dotenv["CTDATA_STATE_DB_PASSWORD"],
         )  # fmt: skip
-        redis = _start_script("start_redis.sh")
-        _flush_redis(redis)
+        _start_script("install_redis.sh")
+        self.redis_port = free_port()
+        redis = f"redis://127.0.0.1:{self.redis_port}/0"
         self.s3_port, self.portal_port = free_port(), free_port()
         connection = json.loads(dotenv[DEMO_CONNECTION])
         connection.update(host="127.0.0.1", port=self.portal_port)
@@ -182,6 +185,9 @@ class LocalCluster:
         return service_env(env, free_port())
 
     def _start_servers(self) -> None:
+        # A broker of its own: clusters side by side (a test, a bench) must not share queues.
+        redis = ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1"]
+        self._spawn("redis", [*redis, "--save", "", "--appendonly", "no"])
         s3 = ["moto_server", "-H", "127.0.0.1", "-p", str(self.s3_port)]
         self._spawn("s3", s3)
         self._wait_http(f"http://127.0.0.1:{self.s3_port}/moto-api/data.json", "s3", timeout_s=60)
@@ -274,12 +280,14 @@ class LocalCluster:
 
 
 def _start_script(name: str) -> str:
+    """Run one of scripts/; its last line of output (a server's URL), if any."""
     done = subprocess.run(
         [str(PROJECT / "scripts" / name)], capture_output=True, text=True, timeout=600
     )
     if done.returncode != 0:
         raise ClusterError(f"scripts/{name} failed:\n{done.stderr[-2000:]}")
-    return done.stdout.strip().splitlines()[-1]
+    lines = done.stdout.strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 def _server_url() -> str:
@@ -302,13 +310,3 @@ def _create_database(server: str, name: str) -> None:
             connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     finally:
         engine.dispose()
-
-
-def _flush_redis(url: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(url)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
