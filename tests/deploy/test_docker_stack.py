@@ -149,7 +149,7 @@ def test_the_stack_publishes_on_two_workers(stack, monkeypatch, tmp_path) -> Non
     api = AirflowApi(api_url, user, password)
     dags = {"publish_ocme", "usage_metrics"}
     try:
-        api.wait_for_dags(dags, timeout_s=300)
+        api.wait_for_dags(dags, timeout_s=900)
         runs = {}
         for dag_id in sorted(dags):
             runs[dag_id] = api.run_now(dag_id)
