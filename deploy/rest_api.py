@@ -72,7 +72,7 @@ class AirflowApi:
     def dag_ids(self) -> set[str]:
         return {d["dag_id"] for d in self.request("GET", "/dags", params={"limit": 1000})["dags"]}
 
-    def wait_for_dags(self, dag_ids: set[str], timeout_s: float = 180) -> None:
+    def wait_for_dags(self, dag_ids: set[str], timeout_s: float = 600) -> None:
         """Until the DAG processor has parsed the given DAGs and each can be read in full
         (listed is not enough: the list may show a DAG a moment before its details)."""
         deadline = time.monotonic() + timeout_s
