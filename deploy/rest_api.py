@@ -33,33 +33,33 @@ class AirflowApi:
 
     def token(self) -> str:
         """A JWT for the API (Airflow 3: POST /auth/token with the account's credentials)."""
-        response = requests.post(
-            f"{self.base_url}/auth/token",
-            json={"username": self.username, "password": self.password},
-            timeout=self.timeout_s,
-        )
+        body = {"username": self.username, "password": self.password}
+        response = self._send("POST", f"{self.base_url}/auth/token", json=body)
         if response.status_code not in (200, 201):
             raise AirflowApiError(f"/auth/token: HTTP {response.status_code} {response.text[:300]}")
         return str(response.json()["access_token"])
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        if self._token is None:
-            self._token = self.token()
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """One request; a busy or restarting API server's timeouts and dropped connections are
+        asked again, with growing pauses."""
         for attempt in range(TRANSIENT_ATTEMPTS):
             try:
-                response = requests.request(
-                    method,
-                    f"{self.base_url}/api/v2{path}",
-                    headers={"Authorization": f"Bearer {self._token}"},
-                    timeout=self.timeout_s,
-                    **kwargs,
-                )
+                return requests.request(method, url, timeout=self.timeout_s, **kwargs)
             except (requests.ConnectionError, requests.Timeout):
                 if attempt == TRANSIENT_ATTEMPTS - 1:
                     raise
-                time.sleep(2**attempt)  # a busy or restarting API server: ask again
-                continue
-            if response.status_code == 401:  # expired token: get a new one
+                time.sleep(2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        if self._token is None:
+            self._token = self.token()
+        for attempt in range(2):
+            headers = {"Authorization": f"Bearer {self._token}"}
+            response = self._send(
+                method, f"{self.base_url}/api/v2{path}", headers=headers, **kwargs
+            )
+            if response.status_code == 401 and attempt == 0:  # expired token: get a new one
                 self._token = self.token()
                 continue
             if response.status_code >= 400:
@@ -67,7 +67,7 @@ class AirflowApi:
                     f"{method} {path}: HTTP {response.status_code} {response.text[:500]}"
                 )
             return response.json() if response.content else None
-        raise AirflowApiError(f"{method} {path}: no answer after {TRANSIENT_ATTEMPTS} attempts")
+        raise AirflowApiError(f"{method} {path}: unauthorized")
 
     def dag_ids(self) -> set[str]:
         return {d["dag_id"] for d in self.request("GET", "/dags", params={"limit": 1000})["dags"]}
