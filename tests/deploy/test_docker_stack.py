@@ -68,7 +68,7 @@ def stack(tmp_path_factory):
         compose.wait_until_done("ocme-source")
         yield compose
     finally:
-        compose.run("down", "--volumes", "--remove-orphans", timeout=300)
+        compose.run("down", "--timeout", "30", "--volumes", "--remove-orphans", timeout=600)
 
 
 def _env_file(project: Path) -> Path:
