@@ -62,6 +62,8 @@ def stack(tmp_path_factory):
     for cli in compose.clis():
         checked = compose.run("config", "-q", cli=cli)
         assert checked.returncode == 0, f"{cli}: {checked.stderr}"
+    # A clean slate: a run cut short (machine stopped) may have left containers and volumes.
+    compose.run("down", "--timeout", "10", "--volumes", "--remove-orphans", timeout=600)
     try:
         up = compose.run("up", "-d", "--no-build", "--scale", "airflow-worker=2", timeout=900)
         assert up.returncode == 0, up.stderr[-4000:] + compose.logs()
