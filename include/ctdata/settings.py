@@ -41,3 +41,9 @@ def expectations_dir() -> Path:
 def reports_dir() -> Path:
     """Folder where the nightly usage report (HTML) is written."""
     return Path(os.environ.get("CTDATA_REPORTS_DIR", PROJECT_ROOT / "reports"))
+
+
+def data_docs_root() -> str:
+    """Where validation results and their Great Expectations Data Docs pages are kept: a local
+    path or an fsspec URL (object storage in production, e.g. s3://bucket/ctdata/data_docs)."""
+    return os.environ.get("CTDATA_DATA_DOCS_ROOT", str(reports_dir() / "data_docs"))

@@ -31,18 +31,35 @@ def extract(agency: AgencySpec, dataset: DatasetSpec, run_id: str) -> dict[str, 
     return {"path": path, "rows": len(frame), "columns": list(map(str, frame.columns))}
 
 
-def validate(path: str, suites: list[str], dataset: DatasetSpec, stage: str) -> dict[str, Any]:
-    """Run the named GX suites on a staged frame; raise ValidationFailed (nothing published)."""
-    from ctdata.validation import run_suites
+def validate(
+    path: str,
+    suites: list[str],
+    dataset: DatasetSpec,
+    stage: str,
+    *,
+    agency: str | None = None,
+    run_id: str | None = None,
+) -> dict[str, Any]:
+    """Run the named GX suites on a staged frame, keep each suite's result and Data Docs page
+    (see ctdata.validation.store), and raise ValidationFailed (nothing published) on failure.
 
-    runtime_kwargs = None
+    Run-time values reach the suites as GX suite parameters: `suppression_spec`, for datasets
+    with an aggregation. `agency` and `run_id` name where results are kept; until the DAG
+    passes them they are read from the staged path (<root>/<agency>/<dataset>/<run>/<name>).
+    """
+    from ctdata.validation import RunStage, run_suites
+
+    parameters = {}
     if dataset.aggregation is not None:
-        spec = dataset.aggregation.to_suppression_spec()
-        runtime_kwargs = {
-            "expect_table_disclosure_audit_to_pass": {"suppression_spec": spec.model_dump()}
-        }
+        parameters["suppression_spec"] = dataset.aggregation.to_suppression_spec()
+    staged_agency, staged_run = str(path).rstrip("/").split("/")[-4::2]
+    keep_at = RunStage(agency or staged_agency, dataset.slug, run_id or staged_run, stage)
     summary = run_suites(
-        read_frame(path), suites, dataset=f"{dataset.slug} ({stage})", runtime_kwargs=runtime_kwargs
+        read_frame(path),
+        suites,
+        dataset=f"{dataset.slug} ({stage})",
+        parameters=parameters,
+        keep_at=keep_at,
     )
     summary.raise_for_failure()
     return summary.as_dict()
