@@ -50,28 +50,14 @@ def run_suites(
     suites = [load_suite(name, folder) for name in suite_names]
     for name, suite in zip(suite_names, suites, strict=True):
         check_parameters(suite, suite_path(name, folder), given)
-    if keep_at is not None and store is None:
-        store = ResultStore()
-    outcomes: list[ExpectationOutcome] = []
-    kept: list[SuiteOutcome] = []
-    for name, result in zip(
-        suite_names, validate_suites(df, suites, RESULT_FORMAT, given), strict=True
-    ):
-        result = redact_suite_result(result)
-        suite_outcomes = [to_outcome(name, r) for r in result.results]
-        page = store.write_suite(keep_at, name, result) if keep_at and store else None
-        failed = sum(not o.success for o in suite_outcomes)
-        kept.append(
-            SuiteOutcome(
-                name=name,
-                file=str(suite_path(name, folder)),
-                success=failed == 0 and bool(suite_outcomes),
-                evaluated=len(suite_outcomes),
-                failed=failed,
-                data_docs=page,
-            )
-        )
-        outcomes.extend(suite_outcomes)
+    if keep_at is not None:
+        store = store or ResultStore()
+    results = validate_suites(df, suites, RESULT_FORMAT, given)
+    kept = [
+        _suite_outcome(name, folder, redact_suite_result(result), keep_at, store)
+        for name, result in zip(suite_names, results, strict=True)
+    ]
+    outcomes = [o for _, suite_outcomes in kept for o in suite_outcomes]
     failed = sum(not o.success for o in outcomes)
     summary = ValidationSummary(
         dataset=dataset,
@@ -79,14 +65,30 @@ def run_suites(
         evaluated=len(outcomes),
         failed=failed,
         outcomes=outcomes,
-        suites=kept,
-        run=keep_at.as_dict() if keep_at else None,
-        record=store.summary_url(keep_at) if keep_at and store else None,
+        suites=[suite for suite, _ in kept],
     )
-    if keep_at and store:
+    if keep_at is not None and store is not None:
+        summary.run, summary.record = keep_at.as_dict(), store.summary_url(keep_at)
         store.write_summary(keep_at, summary.as_dict())
     log_summary(summary)
     return summary
+
+
+def _suite_outcome(
+    name: str, folder: Path, result: Any, keep_at: RunStage | None, store: ResultStore | None
+) -> tuple[SuiteOutcome, list[ExpectationOutcome]]:
+    """One suite's verdict and outcomes from its redacted result; its page kept if asked."""
+    outcomes = [to_outcome(name, r) for r in result.results]
+    failed = sum(not o.success for o in outcomes)
+    suite = SuiteOutcome(
+        name=name,
+        file=str(suite_path(name, folder)),
+        success=failed == 0 and bool(outcomes),
+        evaluated=len(outcomes),
+        failed=failed,
+        data_docs=store.write_suite(keep_at, name, result) if keep_at and store else None,
+    )
+    return suite, outcomes
 
 
 def _check_inputs(df: Any, suite_names: list[str], dataset: str, folder: Path) -> None:
