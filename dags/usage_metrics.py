@@ -12,6 +12,8 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG, get_current_context, task
 
+from ctdata import settings
+
 TZ = "America/New_York"
 
 DOC = """
@@ -40,6 +42,7 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retry_delay": dt.timedelta(minutes=5),
     "retry_exponential_backoff": True,
     "max_retry_delay": dt.timedelta(hours=1),
+    "execution_timeout": dt.timedelta(hours=1),
 }
 
 
@@ -66,14 +69,17 @@ def collect() -> dict[str, Any]:
         return collect_snapshot(_snapshot_date(), client)
 
 
-@task
+@task(pool=settings.socrata_pool())
 def publish(collected: dict[str, Any]) -> dict[str, Any]:
     """Upsert the usage rows of the affected dates and the day's agency scorecard."""
+    from ctdata.airflow.tasks import airflow_staging
     from ctdata.metrics.job import publish_outputs
 
     run_id = str(get_current_context()["run_id"])
     with _client() as client:
-        return publish_outputs(_snapshot_date(), collected["daily_dates"], client, run_id)
+        return publish_outputs(
+            _snapshot_date(), collected["daily_dates"], client, run_id, staging=airflow_staging()
+        )
 
 
 @task

@@ -43,6 +43,26 @@ def reports_dir() -> Path:
     return Path(os.environ.get("CTDATA_REPORTS_DIR", PROJECT_ROOT / "reports"))
 
 
+def portal_url() -> str:
+    """Base URL of the portal shown in DAG docs and the UI (no connection lookup at parse time)."""
+    return os.environ.get("CTDATA_PORTAL_URL", "https://data.ct.gov").rstrip("/")
+
+
+def socrata_pool() -> str:
+    """Airflow pool bounding concurrent writes to the portal across all agencies."""
+    return os.environ.get("CTDATA_SOCRATA_POOL", "socrata")
+
+
+def task_timeout_minutes() -> int:
+    """Upper bound on any one task's run time (Airflow's execution_timeout)."""
+    return int(os.environ.get("CTDATA_TASK_TIMEOUT_MINUTES", "180"))
+
+
+def staging_keep_failed_days() -> int:
+    """Days a failed run's staged files are kept for debugging before they are swept."""
+    return int(os.environ.get("CTDATA_STAGING_KEEP_FAILED_DAYS", "7"))
+
+
 def data_docs_root() -> str:
     """Where validation results and their Great Expectations Data Docs pages are kept: a local
     path or an fsspec URL (object storage in production, e.g. s3://bucket/ctdata/data_docs)."""

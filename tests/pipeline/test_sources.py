@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from ctdata.errors import SourceError
+from ctdata.errors import ConfigurationError, SourceError, SourceUnavailableError
 from ctdata.sources import extract
 from ctdata.specs.models import DatasetSpec
 
@@ -64,36 +64,42 @@ def test_sql_errors_name_the_dataset_and_hide_the_password(tmp_path: Path) -> No
     dataset = _dataset(
         {"kind": "sql", "url": f"sqlite:///{tmp_path / 'empty.db'}", "query": "SELECT * FROM nope"}
     )
-    with pytest.raises(SourceError, match="dataset 'towns' .*no such table: nope"):
+    with pytest.raises(SourceError, match="dataset 'towns' .*no such table: nope") as bad_query:
         extract(dataset)
+    assert type(bad_query.value) is SourceError and not bad_query.value.retryable
     hidden = _dataset(
         {"kind": "sql", "url": "postgresql://u:s3cret@127.0.0.1:1/db", "query": "SELECT 1"}
     )
-    with pytest.raises(SourceError, match=r"postgresql://u:\*\*\*@127\.0\.0\.1:1/db") as raised:
+    with pytest.raises(
+        SourceUnavailableError, match=r"postgresql://u:\*\*\*@127\.0\.0\.1:1/db"
+    ) as down:
         extract(hidden)
-    assert "s3cret" not in str(raised.value)
+    assert down.value.retryable, "a database that is down may be up at the next attempt"
+    assert "s3cret" not in str(down.value)
 
 
 def test_missing_environment_variable_is_named() -> None:
     dataset = _dataset(
         {"kind": "sql", "url": "sqlite:///${NOT_SET_ANYWHERE}/x.db", "query": "SELECT 1"}
     )
-    with pytest.raises(SourceError, match="NOT_SET_ANYWHERE not set"):
+    with pytest.raises(ConfigurationError, match="NOT_SET_ANYWHERE not set") as raised:
         extract(dataset)
+    assert not raised.value.retryable
 
 
 def test_csv_source_relative_to_the_agencies_folder(tmp_path: Path) -> None:
     (tmp_path / "towns.csv").write_text("town,county\nAndover,Tolland\n")
     frame = extract(_dataset({"kind": "csv", "path": "towns.csv"}), agencies_dir=tmp_path)
     assert frame.to_dict("records") == [{"town": "Andover", "county": "Tolland"}]
-    with pytest.raises(SourceError, match="does not exist"):
+    with pytest.raises(SourceUnavailableError, match="does not exist"):  # a drop not yet there
         extract(_dataset({"kind": "csv", "path": "missing.csv"}), agencies_dir=tmp_path)
 
 
 class _Api(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        status = {"/down": 503, "/gone": 404}.get(self.path.split("?")[0], 200)
         body = json.dumps({"data": {"items": [{"town": "Andover"}, {"town": "Avon"}]}}).encode()
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -120,3 +126,22 @@ def test_http_source_through_the_airflow_http_provider(monkeypatch) -> None:
             extract(_dataset(wrong))
     finally:
         server.shutdown()
+
+
+def test_http_errors_say_whether_a_retry_can_help(monkeypatch) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Api)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_port
+    try:
+        monkeypatch.setenv("AIRFLOW_CONN_TOWNS_API", f"http://127.0.0.1:{port}")
+        source = {"kind": "http", "conn_id": "towns_api", "records_path": "data.items"}
+        with pytest.raises(SourceUnavailableError, match="HTTP 503"):
+            extract(_dataset({**source, "endpoint": "/down"}))
+        with pytest.raises(SourceError, match="HTTP 404") as gone:
+            extract(_dataset({**source, "endpoint": "/gone"}))
+        assert not gone.value.retryable
+    finally:
+        server.shutdown()
+        server.server_close()
+    with pytest.raises(SourceUnavailableError, match="ConnectionError"):  # nothing listens now
+        extract(_dataset({**source, "endpoint": "/towns"}))

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from ctdata.errors import PortalError
+from ctdata.errors import ConfigurationError
 from ctdata.portal.connection import PortalConnection
 
 
@@ -27,7 +27,7 @@ def test_repr_hides_password_and_token() -> None:
 
 
 def test_plain_http_only_for_loopback() -> None:
-    with pytest.raises(PortalError, match="Refusing plain http to data.ct.gov"):
+    with pytest.raises(ConfigurationError, match="Refusing plain http to data.ct.gov"):
         PortalConnection.from_url("http://data.ct.gov")
     for host in ("localhost", "127.0.0.1", "::1"):
         assert PortalConnection(host, scheme="http").scheme == "http"
@@ -53,7 +53,7 @@ def test_from_airflow_connection_duck_typed() -> None:
         "tok",
     )
     af.schema = "http"
-    with pytest.raises(PortalError, match="loopback"):
+    with pytest.raises(ConfigurationError, match="loopback"):
         PortalConnection.from_airflow_connection(af)
     local = SimpleNamespace(host="127.0.0.1", schema="http", port=5000, login=None, password=None,
                             extra='{"app_token": "t2"}')  # fmt: skip

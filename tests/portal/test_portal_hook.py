@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ctdata.errors import PortalError
+from ctdata.errors import ConfigurationError
 
 
 def _set(monkeypatch, conn_id: str, **fields) -> None:
@@ -37,7 +37,7 @@ def test_hook_refuses_plain_http_to_a_remote_portal(monkeypatch) -> None:
     from ctdata.airflow.hooks import SocrataHook
 
     _set(monkeypatch, "ct_portal", conn_type="socrata", host="data.ct.gov", schema="http")
-    with pytest.raises(PortalError, match="Refusing plain http"):
+    with pytest.raises(ConfigurationError, match="Refusing plain http"):
         SocrataHook(socrata_conn_id="ct_portal").get_portal_connection()
 
 

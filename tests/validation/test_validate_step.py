@@ -9,7 +9,7 @@ from ctdata import settings
 from ctdata.errors import ValidationFailed
 from ctdata.pipeline import steps
 from ctdata.specs import load_agency
-from ctdata.staging import stage_path, write_frame
+from ctdata.staging import Staging
 from ctdata.validation import load_validation
 
 RUN = "manual__2025-03-01T12:00:00+00:00"
@@ -24,12 +24,13 @@ def by_town(tmp_path, monkeypatch):
 
 
 def stage(frame) -> str:
-    return write_frame(frame, stage_path("ocme", "deaths_by_town", RUN, "publishable"))
+    staging = Staging()
+    return staging.write_frame(frame, staging.path("ocme", "deaths_by_town", RUN, "publishable"))
 
 
 def test_validate_passes_the_spec_as_a_suite_parameter_and_keeps_results(by_town, by_town_frame):
     result = steps.validate(
-        stage(by_town_frame), [SUITE], by_town, "publishable", agency="ocme", run_id=RUN
+        Staging(), stage(by_town_frame), [SUITE], by_town, "publishable", agency="ocme", run_id=RUN
     )
     assert result["success"] and result["failed"] == 0
     audit = next(o for o in result["outcomes"] if o["expectation_type"].endswith("audit_to_pass"))
@@ -49,7 +50,7 @@ def test_a_failed_validation_is_kept_and_its_message_links_the_page(
     by_town, by_town_unsafe_frame
 ) -> None:
     with pytest.raises(ValidationFailed) as caught:  # agency and run read from the staged path
-        steps.validate(stage(by_town_unsafe_frame), [SUITE], by_town, "publishable")
+        steps.validate(Staging(), stage(by_town_unsafe_frame), [SUITE], by_town, "publishable")
     kept = load_validation("ocme", "deaths_by_town", RUN)["publishable"]
     assert kept["success"] is False and kept["failed"] == 1
     assert f"Data Docs for {SUITE}: {kept['suites'][0]['data_docs']}" in str(caught.value)

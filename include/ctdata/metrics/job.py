@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from ctdata.portal.client import SocrataClient
     from ctdata.specs.models import DatasetSpec
+    from ctdata.staging import Staging
 
 
 def registered_agencies() -> list[AgencySpec]:
@@ -98,11 +99,14 @@ def publish_outputs(
     *,
     config: MetricsConfig | None = None,
     store: MetricsStore | None = None,
+    staging: Staging | None = None,
 ) -> dict[str, Any]:
     """Upsert the usage rows of `dates` and the day's scorecard through the publishing path,
     then bring both datasets' metadata in line with the config."""
     from ctdata.pipeline import steps
-    from ctdata.staging import stage_path, write_frame
+    from ctdata.staging import Staging
+
+    staging = staging or Staging()
 
     config = config or load_metrics_config()
     store = store or MetricsStore()
@@ -115,8 +119,11 @@ def publish_outputs(
     summary: dict[str, Any] = {}
     for dataset in agency.datasets:
         frame = frames[dataset.slug]
-        path = write_frame(frame, stage_path(agency.code, dataset.slug, run_id, "publishable"))
-        result = steps.publish(agency, dataset, path, client)
+        path = staging.write_frame(
+            frame, staging.path(agency.code, dataset.slug, run_id, "publishable")
+        )
+        result = steps.publish(agency, dataset, path, client, staging)
+        staging.remove_run(agency.code, dataset.slug, run_id)  # aggregates, but keep it tidy
         meta = steps.sync_metadata(agency, dataset, client)
         summary[dataset.slug] = {
             "portal_id": dataset.portal_id,

@@ -22,7 +22,12 @@ from requests.adapters import HTTPAdapter
 from sodapy import Socrata
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_before_delay
 
-from ctdata.errors import PortalError, PortalRefusedError
+from ctdata.errors import (
+    AmbiguousWriteError,
+    PortalError,
+    PortalRefusedError,
+    PortalUnavailableError,
+)
 from ctdata.portal.connection import PortalConnection
 from ctdata.portal.schema import PortalColumn
 
@@ -36,10 +41,6 @@ _TRANSIENT_ERRORS = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.JSONDecodeError,  # a body cut short by a dropped connection
 )
-
-
-class AmbiguousWriteError(PortalError):
-    """A non-idempotent write failed in a way that leaves unknown whether the portal applied it."""
 
 
 @dataclass
@@ -209,7 +210,7 @@ class SocrataClient:
                     "applied it, so it was not resent blindly."
                 ) from None
             if is_transient(exc):
-                raise PortalError(
+                raise PortalUnavailableError(
                     f"{where} still failing after {self.stats_attempts(retrying)} attempts over "
                     f"{elapsed:.0f} s ({portal_message(exc)}). The portal is throttling or down: "
                     "rerun later; completed chunks are not sent again."

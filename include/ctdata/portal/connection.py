@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ctdata.errors import PortalError
+from ctdata.errors import ConfigurationError
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
@@ -38,14 +38,16 @@ class PortalConnection:
 
     def __post_init__(self) -> None:
         if not self.host:
-            raise PortalError("Portal connection has no host: give e.g. https://data.ct.gov.")
+            raise ConfigurationError(
+                "Portal connection has no host: give e.g. https://data.ct.gov."
+            )
         if self.scheme not in ("https", "http"):
-            raise PortalError(
+            raise ConfigurationError(
                 f"Portal connection scheme {self.scheme!r} is not supported: use https "
                 "(or http for a portal on this machine)."
             )
         if self.scheme == "http" and not is_loopback(self.host):
-            raise PortalError(
+            raise ConfigurationError(
                 f"Refusing plain http to {self.host}: credentials would travel unencrypted. "
                 "Use https (http is allowed only for loopback hosts such as 127.0.0.1)."
             )
@@ -86,11 +88,13 @@ class PortalConnection:
             url = f"https://{url}"
         parts = urlsplit(url)
         if not parts.hostname:
-            raise PortalError(f"Portal URL {url!r} has no host: give e.g. https://data.ct.gov.")
+            raise ConfigurationError(
+                f"Portal URL {url!r} has no host: give e.g. https://data.ct.gov."
+            )
         try:
             port = parts.port
         except ValueError as exc:
-            raise PortalError(f"Portal URL {url!r} has an invalid port: {exc}.") from None
+            raise ConfigurationError(f"Portal URL {url!r} has an invalid port: {exc}.") from None
         return cls(
             host=parts.hostname,
             scheme=parts.scheme.lower(),
@@ -140,7 +144,7 @@ def _extra_of(conn: Any) -> dict[str, Any]:
     try:
         value = json.loads(raw)
     except ValueError:
-        raise PortalError(
+        raise ConfigurationError(
             'The Socrata connection\'s extra field is not JSON: use {"app_token": "..."}.'
         ) from None
     return value if isinstance(value, dict) else {}

@@ -35,8 +35,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ctdata.errors import PublishError
-from ctdata.portal.client import AmbiguousWriteError, SocrataClient
+from ctdata.errors import AmbiguousWriteError, PublishError
+from ctdata.portal.client import SocrataClient
 from ctdata.portal.schema import PortalColumn, columns_from_metadata, row_identifier_from_metadata
 from ctdata.publishing import canonical as canon
 from ctdata.publishing.methods import METHODS, Method

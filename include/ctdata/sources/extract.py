@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ctdata.errors import SourceError
+from ctdata.errors import ConfigurationError, SourceError, SourceUnavailableError
 from ctdata.specs.loader import resolve_path
 from ctdata.specs.models import CsvSource, DatasetSpec, HttpSource, SqlSource
 
@@ -37,7 +37,10 @@ def expand_env(text: str, label: str) -> str:
     """Replace ${VAR} with the environment's value; a missing variable is an error, not ''."""
     missing = [name for name in _ENV_REFERENCE.findall(text) if name not in os.environ]
     if missing:
-        raise SourceError(f"{label}: environment variable(s) {', '.join(missing)} not set")
+        raise ConfigurationError(
+            f"{label}: environment variable(s) {', '.join(missing)} not set; set them where "
+            "Airflow's workers run"
+        )
     return _ENV_REFERENCE.sub(lambda m: os.environ[m.group(1)], text)
 
 
@@ -49,13 +52,29 @@ def _read_sql(source: SqlSource, label: str) -> pd.DataFrame:
     safe_url = sa.engine.make_url(url).render_as_string(hide_password=True)
     engine = sa.create_engine(url)
     try:
-        with engine.connect() as connection:
+        try:
+            connection = engine.connect()
+        except sa.exc.SQLAlchemyError as exc:  # the database is down or unreachable
+            raise SourceUnavailableError(
+                f"{label}: cannot connect to {safe_url}: {_reason(exc)}"
+            ) from None
+        with connection:
             return pd.read_sql_query(sa.text(source.query), connection, params=source.params)
+    except sa.exc.DBAPIError as exc:
+        if exc.connection_invalidated:  # the connection dropped mid-query
+            raise SourceUnavailableError(
+                f"{label}: lost the connection to {safe_url}: {_reason(exc)}"
+            ) from None
+        raise SourceError(f"{label}: query failed on {safe_url}: {_reason(exc)}") from None
     except sa.exc.SQLAlchemyError as exc:
-        reason = str(exc.orig) if getattr(exc, "orig", None) else type(exc).__name__
-        raise SourceError(f"{label}: query failed on {safe_url}: {reason}") from None
+        raise SourceError(f"{label}: query failed on {safe_url}: {_reason(exc)}") from None
     finally:
         engine.dispose()
+
+
+def _reason(exc: Exception) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(orig) if orig else type(exc).__name__
 
 
 def _airflow_connection_uri(conn_id: str | None) -> str:
@@ -69,7 +88,10 @@ def _read_csv(source: CsvSource, label: str, agencies_dir: Path | None) -> pd.Da
 
     path = resolve_path(expand_env(source.path, label), agencies_dir)
     if not path.exists():
-        raise SourceError(f"{label}: file {path} does not exist; check 'source.path' in the spec")
+        raise SourceUnavailableError(
+            f"{label}: file {path} does not exist (yet); check 'source.path' in the spec or "
+            "whether the file drop has arrived"
+        )
     try:
         return pd.read_csv(path, encoding=source.encoding, sep=source.delimiter)
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
@@ -78,10 +100,20 @@ def _read_csv(source: CsvSource, label: str, agencies_dir: Path | None) -> pd.Da
 
 def _read_http(source: HttpSource, label: str) -> pd.DataFrame:
     import pandas as pd
+    import requests
     from airflow.providers.http.hooks.http import HttpHook
 
     hook = HttpHook(method=source.method, http_conn_id=source.conn_id)
-    response = hook.run(source.endpoint, data=dict(source.params))
+    try:
+        response = hook.run(
+            source.endpoint, data=dict(source.params), extra_options={"check_response": False}
+        )
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+        raise SourceUnavailableError(f"{label}: {type(exc).__name__} calling the API") from None
+    status = response.status_code
+    if status >= 400:
+        error = SourceUnavailableError if status >= 500 or status == 429 else SourceError
+        raise error(f"{label}: the API answered HTTP {status} {response.reason}")
     if source.format == "csv":
         return pd.read_csv(io.StringIO(response.text))
     return pd.DataFrame.from_records(_records(response.json(), source.records_path, label))

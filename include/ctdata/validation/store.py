@@ -5,30 +5,30 @@
                                            /summary.json   ValidationSummary.as_dict()
 
 The root is `CTDATA_DATA_DOCS_ROOT` (default: `data_docs` under the reports folder): a local
-path or any fsspec URL (`s3://bucket/ctdata/data_docs` in production). The library writes
-through fsspec and never imports Airflow; a caller holding another filesystem object (for
-example `ObjectStoragePath(root).fs`, with Airflow connection credentials) passes it as `fs`.
+path or any fsspec URL (`s3://bucket/ctdata/data_docs` in production). Like the staging area,
+the store knows paths only through `open_path` (URL -> path object): universal-pathlib's
+`UPath` by default; the pipeline passes the staging area's opener, which in Airflow tasks is
+`ObjectStoragePath`, so object storage is reached with Airflow's connections.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from ctdata import settings
-
-if TYPE_CHECKING:
-    from fsspec import AbstractFileSystem
+from ctdata.staging import safe_run_id
 
 SUMMARY = "summary.json"
 
 
-def safe_name(text: str) -> str:
-    """A path segment from a run id such as 'scheduled__2025-01-01T06:00:00+00:00'."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
+def _upath(url: str) -> Any:
+    from upath import UPath
+
+    return UPath(url)
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class RunStage:
     stage: str
 
     def parts(self) -> list[str]:
-        return [safe_name(p) for p in (self.agency, self.dataset, self.run_id, self.stage)]
+        return [safe_run_id(p) for p in (self.agency, self.dataset, self.run_id, self.stage)]
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -52,64 +52,61 @@ class RunStage:
         }
 
 
+@dataclass(frozen=True)
 class ResultStore:
     """Writes and reads Data Docs pages and validation summaries under one root."""
 
-    def __init__(self, root: str | None = None, fs: AbstractFileSystem | None = None) -> None:
-        self.root = (root or settings.data_docs_root()).rstrip("/")
-        if fs is None:
-            from fsspec.core import url_to_fs
+    root: str = field(default_factory=settings.data_docs_root)
+    open_path: Callable[[str], Any] = _upath
 
-            fs, _ = url_to_fs(self.root)
-        self.fs = fs
+    def _path(self, *parts: str) -> Any:
+        path = self.open_path(self.root.rstrip("/"))
+        for part in parts:
+            path = path / part
+        return path
 
-    def url(self, *parts: str) -> str:
-        return "/".join([self.root, *parts])
-
-    def _path(self, url: str) -> str:
-        return self.fs._strip_protocol(url)
-
-    def _write(self, url: str, text: str) -> str:
-        path = self._path(url)
-        self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-        self.fs.pipe_file(path, text.encode("utf-8"))
-        return url
+    @staticmethod
+    def _write(path: Any, text: str) -> str:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+        return str(path)
 
     def write_suite(self, run: RunStage, suite: str, redacted_result: Any) -> str:
         """Keep one suite's redacted GX result and its Data Docs page; return the page's URL."""
         from ctdata.validation.data_docs import render_page
 
-        folder = run.parts()
-        finished = dt.datetime.now(dt.UTC)
+        name = safe_run_id(suite)
+        result = json.dumps(redacted_result.to_json_dict(), indent=1, default=str)
+        self._write(self._path(*run.parts(), f"{name}.json"), result)
         title = f"{run.agency}/{run.dataset} ({run.stage})"
-        self._write(
-            self.url(*folder, f"{safe_name(suite)}.json"),
-            json.dumps(redacted_result.to_json_dict(), indent=1, default=str),
-        )
-        page = render_page(redacted_result, title, run.run_id, finished)
-        return self._write(self.url(*folder, f"{safe_name(suite)}.html"), page)
+        page = render_page(redacted_result, title, run.run_id, dt.datetime.now(dt.UTC))
+        return self._write(self._path(*run.parts(), f"{name}.html"), page)
 
     def summary_url(self, run: RunStage) -> str:
-        return self.url(*run.parts(), SUMMARY)
+        return str(self._path(*run.parts(), SUMMARY))
 
     def write_summary(self, run: RunStage, summary: dict[str, Any]) -> str:
-        return self._write(self.summary_url(run), json.dumps(summary, indent=1, allow_nan=False))
+        text = json.dumps(summary, indent=1, allow_nan=False)
+        return self._write(self._path(*run.parts(), SUMMARY), text)
 
     def load(self, agency: str, dataset: str, run_id: str) -> dict[str, dict[str, Any]]:
         """Every stage's stored summary of one run, by stage ({} when none was kept)."""
-        folder = self._path(self.url(safe_name(agency), safe_name(dataset), safe_name(run_id)))
+        folder = self._path(*(safe_run_id(p) for p in (agency, dataset, run_id)))
+        if not folder.exists():
+            return {}
         found = {}
-        for path in sorted(self.fs.glob(f"{folder}/*/{SUMMARY}")):
-            summary = json.loads(self.fs.cat_file(path).decode("utf-8"))
-            stage = (summary.get("run") or {}).get("stage") or path.rsplit("/", 2)[-2]
-            found[stage] = summary
+        for path in sorted(folder.glob(f"*/{SUMMARY}"), key=str):
+            summary = json.loads(path.read_text(encoding="utf-8"))
+            found[(summary.get("run") or {}).get("stage") or path.parent.name] = summary
         return found
 
     def read_page(self, url: str) -> str:
         """The HTML of a page this store wrote (a URL taken from a summary's `data_docs`)."""
-        if not url.startswith(self.root + "/") or ".." in url.split("/"):
-            raise ValueError(f"{url} is not a page under the Data Docs root {self.root}")
-        return self.fs.cat_file(self._path(url)).decode("utf-8")
+        root = str(self._path())
+        if not url.startswith(root + "/") or ".." in url.split("/"):
+            raise ValueError(f"{url} is not a page under the Data Docs root {root}")
+        return self.open_path(url).read_text(encoding="utf-8")
 
 
 def load_validation(
