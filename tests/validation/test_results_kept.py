@@ -164,3 +164,13 @@ def test_the_log_tells_the_story_by_expectation_name(people, suites, store, capl
     assert any(
         m.startswith("Suite shape on deaths_by_town (publishable): 1 of 1") for _, m in lines
     )
+
+
+def test_airflow_object_storage_paths_work_as_the_opener(people, suites, tmp_path) -> None:
+    from airflow.sdk import ObjectStoragePath
+
+    store = ResultStore(f"file://{tmp_path / 'osp'}", open_path=ObjectStoragePath)
+    summary = run_kept(people, suites, store)
+    assert summary.suites[0].data_docs.startswith(f"file://{tmp_path / 'osp'}/ocme/")
+    assert store.read_page(summary.suites[0].data_docs).startswith("<!DOCTYPE html>")
+    assert load_validation("ocme", "deaths_by_town", RUN, store)["publishable"]["failed"] == 3
