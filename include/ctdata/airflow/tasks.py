@@ -15,11 +15,10 @@ from airflow.sdk import get_current_context, task, teardown
 
 from ctdata import settings
 from ctdata.airflow.policies import dataset_is_due, fail_fast
+from ctdata.airflow.runtime import airflow_connection, airflow_staging, portal_client
 
 if TYPE_CHECKING:
-    from ctdata.portal.client import SocrataClient
     from ctdata.specs import AgencySpec, DatasetSpec
-    from ctdata.staging import Staging
 
 log = logging.getLogger(__name__)
 
@@ -29,21 +28,6 @@ def load_dataset(agency_code: str, slug: str) -> tuple[AgencySpec, DatasetSpec]:
 
     agency = load_agency(settings.agencies_dir() / f"{agency_code}.yaml")
     return agency, agency.dataset(slug)
-
-
-def airflow_staging() -> Staging:
-    """The staging area, reached through Airflow's object storage (and its connections)."""
-    from airflow.sdk import ObjectStoragePath
-
-    from ctdata.staging import Staging
-
-    return Staging(open_path=ObjectStoragePath)
-
-
-def portal_client(agency: AgencySpec) -> SocrataClient:
-    from ctdata.airflow.hooks import SocrataHook
-
-    return SocrataHook(agency.socrata_conn_id).get_client()
 
 
 def _run_id() -> str:
@@ -85,7 +69,7 @@ def extract(agency_code: str, slug: str) -> dict[str, Any]:
     from ctdata.pipeline import steps
 
     agency, dataset = load_dataset(agency_code, slug)
-    result = steps.extract(agency, dataset, _run_id(), airflow_staging())
+    result = steps.extract(agency, dataset, _run_id(), airflow_staging(), airflow_connection)
     log.info(
         "Extracted %s rows (%s columns) from the %s source; staged at %s.",
         f"{result['rows']:,}",
@@ -145,7 +129,7 @@ def publish(agency_code: str, slug: str, prepared: dict[str, Any]) -> dict[str, 
     from ctdata.pipeline import steps
 
     agency, dataset = load_dataset(agency_code, slug)
-    with portal_client(agency) as client:
+    with portal_client(agency.socrata_conn_id) as client:
         result = steps.publish(agency, dataset, prepared["path"], client, airflow_staging())
     log.info(
         "Published to %s: %s created, %s changed, %s deleted, %s unchanged; %s bytes sent.",
@@ -165,7 +149,7 @@ def sync_metadata(agency_code: str, slug: str) -> dict[str, Any]:
     from ctdata.pipeline import steps
 
     agency, dataset = load_dataset(agency_code, slug)
-    with portal_client(agency) as client:
+    with portal_client(agency.socrata_conn_id) as client:
         result = steps.sync_metadata(agency, dataset, client)
     changed = ", ".join(result["changed_fields"]) or "nothing"
     log.info(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from ctdata.connections import ConnectionLookup, environment_connection
 from ctdata.errors import SourceError
 from ctdata.pipeline.portal_metadata import metadata_changes, view_metadata
 from ctdata.specs.models import AgencySpec, DatasetSpec
@@ -22,13 +23,17 @@ if TYPE_CHECKING:
 
 
 def extract(
-    agency: AgencySpec, dataset: DatasetSpec, run_id: str, staging: Staging
+    agency: AgencySpec,
+    dataset: DatasetSpec,
+    run_id: str,
+    staging: Staging,
+    connections: ConnectionLookup = environment_connection,
 ) -> dict[str, Any]:
     """Query the source, apply the spec's transforms, stage the result."""
     from ctdata.sources import extract as read_source
     from ctdata.transforms import apply_transforms
 
-    frame = apply_transforms(read_source(dataset), dataset)
+    frame = apply_transforms(read_source(dataset, connections=connections), dataset)
     path = staging.write_frame(frame, staging.path(agency.code, dataset.slug, run_id, "source"))
     return {"path": path, "rows": len(frame), "columns": list(map(str, frame.columns))}
 

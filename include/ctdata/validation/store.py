@@ -25,6 +25,10 @@ from ctdata.staging import safe_run_id
 SUMMARY = "summary.json"
 
 
+def _configured_root() -> str:
+    return settings.current().data_docs_root
+
+
 def _upath(url: str) -> Any:
     from upath import UPath
 
@@ -56,7 +60,7 @@ class RunStage:
 class ResultStore:
     """Writes and reads Data Docs pages and validation summaries under one root."""
 
-    root: str = field(default_factory=settings.data_docs_root)
+    root: str = field(default_factory=_configured_root)
     open_path: Callable[[str], Any] = _upath
 
     def _path(self, *parts: str) -> Any:
