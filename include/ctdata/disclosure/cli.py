@@ -1,16 +1,11 @@
-"""`ctdata suppress` and `ctdata audit`: disclosure control on a CSV holding every cell."""
+"""`ctdata suppress` and `ctdata audit`: argument parsing and printing around
+`ctdata.disclosure.files`, where the work is done."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from ctdata.errors import DisclosureError
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,51 +30,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     aud.set_defaults(func=run_audit)
 
 
-def read_csv(path: Path) -> pd.DataFrame:
-    """Read every column as text so labels like '01' or 'Total' survive untouched."""
-    import pandas as pd
-
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except OSError as exc:
-        raise DisclosureError(f"{path}: cannot read ({exc.strerror})") from exc
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DisclosureError(f"{path}: not a readable CSV ({exc})") from exc
-
-
-def _prefixed(path: Path, exc: DisclosureError) -> DisclosureError:
-    return DisclosureError(f"{path}: {exc}")
-
-
 def run_suppress(args: argparse.Namespace) -> int:
-    from ctdata.disclosure.spec import SuppressionSpec
-    from ctdata.disclosure.suppression import suppress
+    from ctdata.disclosure.files import suppress_csv
 
-    spec = SuppressionSpec.from_yaml(args.spec)
-    table = read_csv(args.input)
-    try:
-        result = suppress(table, spec)
-    except DisclosureError as exc:
-        raise _prefixed(args.input, exc) from exc
-    result.table.to_csv(args.output, index=False)
+    result = suppress_csv(args.spec, args.input, args.output)
     print(
         f"{args.output}: {result.primary} primary and {result.complementary} complementary "
-        f"cells suppressed; {result.audit.summary().splitlines()[0]}"
+        f"cells suppressed; {result.audit.headline()}"
     )
     return 0
 
 
 def run_audit(args: argparse.Namespace) -> int:
-    from ctdata.disclosure.audit import audit_published
-    from ctdata.disclosure.spec import SuppressionSpec
+    from ctdata.disclosure.files import audit_csv
 
-    spec = SuppressionSpec.from_yaml(args.spec)
-    table = read_csv(args.output)
-    original = read_csv(args.original) if args.original else None
-    try:
-        report = audit_published(table, spec, original, exact_intervals=not args.fast)
-    except DisclosureError as exc:
-        raise _prefixed(args.output, exc) from exc
+    report = audit_csv(args.spec, args.output, args.original, exact=not args.fast)
     for cell in report.cells:
         print(cell.describe())
     print(report.summary(), file=sys.stdout if report.passed else sys.stderr)
