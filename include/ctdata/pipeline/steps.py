@@ -53,8 +53,8 @@ def validate(
 
     Run-time values reach the suites as GX suite parameters: `suppression_spec`, for datasets
     with an aggregation. Results are written through the staging area's `open_path` (Airflow's
-    ObjectStoragePath in tasks). `agency` and `run_id` say where; until the DAG passes them
-    they are read from the staged path (<root>/<agency>/<dataset>/<run>/<step>.parquet).
+    ObjectStoragePath in tasks). `agency` and `run_id` say where (when not given, as from
+    tests, they are read from the staged path <root>/<agency>/<dataset>/<run>/<step>.parquet).
     """
     from ctdata.validation import ResultStore, RunStage, run_suites
 

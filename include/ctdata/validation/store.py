@@ -20,19 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ctdata import settings
-from ctdata.staging import safe_run_id
+from ctdata.staging import open_url, safe_run_id
 
 SUMMARY = "summary.json"
 
 
 def _configured_root() -> str:
     return settings.current().data_docs_root
-
-
-def _upath(url: str) -> Any:
-    from upath import UPath
-
-    return UPath(url)
 
 
 @dataclass(frozen=True)
@@ -61,7 +55,7 @@ class ResultStore:
     """Writes and reads Data Docs pages and validation summaries under one root."""
 
     root: str = field(default_factory=_configured_root)
-    open_path: Callable[[str], Any] = _upath
+    open_path: Callable[[str], Any] = open_url
 
     def _path(self, *parts: str) -> Any:
         path = self.open_path(self.root.rstrip("/"))
