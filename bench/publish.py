@@ -113,12 +113,13 @@ def run_child(url: str, ds: str, parquet: Path, state_url: str, method: str) -> 
 def transport_ceiling(client: Any, ds: str, parquet: Path, chunk_rows: int) -> tuple[float, int]:
     """POST the same chunks, serialized beforehand, with nothing else in the loop."""
     from ctdata.publishing import canonical as canon
+    from ctdata.publishing.encoding import row_json
 
     columns = bench_columns()
     bodies: list[bytes] = []
     for batch in pq.ParquetFile(str(parquet)).iter_batches(batch_size=chunk_rows):
         arrays = {c.field_name: canon.canonicalize(batch.column(c.field_name), c) for c in columns}
-        rows = canon.row_json(arrays, columns).to_pylist()
+        rows = row_json(arrays, columns).to_pylist()
         bodies.append(("[" + ",".join(rows) + "]").encode())
     session = client.soda.session
     url = f"{client.connection.base_url}/resource/{ds}.json"

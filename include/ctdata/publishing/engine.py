@@ -39,6 +39,7 @@ from ctdata.errors import AmbiguousWriteError, PublishError
 from ctdata.portal.client import SocrataClient
 from ctdata.portal.schema import PortalColumn, columns_from_metadata, row_identifier_from_metadata
 from ctdata.publishing import canonical as canon
+from ctdata.publishing import encoding, fingerprints
 from ctdata.publishing.methods import METHODS, Method
 from ctdata.publishing.state import Fingerprints, Segment, StateStore
 
@@ -341,10 +342,10 @@ def _batch_fingerprints(
         c.field_name: canon.canonicalize(batch.column(i), c, first_row=first, problems=problems)
         for i, c in enumerate(source.columns)
     }
-    hashes = canon.row_hashes(arrays, source.columns)
+    hashes = fingerprints.row_hashes(arrays, source.columns)
     keys = None
     if source.row_id is not None:
-        keys = canon.column_hash(arrays[source.row_id.field_name], source.row_id)
+        keys = fingerprints.column_hash(arrays[source.row_id.field_name], source.row_id)
     return arrays, hashes, keys
 
 
@@ -438,7 +439,7 @@ def _repeated_positions(ctx: _Context, fp: Fingerprints) -> list[int]:
     seen: set[int] = set()
     for first, batch in ctx.source.raw_batches(SCAN_BATCH):
         arr = canon.canonicalize(batch.column(rid.field_name), rid)
-        keys = canon.column_hash(arr, rid)
+        keys = fingerprints.column_hash(arr, rid)
         _, found = _lookup(fp, keys)
         for pos in np.flatnonzero(found).tolist():
             key = int(keys[pos])
@@ -506,7 +507,7 @@ def _positions_of(ctx: _Context, wanted: np.ndarray) -> list[int]:
     assert rid is not None
     out: list[int] = []
     for first, batch in ctx.source.raw_batches(SCAN_BATCH):
-        keys = canon.column_hash(canon.canonicalize(batch.column(rid.field_name), rid), rid)
+        keys = fingerprints.column_hash(canon.canonicalize(batch.column(rid.field_name), rid), rid)
         out.extend((np.flatnonzero(np.isin(keys, wanted)) + first).tolist())
     return out[:4]
 
@@ -567,13 +568,13 @@ def _rebuild(ctx: _Context) -> None:
         for page in pages():
             read += len(page)
             arrays = canon.portal_rows_to_arrays(page, source.columns)
-            hashes = canon.row_hashes(arrays, source.columns)
+            hashes = fingerprints.row_hashes(arrays, source.columns)
             if source.row_id is None:
                 content.append(hashes)
                 continue
             rid = source.row_id
-            keys = canon.column_hash(arrays[rid.field_name], rid)
-            ids = canon.key_text(arrays[rid.field_name], rid).to_pylist()
+            keys = fingerprints.column_hash(arrays[rid.field_name], rid)
+            ids = fingerprints.key_text(arrays[rid.field_name], rid).to_pylist()
             yield Segment(keys, hashes, np.ones(len(keys), np.int64), ids)
         if source.row_id is None:
             hashes = np.concatenate(content) if content else np.empty(0, np.uint64)
@@ -773,11 +774,13 @@ def _planned_rows(ctx: _Context, plan: _Plan) -> Iterator[_Piece]:
         return
     for first, local, taken in plan.stash if plan.stash is not None else _selected(ctx, plan):
         arrays, hashes, keys = _batch_fingerprints(source, taken, first, None)
-        encoded, sizes = canon.string_bytes(canon.row_json(arrays, source.columns, trailer=","))
+        encoded, sizes = encoding.string_bytes(
+            encoding.row_json(arrays, source.columns, trailer=",")
+        )
         ids = None
         if source.row_id is not None:
             rid = source.row_id
-            ids = canon.key_text(arrays[rid.field_name], rid).to_pylist()
+            ids = fingerprints.key_text(arrays[rid.field_name], rid).to_pylist()
         yield _Piece(encoded, sizes.astype(np.int64), hashes if keys is None else keys, hashes,
                      ids, plan.new[local + first])  # fmt: skip
 
