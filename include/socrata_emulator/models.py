@@ -81,6 +81,8 @@ class Dataset:
     rowsUpdatedAt: int = 0
     viewLastModified: int = 0
     rowIdentifier: str | None = None  # a fieldName
+    # How the owner named it (field name or column id): the portal echoes that spelling.
+    rowIdentifierRef: str | int | None = None
     columns: list[Column] = field(default_factory=list)
 
     @property
@@ -110,10 +112,11 @@ class Dataset:
     def view(self, view_count: int = 0, download_count: int = 0) -> dict[str, Any]:
         """The dataset as `GET /api/views/{id}.json` answers it."""
         rid = self.column(self.rowIdentifier) if self.rowIdentifier else None
-        metadata: dict[str, Any] = {"custom_fields": self.custom_fields}
-        if rid:
-            metadata["rowIdentifier"] = rid.fieldName
-        return {
+        # As on data.ct.gov: "0" when there is none, else the spelling it was set with (a
+        # field name or the column's numeric id); rowIdentifierColumnId only when there is one.
+        ref = (self.rowIdentifierRef or rid.fieldName) if rid else "0"
+        metadata: dict[str, Any] = {"custom_fields": self.custom_fields, "rowIdentifier": ref}
+        view = {
             "id": self.id,
             "name": self.name,
             "description": self.description,
@@ -131,12 +134,14 @@ class Dataset:
             "displayType": "table",
             "assetType": "dataset",
             "provenance": "official",
-            "rowIdentifierColumnId": rid.id if rid else None,
             "owner": {"id": user_id(self.owner), "displayName": self.owner},
             "grants": [{"type": "viewer", "flags": ["public"]}] if self.public else [],
             "columns": [c.view() for c in sorted(self.columns, key=lambda c: c.position)],
             "metadata": metadata,
         }
+        if rid:
+            view["rowIdentifierColumnId"] = rid.id
+        return view
 
 
 @dataclass

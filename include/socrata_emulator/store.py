@@ -178,7 +178,7 @@ class Store:
 
     def _set_row_identifier(self, conn: sqlite3.Connection, ds: Dataset, ref: Any) -> None:
         col = None
-        if ref not in (None, ""):
+        if ref not in (None, "", "0", 0):  # "0" is how the portal spells "none"
             col = ds.column(str(ref))
             if col is None and str(ref).isdigit():
                 col = ds.column_by_id(int(ref))
@@ -204,6 +204,7 @@ class Store:
                 )
             conn.execute(f"CREATE UNIQUE INDEX {index} ON {ds.table} ({col.sql()})")
         ds.rowIdentifier = col.fieldName if col else None
+        ds.rowIdentifierRef = ref if col else None
 
     def _add_column(self, conn: sqlite3.Connection, ds: Dataset, spec: Any) -> Column:
         if not isinstance(spec, dict) or not (spec.get("name") or spec.get("fieldName")):
