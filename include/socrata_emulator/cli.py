@@ -46,6 +46,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--fault-rate", type=float, default=0.0, help="share of writes that fail")
     parser.add_argument("--fault-seed", type=int, default=0)
     parser.add_argument("--latency-ms", type=int, default=0, help="delay added to every reply")
+    parser.add_argument(
+        "--stale-reads",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="SODA reads of rows lag writes by this long, marked X-SODA2-Data-Out-Of-Date: true",
+    )
     parser.add_argument("--analytics-id", default="site-anly", help="id of the usage dataset")
     parser.set_defaults(func=serve_command)
     sub = parser.add_subparsers(dest="emulator_action", required=False, metavar="ACTION")
@@ -85,6 +92,8 @@ def serve_command(args: argparse.Namespace) -> int:
         )
     if not 0.0 <= args.fault_rate <= 1.0:
         raise EmulatorConfigError(f"--fault-rate must be between 0 and 1, got {args.fault_rate}")
+    if args.stale_reads < 0:
+        raise EmulatorConfigError(f"--stale-reads must be >= 0 seconds, got {args.stale_reads}")
     accounts = Accounts(
         users=_credentials(args.user, "--user"),
         admins=_credentials(args.admin, "--admin"),
@@ -92,6 +101,7 @@ def serve_command(args: argparse.Namespace) -> int:
     )
     owner = next(iter(accounts.admins), "")
     store = Store(args.data_dir, args.analytics_id, owner)
+    store.replica.lag_seconds = args.stale_reads
     if args.seed:
         apply_seed(store, args.seed)
     api = PortalApi(store, accounts, args.domain)

@@ -118,6 +118,7 @@ def run_emulator(
     fault_seed: int = 0,
     latency_ms: int = 0,
     domain: str = "data.ct.gov",
+    stale_reads: float = 0.0,
 ) -> Iterator[EmulatorHandle]:
     """Start `ctdata emulator` on a free port; users/admins are "EMAIL:PASSWORD" (or pairs)."""
     data_dir = Path(data_dir)
@@ -131,6 +132,8 @@ def run_emulator(
     args += [a for t in app_tokens for a in ("--app-token", t)]
     args += ["--fault-rate", str(fault_rate), "--fault-seed", str(fault_seed)]
     args += ["--latency-ms", str(latency_ms)]
+    if stale_reads:
+        args += ["--stale-reads", str(stale_reads)]
     handle = EmulatorHandle(data_dir, args, users=tuple(users_l), admins=tuple(admins_l))
     handle.start()
     try:

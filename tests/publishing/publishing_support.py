@@ -115,3 +115,14 @@ def create_dataset(
         "Test dataset", list(columns or COLUMNS), row_identifier=row_identifier
     )
     return str(meta["id"])
+
+
+def fresh_multiset(client: SocrataClient, ds_id: str, timeout: float = 60.0) -> Counter:
+    """The portal's rows once its reads have caught up with the latest writes."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while client.read_page(ds_id, select="count(*)", order=None).out_of_date:
+        assert time.monotonic() < deadline, f"reads of {ds_id} stayed out of date"
+        time.sleep(0.2)
+    return portal_multiset(client, ds_id)
