@@ -42,6 +42,13 @@ class PublishResult:
         return (
             f"rows created {self.created:,}, updated {self.updated:,}, deleted {self.deleted:,}, "
             f"unchanged {self.unchanged:,}; {self.chunks} chunk(s) in {self.requests} "
-            f"request(s) ({self.retries} retried), {self.bytes_sent / 1e6:.2f} MB sent, "
+            f"request(s) ({self.retries} retried), {size_text(self.bytes_sent)} sent, "
             f"{self.rows_read_back:,} row(s) read back; {self.seconds:.1f} s"
         )
+
+
+def size_text(n_bytes: int) -> str:
+    """Bytes in the unit a person reads at a glance."""
+    if n_bytes >= 1e6:
+        return f"{n_bytes / 1e6:.1f} MB"
+    return f"{n_bytes / 1e3:.1f} kB" if n_bytes >= 1e3 else f"{n_bytes} bytes"

@@ -21,7 +21,7 @@ from ctdata.portal.client import SocrataClient
 from ctdata.publishing.canonical import canonical_type
 from ctdata.publishing.encoding import row_json, string_bytes
 from ctdata.publishing.fingerprints import key_text
-from ctdata.publishing.result import PublishResult
+from ctdata.publishing.result import PublishResult, size_text
 from ctdata.publishing.segments import Segment
 from ctdata.publishing.source import Target
 from ctdata.publishing.state import StateStore
@@ -250,9 +250,10 @@ class Transport:
             result.created += n
         result.chunks += 1
         log.info(
-            "Chunk %d %s: %s row(s), %.2f MB; the portal created %s and updated %s",
+            "Chunk %d %s: %s row(s), %s; the portal created %s and updated %s",
             result.chunks, "replaced every row" if put else "sent", f"{n:,}",
-            len(chunk.body) / 1e6, answer.get("Rows Created", "?"), answer.get("Rows Updated", "?"),
+            size_text(len(chunk.body)), _count(answer, "Rows Created"),
+            _count(answer, "Rows Updated"),
         )  # fmt: skip
 
     def _check_answer(self, answer: dict[str, Any], chunk: Chunk) -> None:
@@ -284,7 +285,7 @@ class Transport:
                 log.info(
                     "Chunk %d sent: %s deletion(s) of rows that left the source; the portal "
                     "deleted %s", self.result.chunks, f"{len(payload):,}",
-                    answer.get("Rows Deleted", "?"),
+                    _count(answer, "Rows Deleted"),
                 )  # fmt: skip
             gone = np.array(part, np.uint64)
             zeros = np.zeros(len(gone), np.uint64)
@@ -298,3 +299,8 @@ def _number(text: str | None) -> int | float | None:
         return None
     value = float(text)
     return int(value) if value.is_integer() else value
+
+
+def _count(answer: dict[str, Any], key: str) -> str:
+    value = answer.get(key)
+    return f"{value:,}" if isinstance(value, int) else "?"
