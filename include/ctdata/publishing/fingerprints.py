@@ -13,6 +13,9 @@ import pyarrow.compute as pc
 from ctdata.portal.schema import PortalColumn
 from ctdata.publishing.canonical import canonical_type
 
+_NULL = np.uint64(0x6A09E667F3BCC909)
+_MULT = np.uint64(0x9E3779B97F4A7C15)
+
 
 def hash_strings(array: pa.Array) -> np.ndarray:
     """64-bit hashes of strings (SipHash via pandas); nulls hash to a fixed value."""
@@ -30,10 +33,6 @@ def hash_strings(array: pa.Array) -> np.ndarray:
     return pd.util.hash_array(values, categorize=False).astype(np.uint64, copy=False)
 
 
-_NULL = np.uint64(0x6A09E667F3BCC909)
-_MULT = np.uint64(0x9E3779B97F4A7C15)
-
-
 def _mix(h: np.ndarray) -> np.ndarray:
     """splitmix64 finalizer: spreads every input bit over the whole word."""
     h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -44,8 +43,7 @@ def _mix(h: np.ndarray) -> np.ndarray:
 def column_hash(array: pa.Array, column: PortalColumn) -> np.ndarray:
     """A 64-bit hash per canonical value; equal values hash equally whichever path built them."""
     kind = canonical_type(column.data_type)
-    valid = array.is_valid().to_numpy(zero_copy_only=False)
-    # Numbers, flags and dates hash to their (injective) bit patterns; row_hashes mixes them.
+    # Numbers, flags and dates hash to their (injective) bit patterns; combine() mixes them.
     if kind == "number":
         values = np.nan_to_num(array.to_numpy(zero_copy_only=False), nan=0.0) + 0.0  # -0 -> 0
         h = values.view(np.uint64) ^ np.uint64(0x1)
@@ -56,21 +54,34 @@ def column_hash(array: pa.Array, column: PortalColumn) -> np.ndarray:
         h = ms.view(np.uint64) ^ np.uint64(0x3)
     else:
         h = hash_strings(array)
-    return np.where(valid, h, _NULL)
+    if array.null_count == 0:
+        return h
+    return np.where(array.is_valid().to_numpy(zero_copy_only=False), h, _NULL)
 
 
-def row_hashes(arrays: dict[str, pa.Array], columns: list[PortalColumn]) -> np.ndarray:
-    """Fingerprint of each row: per-column hashes combined in field-name order.
+def combine(hashes: dict[str, np.ndarray], columns: list[PortalColumn]) -> np.ndarray:
+    """Fingerprint of each row from its columns' hashes, combined in field-name order.
 
     h = sum(c_i * M^(n-i)) mod 2^64 with M odd, so a change in any one column always changes h;
     one final splitmix spreads the bits.
     """
     with np.errstate(over="ignore"):
-        h = np.zeros(len(next(iter(arrays.values()))), np.uint64)
+        h = np.zeros(len(next(iter(hashes.values()))), np.uint64)
         for column in sorted(columns, key=lambda c: c.field_name):
             h *= _MULT
-            h += column_hash(arrays[column.field_name], column)
+            h += hashes[column.field_name]
     return _mix(h)
+
+
+def column_hashes(
+    arrays: dict[str, pa.Array], columns: list[PortalColumn]
+) -> dict[str, np.ndarray]:
+    return {c.field_name: column_hash(arrays[c.field_name], c) for c in columns}
+
+
+def row_hashes(arrays: dict[str, pa.Array], columns: list[PortalColumn]) -> np.ndarray:
+    """Fingerprint of each row of canonical arrays (see combine)."""
+    return combine(column_hashes(arrays, columns), columns)
 
 
 def key_text(array: pa.Array, column: PortalColumn) -> pa.Array:

@@ -19,7 +19,7 @@ import numpy as np
 from ctdata.errors import PortalUnavailableError
 from ctdata.portal.client import RowsPage, SocrataClient, row_count
 from ctdata.publishing.canonical import portal_rows_to_arrays
-from ctdata.publishing.fingerprints import column_hash, key_text, row_hashes
+from ctdata.publishing.fingerprints import key_text
 from ctdata.publishing.result import PublishResult
 from ctdata.publishing.segments import Segment
 from ctdata.publishing.source import Target
@@ -161,13 +161,11 @@ class PortalReader:
             for rows in pages():
                 read += len(rows)
                 arrays = portal_rows_to_arrays(rows, source.columns)
-                hashes = row_hashes(arrays, source.columns)
-                if source.row_id is None:
+                hashes, keys = source.fingerprint(arrays)
+                if keys is None or source.row_id is None:
                     content.append(hashes)
                     continue
-                rid = source.row_id
-                keys = column_hash(arrays[rid.field_name], rid)
-                ids = key_text(arrays[rid.field_name], rid).to_pylist()
+                ids = key_text(arrays[source.row_id.field_name], source.row_id).to_pylist()
                 yield Segment(keys, hashes, np.ones(len(keys), np.int64), ids)
             if source.row_id is None:
                 hashes = np.concatenate(content) if content else np.empty(0, np.uint64)

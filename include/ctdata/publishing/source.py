@@ -17,7 +17,11 @@ import pyarrow.parquet as pq
 
 from ctdata.portal.schema import PortalColumn
 from ctdata.publishing import canonical as canon
-from ctdata.publishing.fingerprints import column_hash, row_hashes
+from ctdata.publishing.fingerprints import (
+    column_hash,
+    column_hashes,
+    combine,
+)
 
 SCAN_BATCH = 65_536  # rows typed and hashed at a time in pass 1 (memory ~ 20 MB at 20 columns)
 
@@ -72,11 +76,13 @@ class SourceFile:
             c.field_name: canon.canonicalize(batch.column(i), c, first_row=first, problems=problems)
             for i, c in enumerate(self.columns)
         }
-        hashes = row_hashes(arrays, self.columns)
-        keys = None
-        if self.row_id is not None:
-            keys = column_hash(arrays[self.row_id.field_name], self.row_id)
-        return TypedBatch(first, batch, arrays, hashes, keys)
+        return TypedBatch(first, batch, arrays, *self.fingerprint(arrays))
+
+    def fingerprint(self, arrays: dict[str, pa.Array]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Row hashes and (keyed) key hashes of canonical arrays, each column hashed once."""
+        by_column = column_hashes(arrays, self.columns)
+        keys = by_column[self.row_id.field_name] if self.row_id is not None else None
+        return combine(by_column, self.columns), keys
 
     def typed_batches(self, problems: canon.TypeProblems) -> Iterator[TypedBatch]:
         """Every batch typed and hashed by two threads (Arrow and numpy release the GIL), in
@@ -127,7 +133,8 @@ class Target:
 
     @property
     def key_kind(self) -> str:
-        """How the state store's fingerprints are keyed ("row_id:<field>" or "content")."""
+        """How the state store's fingerprints are keyed ("row_id:<field>" or "content"); a
+        stored kind that differs means a read-back."""
         rid = self.source.row_id
         return f"row_id:{rid.field_name}" if rid is not None else "content"
 
