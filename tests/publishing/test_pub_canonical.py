@@ -100,3 +100,24 @@ def test_links_read_back_as_objects_hash_like_their_source() -> None:
     problems = canon.TypeProblems()
     canon.canonicalize(pa.array(["ftp://x"]), link, problems=problems)
     assert problems.counts == {"u": 1}
+
+
+def test_rows_are_valid_json_whatever_mix_of_plain_and_escaped_text() -> None:
+    """Plain text columns are quoted inside the one join; the others through json_string."""
+    cols = [PortalColumn(name, name, "text") for name in ("a", "b", "c")]
+    cols.append(PortalColumn("n", "N", "number"))
+    cols.append(PortalColumn("d", "D", "calendar_date"))
+    source = {
+        "a": pa.array(["plain", "Ünïcode ✓", "x"]),  # plain, no nulls
+        "b": pa.array(['say "hi"', "back\\slash", "tab\tnew\nline\x02"]),  # needs escaping
+        "c": pa.array(["z", None, "y"]),  # plain with a null
+        "n": pa.array(["1", "", "2.5"]),
+        "d": pa.array(["2014-03-26T22:38:00.123", "", "0001-01-01"]),
+    }
+    arrays = {c.field_name: canon.canonicalize(source[c.field_name], c) for c in cols}
+    decoded = [json.loads(r) for r in row_json(arrays, cols, trailer="").to_pylist()]
+    assert decoded == [
+        {"a": "plain", "b": 'say "hi"', "c": "z", "d": "2014-03-26T22:38:00.123", "n": 1},
+        {"a": "Ünïcode ✓", "b": "back\\slash", "c": None, "d": None, "n": None},
+        {"a": "x", "b": "tab\tnew\nline\x02", "c": "y", "d": "0001-01-01T00:00:00.000", "n": 2.5},
+    ]

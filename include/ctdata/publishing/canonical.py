@@ -204,8 +204,12 @@ def _to_date(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
 
 
 def format_timestamp(ts: pa.Array) -> pa.Array:
-    """The floating timestamp text the portal uses ("YYYY-MM-DDTHH:MM:SS.mmm")."""
-    return pc.strftime(ts, format="%Y-%m-%dT%H:%M:%S")  # ms unit prints "SS.mmm"
+    """The floating timestamp text the portal uses ("YYYY-MM-DDTHH:MM:SS.mmm").
+
+    Arrow's cast of a millisecond timestamp prints "YYYY-MM-DD HH:MM:SS.mmm"; it is several
+    times faster than strftime, which matters for every date of every row sent.
+    """
+    return pc.replace_substring(pc.cast(ts, pa.string()), " ", "T", max_replacements=1)
 
 
 def _per_value(array: pa.Array, convert: Any) -> tuple[pa.Array, pa.Array]:

@@ -12,7 +12,6 @@ from ctdata.portal.schema import PortalColumn
 from ctdata.publishing.canonical import canonical_type, format_timestamp
 
 _CONTROL_RE = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]"
-_ESCAPE_RE = '["\\\\\\x00-\\x1f]'
 
 
 def json_fragment(array: pa.Array, column: PortalColumn) -> pa.Array:
@@ -29,9 +28,23 @@ def json_fragment(array: pa.Array, column: PortalColumn) -> pa.Array:
     return json_string(array)
 
 
+def _plain(text: pa.Array) -> bool:
+    """No value needs escaping in JSON (no quote, backslash or control character): checked on
+    the array's bytes in one numpy pass, several times faster than a regex per value."""
+    _, offsets_buf, data_buf = text.buffers()
+    if data_buf is None:
+        return True
+    width = np.int64 if pa.types.is_large_string(text.type) else np.int32
+    offsets = np.frombuffer(
+        offsets_buf, width, len(text) + 1, offset=width().itemsize * text.offset
+    )
+    data = np.frombuffer(data_buf, np.uint8)[int(offsets[0]) : int(offsets[-1])]
+    return not bool(((data < 0x20) | (data == 0x22) | (data == 0x5C)).any())
+
+
 def json_string(text: pa.Array) -> pa.Array:
     """Quote and escape strings as JSON, vectorized (rare control characters via json.dumps)."""
-    if not pc.any(pc.match_substring_regex(text, _ESCAPE_RE)).as_py():
+    if _plain(text):
         return pc.binary_join_element_wise('"', text, '"', "")
     esc = pc.replace_substring(text, "\\", "\\\\")
     esc = pc.replace_substring(esc, '"', '\\"')
@@ -62,12 +75,19 @@ def row_json(
     """
     if not columns:
         raise ValueError("row_json needs at least one column")
-    parts = []
+    parts: list[str | pa.Array] = []  # keys as scalars between the values: one join per batch
+    closing = ""  # a quote owed by plain text joined unquoted
     for index, column in enumerate(sorted(columns, key=lambda c: c.field_name)):
-        frag = pc.fill_null(json_fragment(arrays[column.field_name], column), "null")
-        key = ("{" if index == 0 else ",") + json.dumps(column.field_name) + ":"
-        parts.append(pc.binary_join_element_wise(key, frag, ""))
-    return pc.binary_join_element_wise(*parts, "}" + trailer, "")
+        key = closing + ("{" if index == 0 else ",") + json.dumps(column.field_name) + ":"
+        values = arrays[column.field_name]
+        plain = canonical_type(column.data_type) == "text" and not values.null_count
+        if plain and _plain(values):  # the common case: the quotes go into the join
+            parts += [key + '"', values]
+            closing = '"'
+        else:
+            parts += [key, pc.fill_null(json_fragment(values, column), "null")]
+            closing = ""
+    return pc.binary_join_element_wise(*parts, closing + "}" + trailer, "")
 
 
 def string_bytes(array: pa.Array) -> tuple[bytes, np.ndarray]:

@@ -72,8 +72,9 @@ class Planner:
         """Pass 1 over the file; with `guards`, raise before anything is sent if a row is bad."""
         source = self.target.source
         checks = RowChecks(self.target.dataset_id, source)
-        typed = prefetch(source.typed_batches(checks.problems), depth=2)  # starts while state loads
-        fp = self.state.load(self.target.dataset_id)
+        compare = self.state.count(self.target.dataset_id) > 0  # else every row is new
+        typed = prefetch(source.typed_batches(checks.problems, row_hashes=compare), depth=2)
+        fp = self.state.load(self.target.dataset_id)  # while the first batches are typed
         n_state, n = len(fp), source.num_rows
         send = np.zeros(n, bool)
         new = np.zeros(n, bool)
@@ -84,6 +85,7 @@ class Planner:
         stash_rows = marked = 0
         for tb in typed:
             if tb.keys is None or source.row_id is None:
+                assert tb.hashes is not None  # rows keyed by content are always hashed
                 content.append(tb.hashes)
                 continue
             checks.note_batch(tb.first, tb.arrays[source.row_id.field_name])
@@ -94,7 +96,9 @@ class Planner:
                 checks.repeats.extend((np.flatnonzero(found)[again] + tb.first).tolist()[:4])
             seen[hit] = True
             marked += len(hit) - int(again.sum())  # falls behind seen.sum() if hit repeats a key
-            wanted = ~found | (published[idx] != tb.hashes)  # new or changed
+            wanted = ~found  # new, or changed:
+            if tb.hashes is not None:
+                wanted |= published[idx] != tb.hashes
             rows = slice(tb.first, tb.first + len(tb.keys))
             send[rows] = wanted
             new[rows] = ~found

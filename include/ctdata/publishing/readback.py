@@ -165,7 +165,7 @@ class PortalReader:
                 if keys is None or source.row_id is None:
                     content.append(hashes)
                     continue
-                ids = key_text(arrays[source.row_id.field_name], source.row_id).to_pylist()
+                ids = key_text(arrays[source.row_id.field_name], source.row_id)
                 yield Segment(keys, hashes, np.ones(len(keys), np.int64), ids)
             if source.row_id is None:
                 hashes = np.concatenate(content) if content else np.empty(0, np.uint64)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 @dataclass
@@ -22,7 +24,11 @@ class Segment:
     keys: np.ndarray  # uint64
     hashes: np.ndarray  # uint64
     counts: np.ndarray  # int64
-    row_ids: list[str | None] | None = None
+    row_ids: pa.Array | None = None  # the row identifiers as published (text), kept in Arrow
+
+    def __post_init__(self) -> None:
+        if self.row_ids is not None and not isinstance(self.row_ids, pa.Array):
+            self.row_ids = pa.array(self.row_ids, pa.large_string())
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -78,12 +84,14 @@ def decode(row: Any, ids: bool) -> Segment:
     )
 
 
-def _pack_ids(ids: list[str | None]) -> bytes:
-    """Row identifiers as count, offsets and UTF-8 bytes, so one can be read without the rest."""
-    data = [b"" if i is None else i.encode() for i in ids]
-    offsets = np.zeros(len(data) + 1, np.int64)
-    np.cumsum([len(d) for d in data], out=offsets[1:])
-    return np.int64(len(data)).tobytes() + offsets.tobytes() + b"".join(data)
+def _pack_ids(ids: pa.Array) -> bytes:
+    """Row identifiers as count, offsets and UTF-8 bytes, so one can be read without the rest
+    (Arrow's own layout of a string array, copied out of its buffers)."""
+    ids = pc.fill_null(ids.cast(pa.large_string()), "")
+    _, offsets_buf, data_buf = ids.buffers()
+    offsets = np.frombuffer(offsets_buf, np.int64, len(ids) + 1, offset=8 * ids.offset)
+    data = b"" if data_buf is None else data_buf[offsets[0] : offsets[-1]].to_pybytes()
+    return np.int64(len(ids)).tobytes() + (offsets - offsets[0]).tobytes() + data
 
 
 def id_at(blob: bytes, i: int) -> str:
@@ -93,11 +101,10 @@ def id_at(blob: bytes, i: int) -> str:
     return blob[base + int(start) : base + int(stop)].decode()
 
 
-def _unpack_ids(blob: bytes) -> list[str | None]:
+def _unpack_ids(blob: bytes) -> pa.Array:
     n = int(np.frombuffer(blob, np.int64, 1)[0])
-    offsets = np.frombuffer(blob, np.int64, n + 1, offset=8).tolist()
-    data = blob[8 * (n + 2) :]
-    return [data[a:b].decode() for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
+    offsets = pa.py_buffer(blob[8 : 8 * (n + 2)])
+    return pa.LargeStringArray.from_buffers(n, offsets, pa.py_buffer(blob[8 * (n + 2) :]))
 
 
 def overlay(base: Fingerprints, later: list[Segment]) -> Fingerprints:
@@ -136,7 +143,7 @@ def overlay(base: Fingerprints, later: list[Segment]) -> Fingerprints:
 def concat(parts: list[Segment]) -> Segment:
     ids = None
     if all(p.row_ids is not None for p in parts):
-        ids = [i for p in parts for i in (p.row_ids or [])]
+        ids = pa.concat_arrays([p.row_ids.cast(pa.large_string()) for p in parts])  # type: ignore[union-attr]
     return Segment(
         np.concatenate([p.keys for p in parts]),
         np.concatenate([p.hashes for p in parts]),

@@ -44,7 +44,7 @@ class TypedBatch:
     first: int  # position of the batch's first row in the file
     raw: pa.RecordBatch
     arrays: dict[str, pa.Array]
-    hashes: np.ndarray
+    hashes: np.ndarray | None  # None when not asked for (nothing to compare them with)
     keys: np.ndarray | None
 
 
@@ -69,14 +69,24 @@ class SourceFile:
             first += batch.num_rows
 
     def typed(
-        self, batch: pa.RecordBatch, first: int, problems: canon.TypeProblems | None = None
+        self,
+        batch: pa.RecordBatch,
+        first: int,
+        problems: canon.TypeProblems | None = None,
+        *,
+        row_hashes: bool = True,
     ) -> TypedBatch:
-        """A batch in canonical form with its fingerprints; misfits are noted in `problems`."""
+        """A batch in canonical form with its fingerprints; misfits are noted in `problems`.
+        Without `row_hashes` only the row identifier is hashed (a first publish compares no
+        rows, so pass 1 skips most of the hashing)."""
         arrays = {
             c.field_name: canon.canonicalize(batch.column(i), c, first_row=first, problems=problems)
             for i, c in enumerate(self.columns)
         }
-        return TypedBatch(first, batch, arrays, *self.fingerprint(arrays))
+        if row_hashes or self.row_id is None:
+            return TypedBatch(first, batch, arrays, *self.fingerprint(arrays))
+        keys = column_hash(arrays[self.row_id.field_name], self.row_id)
+        return TypedBatch(first, batch, arrays, None, keys)
 
     def fingerprint(self, arrays: dict[str, pa.Array]) -> tuple[np.ndarray, np.ndarray | None]:
         """Row hashes and (keyed) key hashes of canonical arrays, each column hashed once."""
@@ -84,13 +94,16 @@ class SourceFile:
         keys = by_column[self.row_id.field_name] if self.row_id is not None else None
         return combine(by_column, self.columns), keys
 
-    def typed_batches(self, problems: canon.TypeProblems) -> Iterator[TypedBatch]:
+    def typed_batches(
+        self, problems: canon.TypeProblems, *, row_hashes: bool = True
+    ) -> Iterator[TypedBatch]:
         """Every batch typed and hashed by two threads (Arrow and numpy release the GIL), in
         file order."""
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="publish-scan") as pool:
             window: deque[Future[TypedBatch]] = deque()
             for first, batch in self.raw_batches(SCAN_BATCH):
-                window.append(pool.submit(self.typed, batch, first, problems))
+                job = pool.submit(self.typed, batch, first, problems, row_hashes=row_hashes)
+                window.append(job)
                 if len(window) >= 3:
                     yield window.popleft().result()
             while window:

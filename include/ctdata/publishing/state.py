@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -264,7 +265,7 @@ class StateStore(RunLedger):
                 break
             keep = np.flatnonzero(keep_by_id[seg_id])
             if len(keep):
-                ids = [seg.row_ids[i] for i in keep.tolist()] if seg.row_ids is not None else None
+                ids = seg.row_ids.take(pa.array(keep)) if seg.row_ids is not None else None
                 buf.append(Segment(seg.keys[keep], seg.hashes[keep], seg.counts[keep], ids))
                 size += len(keep)
             if size >= _SEGMENT_ROWS:

@@ -85,7 +85,7 @@ class Chunk:
     rows: int
     keys: np.ndarray
     hashes: np.ndarray
-    ids: list[str | None] | None
+    ids: pa.Array | None
     new: int
 
     @classmethod
@@ -99,7 +99,7 @@ class _Piece:
     sizes: np.ndarray  # bytes per row, comma included
     keys: np.ndarray
     hashes: np.ndarray
-    ids: list[str | None] | None
+    ids: pa.Array | None
     new: np.ndarray
 
     def __len__(self) -> int:
@@ -121,7 +121,7 @@ def _join(parts: list[_Piece]) -> Chunk:
     body = b"".join([b"[", *(p.encoded for p in parts)])[:-1] + b"]"  # drop the last comma
     ids = None
     if all(p.ids is not None for p in parts):
-        ids = [i for p in parts for i in (p.ids or [])]
+        ids = pa.concat_arrays([p.ids for p in parts])  # type: ignore[misc]
     return Chunk(
         body=body,
         rows=sum(len(p) for p in parts),
@@ -204,7 +204,7 @@ class Transport:
             encoded, sizes = string_bytes(row_json(tb.arrays, source.columns, trailer=","))
             ids = None
             if source.row_id is not None:
-                ids = key_text(tb.arrays[source.row_id.field_name], source.row_id).to_pylist()
+                ids = key_text(tb.arrays[source.row_id.field_name], source.row_id)
             keys = tb.hashes if tb.keys is None else tb.keys
             yield _Piece(encoded, sizes.astype(np.int64), keys, tb.hashes, ids,
                          plan.new[local + first])  # fmt: skip
