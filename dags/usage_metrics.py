@@ -12,6 +12,8 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG, get_current_context, task
 
+from ctdata import settings
+
 TZ = "America/New_York"
 
 DOC = """
@@ -21,10 +23,12 @@ Every night at 02:00 Eastern this DAG
 
 1. **collect**: reads the portal's catalog page by page (every dataset of every agency, not
    one request per dataset) and the cumulative views, downloads and API calls of every dataset
-   from the site-analytics dataset in one grouped query; stores one snapshot per dataset for
-   the run's date in the metrics store and derives the day's figures from the previous
-   snapshot. A rerun of a date replaces it; a missed night is filled from the next snapshot
-   and flagged `filled`.
+   from the portal's "Site Analytics: Asset Access" dataset in one grouped query (field names
+   in `include/usage_metrics.yaml`). If that dataset is absent or not shared with the
+   connection's account, the night's page views and downloads come from the catalog (API calls
+   not measured) and the log says so once. Stores one snapshot per dataset for the run's date
+   in the metrics store and derives the day's figures from the previous snapshot. A rerun of a
+   date replaces it; a missed night is filled from the next snapshot and flagged `filled`.
 2. **publish**: upserts the *dataset usage* rows and the *agency scorecard* rows to their
    portal datasets (ids in `include/usage_metrics.yaml`) through the ordinary publishing path.
 3. **report**: writes `usage-<date>.html` and `usage-latest.html` (charts and the freshness
@@ -40,6 +44,7 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retry_delay": dt.timedelta(minutes=5),
     "retry_exponential_backoff": True,
     "max_retry_delay": dt.timedelta(hours=1),
+    "execution_timeout": dt.timedelta(hours=1),
 }
 
 
@@ -66,14 +71,17 @@ def collect() -> dict[str, Any]:
         return collect_snapshot(_snapshot_date(), client)
 
 
-@task
+@task(pool=settings.socrata_pool())
 def publish(collected: dict[str, Any]) -> dict[str, Any]:
     """Upsert the usage rows of the affected dates and the day's agency scorecard."""
+    from ctdata.airflow.runtime import airflow_staging
     from ctdata.metrics.job import publish_outputs
 
     run_id = str(get_current_context()["run_id"])
     with _client() as client:
-        return publish_outputs(_snapshot_date(), collected["daily_dates"], client, run_id)
+        return publish_outputs(
+            _snapshot_date(), collected["daily_dates"], client, run_id, staging=airflow_staging()
+        )
 
 
 @task

@@ -54,7 +54,12 @@ class PortalError(CtDataError):
 
 
 class PortalRefusedError(PortalError):
-    """The portal refused a request (a 4xx other than 429): resending it cannot succeed."""
+    """The portal refused a request (a 4xx other than 429): resending it cannot succeed.
+    `status` is the HTTP status, so a caller can tell "not there" (404) from "not allowed"."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class PortalUnavailableError(PortalError):

@@ -1,43 +1,98 @@
-"""Where the pipeline keeps its files and state. Environment variables override the defaults.
+"""Where the pipeline keeps its files and state, and how it runs: one typed object read from
+`CTDATA_*` environment variables.
 
 Defaults put everything under the project's `var/` folder so the embedded setup (demo, tests)
-needs no configuration; production points these at object storage and PostgreSQL.
+needs no configuration; production points these at object storage and PostgreSQL. The settings
+follow the environment on each `current()` call, so a test or a front door that changes it is
+seen at once.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
+class Settings(BaseSettings):
+    """Every setting of the pipeline; the environment variable is CTDATA_ + the upper-case name."""
+
+    model_config = SettingsConfigDict(env_prefix="CTDATA_", frozen=True, extra="ignore")
+
+    var_dir: Path = Field(PROJECT_ROOT / "var", description="local working folder")
+    state_url: str = Field("", description="SQLAlchemy URL of the state and metrics store")
+    staging_root: str = Field("", description="staging root (path or object storage URL)")
+    agencies_dir: Path = Field(PROJECT_ROOT / "include" / "agencies", description="agency specs")
+    expectations_dir: Path = Field(PROJECT_ROOT / "expectations", description="GX suites")
+    reports_dir: Path = Field(PROJECT_ROOT / "reports", description="HTML reports")
+    portal_url: str = Field("https://data.ct.gov", description="portal base URL for links")
+    socrata_pool: str = Field("socrata", description="Airflow pool bounding portal writes")
+    task_timeout_minutes: int = Field(180, ge=1, description="execution_timeout of every task")
+    staging_keep_failed_days: int = Field(7, ge=0, description="days a failed run's files stay")
+
+    @model_validator(mode="after")
+    def _derived_defaults(self) -> Settings:
+        """Store and staging default under var_dir (whatever var_dir was set to)."""
+        if not self.state_url:
+            object.__setattr__(self, "state_url", f"sqlite:///{self.var_dir / 'state.db'}")
+        if not self.staging_root:
+            object.__setattr__(self, "staging_root", f"file://{self.var_dir / 'staging'}")
+        object.__setattr__(self, "portal_url", self.portal_url.rstrip("/"))
+        return self
+
+
+def current() -> Settings:
+    """The settings as the environment gives them now (parsed again only when a CTDATA_
+    variable changed: DAG parsing asks for them many times)."""
+    return _parsed(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("CTDATA_"))))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(environment: tuple[tuple[str, str], ...]) -> Settings:
+    return Settings()
+
+
+# Accessors kept for callers not yet moved to `current()`.
 def var_dir() -> Path:
-    """Local working folder for the embedded default (state DB, staging, reports)."""
-    return Path(os.environ.get("CTDATA_VAR_DIR", PROJECT_ROOT / "var"))
+    return current().var_dir
 
 
 def state_url() -> str:
-    """SQLAlchemy URL of the state and metrics store (fingerprints, run ledger, usage)."""
-    default = f"sqlite:///{var_dir() / 'state.db'}"
-    return os.environ.get("CTDATA_STATE_URL", default)
+    return current().state_url
 
 
 def staging_root() -> str:
-    """Root of the Parquet staging area, as a path or URL understood by ObjectStoragePath."""
-    return os.environ.get("CTDATA_STAGING_ROOT", f"file://{var_dir() / 'staging'}")
+    return current().staging_root
 
 
 def agencies_dir() -> Path:
-    """Folder holding the agency specs, one YAML file per agency."""
-    return Path(os.environ.get("CTDATA_AGENCIES_DIR", PROJECT_ROOT / "include" / "agencies"))
+    return current().agencies_dir
 
 
 def expectations_dir() -> Path:
-    """Folder holding the Great Expectations suites (JSON)."""
-    return Path(os.environ.get("CTDATA_EXPECTATIONS_DIR", PROJECT_ROOT / "expectations"))
+    return current().expectations_dir
 
 
 def reports_dir() -> Path:
-    """Folder where the nightly usage report (HTML) is written."""
-    return Path(os.environ.get("CTDATA_REPORTS_DIR", PROJECT_ROOT / "reports"))
+    return current().reports_dir
+
+
+def portal_url() -> str:
+    return current().portal_url
+
+
+def socrata_pool() -> str:
+    return current().socrata_pool
+
+
+def task_timeout_minutes() -> int:
+    return current().task_timeout_minutes
+
+
+def staging_keep_failed_days() -> int:
+    return current().staging_keep_failed_days

@@ -1,21 +1,40 @@
-"""`ctdata emulator`: serve the Socrata stand-in; `ctdata emulator seed`: seed a data dir."""
+"""`ctdata emulator` (or `python -m socrata_emulator`): serve the Socrata stand-in;
+`... seed SEED.yaml`: seed a data dir. Errors in the flags or the seed file are reported in words
+with exit status 2, whichever front door started the stand-in."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ctdata.errors import CtDataError
+from socrata_emulator.models import EmulatorError
 
 READY_PREFIX = "Serving Socrata stand-in on "
+DEFAULT_ANALYTICS_ID = "site-anly"
 
 
-class EmulatorConfigError(CtDataError):
-    """A bad `ctdata emulator` flag (credentials, rates)."""
+class EmulatorConfigError(EmulatorError):
+    """A bad flag (credentials, rates, ids)."""
+
+
+def _reported(command: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
+    """Run a command; an EmulatorError becomes `error: ...` on stderr and exit status 2."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except EmulatorError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+
+    return run
 
 
 def _credentials(values: list[str], flag: str) -> dict[str, str]:
@@ -53,21 +72,39 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help="SODA reads of rows lag writes by this long, marked X-SODA2-Data-Out-Of-Date: true",
     )
-    parser.add_argument("--analytics-id", default="site-anly", help="id of the usage dataset")
-    parser.set_defaults(func=serve_command)
+    parser.add_argument(
+        "--analytics-id",
+        default=DEFAULT_ANALYTICS_ID,
+        help="id of the private 'Site Analytics: Asset Access' dataset (default site-anly)",
+    )
+    parser.add_argument(
+        "--analytics-viewer",
+        action="append",
+        default=[],
+        metavar="EMAIL",
+        help="an account the analytics dataset is shared with (besides administrators)",
+    )
+    parser.set_defaults(func=_reported(serve_command))
     sub = parser.add_subparsers(dest="emulator_action", required=False, metavar="ACTION")
     seed = sub.add_parser("seed", help="create/update datasets from a seed YAML, then exit")
     seed.add_argument("seed_file", type=Path, metavar="SEED.yaml")
     seed.add_argument("--data-dir", type=Path, required=True)
-    seed.add_argument("--analytics-id", default="site-anly")
-    seed.set_defaults(func=seed_command)
+    seed.set_defaults(func=_reported(seed_command))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m socrata_emulator ...`: the same command without the pipeline's CLI."""
+    parser = argparse.ArgumentParser(prog="socrata_emulator")
+    register(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    args = parser.parse_args(["emulator", *(sys.argv[1:] if argv is None else argv)])
+    return int(args.func(args) or 0)
 
 
 def seed_command(args: argparse.Namespace) -> int:
     from socrata_emulator.seed import apply_seed
     from socrata_emulator.store import Store
 
-    store = Store(args.data_dir, args.analytics_id)
+    store = Store(args.data_dir)
     try:
         ids = apply_seed(store, args.seed_file)
     finally:
@@ -77,6 +114,7 @@ def seed_command(args: argparse.Namespace) -> int:
 
 
 def serve_command(args: argparse.Namespace) -> int:
+    from socrata_emulator.analytics import SiteAnalytics
     from socrata_emulator.api import PortalApi
     from socrata_emulator.faults import FaultInjector
     from socrata_emulator.models import FOUR_BY_FOUR, Accounts
@@ -99,12 +137,13 @@ def serve_command(args: argparse.Namespace) -> int:
         admins=_credentials(args.admin, "--admin"),
         app_tokens=frozenset(args.app_token),
     )
-    owner = next(iter(accounts.admins), "")
-    store = Store(args.data_dir, args.analytics_id, owner)
+    store = Store(args.data_dir)
     store.replica.lag_seconds = args.stale_reads
     if args.seed:
         apply_seed(store, args.seed)
-    api = PortalApi(store, accounts, args.domain)
+    owner = next(iter(accounts.admins), "analytics@localhost")
+    analytics = SiteAnalytics(store, args.analytics_id, owner, args.analytics_viewer)
+    api = PortalApi(store, accounts, args.domain, analytics)
     server = PortalServer(
         (args.host, args.port),
         api,

@@ -15,6 +15,12 @@ FOUR_BY_FOUR = re.compile(r"^[a-z0-9]{4}-[a-z0-9]{4}$")
 FIELD_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
+class EmulatorError(Exception):
+    """A mistake by whoever runs the stand-in (a bad flag, a bad seed file), reported in words.
+
+    The stand-in's own base error: it imports nothing of the pipeline it stands in for."""
+
+
 class ApiError(Exception):
     """An HTTP error answered in Socrata's JSON shape."""
 
@@ -84,6 +90,8 @@ class Dataset:
     # How the owner named it (field name or column id): the portal echoes that spelling.
     rowIdentifierRef: str | int | None = None
     columns: list[Column] = field(default_factory=list)
+    viewers: list[str] = field(default_factory=list)  # emails the dataset is shared with
+    attachments: list[dict[str, str]] = field(default_factory=list)  # metadata.attachments
 
     @property
     def table(self) -> str:
@@ -116,6 +124,8 @@ class Dataset:
         # field name or the column's numeric id); rowIdentifierColumnId only when there is one.
         ref = (self.rowIdentifierRef or rid.fieldName) if rid else "0"
         metadata: dict[str, Any] = {"custom_fields": self.custom_fields, "rowIdentifier": ref}
+        if self.attachments:
+            metadata["attachments"] = [dict(a) for a in self.attachments]
         view = {
             "id": self.id,
             "name": self.name,
@@ -135,13 +145,19 @@ class Dataset:
             "assetType": "dataset",
             "provenance": "official",
             "owner": {"id": user_id(self.owner), "displayName": self.owner},
-            "grants": [{"type": "viewer", "flags": ["public"]}] if self.public else [],
+            "grants": self.grants(),
             "columns": [c.view() for c in sorted(self.columns, key=lambda c: c.position)],
             "metadata": metadata,
         }
         if rid:
             view["rowIdentifierColumnId"] = rid.id
         return view
+
+    def grants(self) -> list[dict[str, Any]]:
+        """Socrata's `grants`: the public viewer grant and one per user it is shared with."""
+        public = [{"type": "viewer", "flags": ["public"]}] if self.public else []
+        shared = [{"type": "viewer", "userId": user_id(e), "flags": []} for e in self.viewers]
+        return public + shared
 
 
 @dataclass
@@ -163,4 +179,4 @@ class Accounts:
         return email is not None and (self.is_admin(email) or ds.owner == email)
 
     def can_read(self, email: str | None, ds: Dataset) -> bool:
-        return ds.public or self.can_write(email, ds)
+        return ds.public or self.can_write(email, ds) or (email is not None and email in ds.viewers)

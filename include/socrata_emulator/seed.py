@@ -12,12 +12,11 @@ from typing import Any
 
 import yaml
 
-from ctdata.errors import CtDataError
-from socrata_emulator.models import FOUR_BY_FOUR, ApiError
+from socrata_emulator.models import FOUR_BY_FOUR, ApiError, EmulatorError
 from socrata_emulator.store import Store
 
 
-class SeedError(CtDataError):
+class SeedError(EmulatorError):
     """A seed file is invalid: names the file, the entry and the field."""
 
 

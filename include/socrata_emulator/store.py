@@ -1,4 +1,4 @@
-"""SQLite persistence: one table per dataset (typed columns), metadata as JSON, usage counters.
+"""SQLite persistence: one table per dataset (typed columns), metadata as JSON.
 
 All access goes through one connection guarded by one lock, and each write request is one
 transaction (BEGIN IMMEDIATE ... COMMIT), so a failed request leaves nothing behind and the
@@ -8,7 +8,6 @@ state survives restarts (WAL mode).
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import random
 import sqlite3
 import threading
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from socrata_emulator.coerce import DATA_TYPES, SQL_AFFINITY
+from socrata_emulator.files import normalized_attachments
 from socrata_emulator.models import (
     FIELD_NAME,
     Column,
@@ -31,23 +31,15 @@ from socrata_emulator.replica import ReadReplica
 from socrata_emulator.rows import Counts, delete_one, write_rows
 from socrata_emulator.soql import compile_query
 
-ANALYTICS_COLUMNS = [
-    ("date", "Date", "calendar_date", "UTC day of the activity"),
-    ("asset_id", "Asset ID", "text", "Four-by-four id of the dataset"),
-    ("asset_name", "Asset Name", "text", "Dataset name at the time of the activity"),
-    ("views", "Views", "number", "Landing page views (/d/{id})"),
-    ("downloads", "Downloads", "number", "Exports (rows.csv?accessType=DOWNLOAD)"),
-    ("api_calls", "API Calls", "number", "SODA reads (/resource/{id}.json|.csv)"),
-]
-USAGE_KINDS = {"view": "c_views", "download": "c_downloads", "api": "c_api_calls"}
 METADATA_FIELDS = ("name", "description", "category", "attribution", "attributionLink", "licenseId")
 
 
 class Store:
-    """The portal's state: datasets in memory (write-through), rows and usage in SQLite."""
+    """The portal's state: datasets in memory (write-through), rows in SQLite."""
 
-    def __init__(self, data_dir: Path, analytics_id: str = "site-anly", analytics_owner: str = ""):
+    def __init__(self, data_dir: Path):
         data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir = data_dir
         self.path = data_dir / "portal.sqlite3"
         self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
@@ -64,9 +56,6 @@ class Store:
         self.datasets: dict[str, Dataset] = {}
         for ds_id, body in self.conn.execute("SELECT id, body FROM _datasets"):
             self.datasets[ds_id] = Dataset.from_json(msgspec.json.decode(body))
-        self.analytics_id = analytics_id
-        if analytics_id and analytics_id not in self.datasets:
-            self._create_analytics(analytics_owner or "analytics@localhost")
 
     def close(self) -> None:
         with self.lock:
@@ -177,6 +166,8 @@ class Store:
                 ds.custom_fields = copy.deepcopy(meta["custom_fields"])
             if "rowIdentifier" in meta:
                 self._set_row_identifier(conn, ds, meta["rowIdentifier"])
+            if isinstance(meta.get("attachments"), list):
+                ds.attachments = normalized_attachments(meta["attachments"])
 
     def _set_row_identifier(self, conn: sqlite3.Connection, ds: Dataset, ref: Any) -> None:
         col = None
@@ -206,7 +197,6 @@ class Store:
                 )
             conn.execute(f"CREATE UNIQUE INDEX {index} ON {ds.table} ({col.sql()})")
         ds.rowIdentifier, ds.rowIdentifierRef = (col.fieldName, ref) if col else (None, None)
-        ds.rowIdentifierRef = ref if col else None
 
     def _add_column(self, conn: sqlite3.Connection, ds: Dataset, spec: Any) -> Column:
         if not isinstance(spec, dict) or not (spec.get("name") or spec.get("fieldName")):
@@ -270,8 +260,11 @@ class Store:
         public: bool | None = None,
         published: bool | None = None,
         owner: str | None = None,
+        viewers: list[str] | None = None,
     ) -> Dataset:
         with self._mutate(ds) as (_conn, new):
+            if viewers is not None:
+                new.viewers = list(viewers)
             if public is not None:
                 new.public = public
             if published is not None:
@@ -321,80 +314,3 @@ class Store:
     def row_count(self, ds: Dataset) -> int:
         with self.lock:
             return self.conn.execute(f"SELECT COUNT(*) FROM {ds.table}").fetchone()[0]
-
-    # ---- usage (site analytics) -------------------------------------------------------------
-
-    def _create_analytics(self, owner: str) -> None:
-        cols = [
-            {"fieldName": f, "name": n, "dataTypeName": t, "description": d}
-            for f, n, t, d in ANALYTICS_COLUMNS
-        ]
-        body = {
-            "name": "Site Analytics: Asset Access",
-            "description": "Views, downloads and API calls per asset per day (UTC).",
-            "category": "Government",
-            "columns": cols,
-        }
-        ds = self.create(body, owner, self.analytics_id)
-        with self.tx() as conn:
-            conn.execute(
-                f'CREATE UNIQUE INDEX "u_{ds.id.replace("-", "_")}_day" '
-                f'ON {ds.table} ("c_date", "c_asset_id")'
-            )
-            conn.execute(
-                f'CREATE INDEX "i_{ds.id.replace("-", "_")}_asset" ON {ds.table} ("c_asset_id")'
-            )
-        self.set_flags(ds, public=True, published=True)
-
-    def record_usage(self, ds: Dataset, kind: str) -> None:
-        """Count one view/download/API call for `ds` today (UTC) in the analytics dataset."""
-        analytics = self.datasets.get(self.analytics_id)
-        if analytics is None or ds.id == self.analytics_id:
-            return
-        col = USAGE_KINDS[kind]
-        day = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT00:00:00.000")
-        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-        values = {c: int(c == col) for c in USAGE_KINDS.values()}
-        with self.tx() as conn:
-            conn.execute(
-                f"INSERT INTO {analytics.table} (c_date, c_asset_id, c_asset_name, c_views, "
-                "c_downloads, c_api_calls, _created_at, _updated_at) VALUES (?,?,?,?,?,?,?,?) "
-                "ON CONFLICT(c_date, c_asset_id) DO UPDATE SET "
-                f"{col} = {col} + 1, c_asset_name = excluded.c_asset_name, "
-                "_updated_at = excluded._updated_at",
-                (
-                    day,
-                    ds.id,
-                    ds.name,
-                    values["c_views"],
-                    values["c_downloads"],
-                    values["c_api_calls"],
-                    now,
-                    now,
-                ),
-            )
-            self._touch_rows(conn, analytics)
-
-    def usage(self, asset_id: str | None = None) -> dict[str, dict[str, int]]:
-        """Per asset: views/downloads/api totals and views over the last 7 and 30 days."""
-        analytics = self.datasets.get(self.analytics_id)
-        if analytics is None:
-            return {}
-        today = dt.datetime.now(dt.UTC).date()
-        week = (today - dt.timedelta(days=6)).isoformat()
-        month = (today - dt.timedelta(days=29)).isoformat()
-        sql = (
-            "SELECT c_asset_id, SUM(c_views), SUM(c_downloads), SUM(c_api_calls), "
-            "SUM(CASE WHEN c_date >= ? THEN c_views ELSE 0 END), "
-            "SUM(CASE WHEN c_date >= ? THEN c_views ELSE 0 END) "
-            f"FROM {analytics.table} "
-            + ("WHERE c_asset_id = ? " if asset_id else "")
-            + "GROUP BY c_asset_id"
-        )
-        args = (week, month, asset_id) if asset_id else (week, month)
-        with self.lock:
-            rows = self.conn.execute(sql, args).fetchall()
-        return {
-            r[0]: {"views": r[1], "downloads": r[2], "api": r[3], "week": r[4], "month": r[5]}
-            for r in rows
-        }

@@ -47,15 +47,7 @@ class EmulatorHandle:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        cmd = [
-            sys.executable,
-            "-m",
-            "ctdata.cli",
-            "emulator",
-            "--port",
-            str(self.port),
-            *self.args,
-        ]
+        cmd = [sys.executable, "-m", "socrata_emulator", "--port", str(self.port), *self.args]
         self._log = open(self.data_dir / "emulator.log", "a")  # noqa: SIM115
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
@@ -118,9 +110,12 @@ def run_emulator(
     fault_seed: int = 0,
     latency_ms: int = 0,
     domain: str = "data.ct.gov",
+    analytics_viewers: Iterable[str] = (),
     stale_reads: float = 0.0,
 ) -> Iterator[EmulatorHandle]:
-    """Start `ctdata emulator` on a free port; users/admins are "EMAIL:PASSWORD" (or pairs)."""
+    """Start the stand-in on a free port; users/admins are "EMAIL:PASSWORD" (or pairs).
+
+    The private site analytics dataset is readable by the admins and by `analytics_viewers`."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     if seed is not None:
@@ -132,6 +127,7 @@ def run_emulator(
     args += [a for t in app_tokens for a in ("--app-token", t)]
     args += ["--fault-rate", str(fault_rate), "--fault-seed", str(fault_seed)]
     args += ["--latency-ms", str(latency_ms)]
+    args += [a for v in analytics_viewers for a in ("--analytics-viewer", v)]
     if stale_reads:
         args += ["--stale-reads", str(stale_reads)]
     handle = EmulatorHandle(data_dir, args, users=tuple(users_l), admins=tuple(admins_l))

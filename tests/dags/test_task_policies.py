@@ -6,7 +6,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from ctdata import errors
-from ctdata.airflow.dag_factory import fail_fast
+from ctdata.airflow.policies import fail_fast
 from ctdata.errors import CtDataError
 
 RETRYABLE = {
@@ -50,22 +50,3 @@ def test_tasks_fail_at_once_unless_retrying_can_help(cls: type[CtDataError]) -> 
 
 def test_return_value_passes_through() -> None:
     assert fail_fast(lambda: {"rows": 3})() == {"rows": 3}
-
-
-def test_a_dataset_runs_when_its_own_schedule_fires_in_the_interval() -> None:
-    import datetime as dt
-
-    from ctdata.airflow.dag_factory import dataset_is_due
-
-    day = dt.datetime(2025, 1, 1, 6, tzinfo=dt.UTC)
-    monthly, yearly = "0 6 1 * *", "0 6 1 1 *"
-    week_of_new_year = {"interval_start": day - dt.timedelta(days=7), "interval_end": day}
-    week_in_march = {
-        "interval_start": dt.datetime(2025, 3, 3, 6, tzinfo=dt.UTC),
-        "interval_end": dt.datetime(2025, 3, 10, 6, tzinfo=dt.UTC),
-    }
-    assert dataset_is_due(yearly, scheduled=True, **week_of_new_year)
-    assert not dataset_is_due(yearly, scheduled=True, **week_in_march)
-    assert not dataset_is_due(monthly, scheduled=True, **week_in_march)
-    assert dataset_is_due(yearly, scheduled=False, **week_in_march)  # manual runs publish all
-    assert not dataset_is_due(None, scheduled=True, **week_in_march)  # "As needed": manual only

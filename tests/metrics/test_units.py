@@ -237,7 +237,7 @@ def test_report_svgs_are_well_formed_and_mark_filled_days() -> None:
 def test_traffic_plan_is_reproducible_and_skewed() -> None:
     from collections import Counter
 
-    from ctdata.metrics.traffic import traffic_plan
+    from ctdata.demo.traffic import traffic_plan
 
     ids = [f"abcd-{i:04d}" for i in range(20)]
     plan = traffic_plan(ids, seed=5, requests_total=2000)

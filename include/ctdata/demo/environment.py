@@ -15,6 +15,7 @@ from ctdata import settings
 PUBLISHER = ("opendata-publisher@ct.gov", "demo-publisher-password")
 ADMIN = ("portal-admin@ct.gov", "demo-admin-password")
 APP_TOKEN = "demo-app-token"
+SOCRATA_POOL_SLOTS = 4
 DEMO_PSEUDONYM_KEY = "demo-only-key-set-a-real-secret-in-production"
 OCME_SOURCE_CSV = (
     settings.PROJECT_ROOT / "include/ctdata/data/accidental_drug_related_deaths_2012_2018.csv"
@@ -82,6 +83,9 @@ class LocalSetup:
         env = self.env("127.0.0.1", 0)
         airflow = str(Path(sys.executable).with_name("airflow"))
         subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
+        pool = [airflow, "pools", "set", settings.socrata_pool(), str(SOCRATA_POOL_SLOTS)]
+        pool.append("Concurrent writes to the Socrata portal, across all agencies")
+        subprocess.run(pool, env=env, check=True, capture_output=True)
 
 
 def load_ocme_source(path: Path) -> int:

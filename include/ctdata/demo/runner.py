@@ -173,7 +173,8 @@ def format_table(outcomes: list[DatasetOutcome]) -> str:
 @contextmanager
 def local_portal(setup: LocalSetup, agencies: list[AgencySpec]) -> Iterator[Any]:
     """The portal stand-in on a free loopback port, with the publishing account, an
-    administrator and the agencies' datasets (see `portal_seed`)."""
+    administrator and the agencies' datasets (see `portal_seed`). The site analytics dataset is
+    shared with the publishing account, which the usage metrics job signs in as."""
     from socrata_emulator.testing import run_emulator
 
     with run_emulator(
@@ -182,6 +183,7 @@ def local_portal(setup: LocalSetup, agencies: list[AgencySpec]) -> Iterator[Any]
         admins=[":".join(ADMIN)],
         app_tokens=[APP_TOKEN],
         seed=portal_seed(agencies, setup.portal_dir),
+        analytics_viewers=[PUBLISHER[0]],
     ) as portal:
         yield portal
 
@@ -230,7 +232,7 @@ def run_usage_metrics(
     setup: LocalSetup, env: dict[str, str], agencies: list[AgencySpec], portal_url: str
 ) -> str | None:
     """Visit the published datasets over HTTP as the public would, then run the nightly job."""
-    from ctdata.metrics.traffic import generate_traffic
+    from ctdata.demo.traffic import generate_traffic
 
     dataset_ids = [d.portal_id for a in agencies for d in a.datasets]
     traffic = generate_traffic(portal_url, dataset_ids, seed=0, max_requests=300)

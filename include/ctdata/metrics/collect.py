@@ -1,8 +1,8 @@
 """Collect one night's counters and catalog facts for every dataset, in a handful of requests.
 
 Discovery is the paged catalog (`/api/catalog/v1`, 1,000 datasets a page) and the counters are
-one grouped SoQL query on the portal's site-analytics dataset (cumulative views, downloads and
-API calls per asset), so the number of requests grows with pages, not with datasets.
+one grouped SoQL query on the portal's "Site Analytics: Asset Access" dataset (see
+`ctdata.metrics.analytics`), so the number of requests grows with pages, not with datasets.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from ctdata.metrics.analytics import NO_USE, Counters, CounterSource, read_site_counters
 from ctdata.metrics.config import MetricsConfig
 from ctdata.metrics.quality import Freshness, custom_fields, freshness, missing_metadata
 from ctdata.specs.models import AgencySpec
@@ -22,16 +23,6 @@ if TYPE_CHECKING:
 
 LOCAL_TZ = ZoneInfo("America/New_York")
 UNKNOWN_AGENCY = "Unknown agency"
-
-
-@dataclass(frozen=True)
-class Counters:
-    views: int
-    downloads: int
-    api_calls: int | None
-
-
-NO_USE = Counters(0, 0, 0)  # absent from site analytics: never viewed, downloaded or called
 
 
 @dataclass(frozen=True)
@@ -58,6 +49,7 @@ class Collection:
     observations: list[Observation]
     requests: int = 0
     skipped: list[str] = field(default_factory=list)
+    source: CounterSource = field(default_factory=CounterSource)
 
 
 @dataclass(frozen=True)
@@ -104,19 +96,19 @@ def collect(
     index = AgencyIndex.build(agencies, config)
     domains = [config.domain] if config.domain else None
     entries = list(client.catalog(domains=domains, page_size=config.catalog_page_size))
-    counters = read_counters(client, config.site_analytics_id) if config.site_analytics_id else {}
-    collection = Collection(on, [])
+    site = read_site_counters(client, config.site_analytics, entries)
+    collection = Collection(on, [], source=site.source)
     seen: set[str] = set()
     for entry in entries:
         resource = entry.get("resource") or {}
         ds_id = str(resource.get("id") or "")
-        if not ds_id or ds_id == config.site_analytics_id or ds_id in seen:
+        if not ds_id or ds_id == site.source.analytics_id or ds_id in seen:
             continue
         if resource.get("type", "dataset") != "dataset":
             collection.skipped.append(ds_id)
             continue
         seen.add(ds_id)
-        measured = counters.get(ds_id, NO_USE) if config.site_analytics_id else None
+        measured = None if site.counters is None else site.counters.get(ds_id, NO_USE)
         collection.observations.append(observe(entry, measured, index, on))
     collection.requests = client.stats.requests - before
     return collection
@@ -147,24 +139,6 @@ def observe(
         freshness=freshness(frequency, updated, on),
         counters=counters,
     )
-
-
-def read_counters(client: SocrataClient, analytics_id: str) -> dict[str, Counters]:
-    """Cumulative counters per asset from the site-analytics dataset, grouped by the portal."""
-    select = (
-        "asset_id, sum(views) AS views, sum(downloads) AS downloads, sum(api_calls) AS api_calls"
-    )
-    rows = client.read_rows(analytics_id, select=select, group="asset_id", order="asset_id")
-    return {
-        str(row["asset_id"]): Counters(
-            _int(row.get("views")), _int(row.get("downloads")), _int(row.get("api_calls"))
-        )
-        for row in rows
-    }
-
-
-def _int(value: Any) -> int:
-    return int(float(value)) if value not in (None, "") else 0
 
 
 def local_date(value: Any) -> dt.date | None:

@@ -54,8 +54,45 @@ SCORECARD_FIELDS = (
 GENERATED_SOURCE = {"kind": "csv", "path": "generated-by-usage-metrics.csv"}
 
 
+FIELD = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")]  # a Socrata column field name
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AnalyticsFields(Strict):
+    """Field names of the portal's "Site Analytics: Asset Access" dataset. Defaults are the real
+    dataset's (Tyler's support article 360051223314 and rows read from real domains; see
+    include/ctdata/metrics/README.md)."""
+
+    timestamp: FIELD = "timestamp"
+    asset_id: FIELD = "asset_uid"
+    asset_type: FIELD = "asset_type"
+    access_type: FIELD = "access_type"
+    count: FIELD = "value"
+
+
+class AccessTypes(Strict):
+    """Which values of the access type column count as each of our three counters."""
+
+    views: tuple[str, ...] = ("grid view", "primer page view")
+    downloads: tuple[str, ...] = ("download",)
+    api_calls: tuple[str, ...] = ("API read",)
+
+
+class SiteAnalyticsConfig(Strict):
+    """Where the nightly counters come from. Without a readable analytics dataset the job falls
+    back to the catalog's counters (page views and downloads only) with one warning."""
+
+    dataset_id: Annotated[str, Field(pattern=FOUR_BY_FOUR)] | None = Field(
+        default=None,
+        description="its four-by-four; looked up by dataset_name in the catalog if unset",
+    )
+    dataset_name: str = "Site Analytics: Asset Access"
+    fields: AnalyticsFields = AnalyticsFields()
+    asset_types: tuple[str, ...] = ("dataset",)
+    access_types: AccessTypes = AccessTypes()
 
 
 class Publisher(Strict):
@@ -74,7 +111,9 @@ class MetricsConfig(Strict):
     domain: str | None = Field(
         default=None, description="portal domain for the catalog; the connection's host if unset"
     )
-    site_analytics_id: Annotated[str, Field(pattern=FOUR_BY_FOUR)] | None = "site-anly"
+    site_analytics: SiteAnalyticsConfig | None = Field(
+        default=SiteAnalyticsConfig(), description="null: count from the catalog only"
+    )
     reports_dir: str | None = Field(
         default=None, description="folder of the nightly HTML report; CTDATA_REPORTS_DIR if unset"
     )

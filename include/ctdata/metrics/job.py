@@ -1,12 +1,14 @@
 """The nightly job's steps, callable from the DAG, tests and the demo alike.
 
-Each returns a small JSON-safe summary (a task's XCom). Data goes to the metrics store and, for
-publication, to staged Parquet read by the ordinary publishing path.
+Each returns a small JSON-safe summary (a task's XCom) and logs what it did in words, for the
+task log in the Airflow UI. Data goes to the metrics store and, for publication, to staged
+Parquet read by the ordinary publishing path.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +22,9 @@ if TYPE_CHECKING:
 
     from ctdata.portal.client import SocrataClient
     from ctdata.specs.models import DatasetSpec
+    from ctdata.staging import Staging
+
+log = logging.getLogger(__name__)
 
 
 def registered_agencies() -> list[AgencySpec]:
@@ -45,7 +50,27 @@ def collect_snapshot(
     store = store or MetricsStore()
     collection = collect(client, config, agencies, day)
     saved = store.save(collection)
-    return {**saved.as_dict(), "requests": collection.requests}
+    source = collection.source
+    log.info(
+        "Measured %d datasets for %s in %d requests to the portal; counters from %s.",
+        saved.datasets,
+        day.isoformat(),
+        collection.requests,
+        source.description,
+    )
+    if source.fallback:
+        log.info("Why not site analytics: %s.", source.fallback)
+    log.info(
+        "Daily figures written for %s%s.",
+        ", ".join(d.isoformat() for d in saved.daily_dates) or "no date",
+        f" ({saved.filled_rows} rows filled for nights not measured)" if saved.filled_rows else "",
+    )
+    return {
+        **saved.as_dict(),
+        "requests": collection.requests,
+        "counters_from": source.description,
+        "fallback": source.fallback,
+    }
 
 
 def usage_frame(rows: Sequence[dict[str, Any]], dataset: DatasetSpec) -> pd.DataFrame:
@@ -98,11 +123,14 @@ def publish_outputs(
     *,
     config: MetricsConfig | None = None,
     store: MetricsStore | None = None,
+    staging: Staging | None = None,
 ) -> dict[str, Any]:
     """Upsert the usage rows of `dates` and the day's scorecard through the publishing path,
     then bring both datasets' metadata in line with the config."""
     from ctdata.pipeline import steps
-    from ctdata.staging import stage_path, write_frame
+    from ctdata.staging import Staging
+
+    staging = staging or Staging()
 
     config = config or load_metrics_config()
     store = store or MetricsStore()
@@ -115,8 +143,11 @@ def publish_outputs(
     summary: dict[str, Any] = {}
     for dataset in agency.datasets:
         frame = frames[dataset.slug]
-        path = write_frame(frame, stage_path(agency.code, dataset.slug, run_id, "publishable"))
-        result = steps.publish(agency, dataset, path, client)
+        path = staging.write_frame(
+            frame, staging.path(agency.code, dataset.slug, run_id, "publishable")
+        )
+        result = steps.publish(agency, dataset, path, client, staging)
+        staging.remove_run(agency.code, dataset.slug, run_id)  # aggregates, but keep it tidy
         meta = steps.sync_metadata(agency, dataset, client)
         summary[dataset.slug] = {
             "portal_id": dataset.portal_id,
@@ -126,6 +157,17 @@ def publish_outputs(
             "unchanged": result.get("unchanged"),
             "metadata_changed": meta["changed_fields"],
         }
+        log.info(
+            "Published %s (%s): %d rows prepared, %s created, %s updated, %s unchanged; "
+            "metadata fields changed: %s.",
+            dataset.metadata.title,
+            dataset.portal_id,
+            len(frame),
+            result.get("created"),
+            result.get("updated"),
+            result.get("unchanged"),
+            ", ".join(meta["changed_fields"]) or "none",
+        )
     return summary
 
 
@@ -151,4 +193,12 @@ def write_report(
     path = folder / f"usage-{day.isoformat()}.html"
     path.write_text(page, encoding="utf-8")
     (folder / "usage-latest.html").write_text(page, encoding="utf-8")
+    log.info(
+        "Usage report for %s (%d datasets, %d day(s) of history) written to %s and %s.",
+        day.isoformat(),
+        len(snapshot),
+        len({r["date"] for r in rows}),
+        path,
+        folder / "usage-latest.html",
+    )
     return {"path": str(path), "bytes": len(page.encode()), "datasets": len(snapshot)}

@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from ctdata.connections import ConnectionLookup, environment_connection
 from ctdata.errors import SourceError
 from ctdata.pipeline.portal_metadata import metadata_changes, view_metadata
 from ctdata.specs.models import AgencySpec, DatasetSpec
-from ctdata.staging import read_frame, stage_path, write_frame
+from ctdata.staging import Staging
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -21,17 +22,25 @@ if TYPE_CHECKING:
     from ctdata.portal.client import SocrataClient
 
 
-def extract(agency: AgencySpec, dataset: DatasetSpec, run_id: str) -> dict[str, Any]:
+def extract(
+    agency: AgencySpec,
+    dataset: DatasetSpec,
+    run_id: str,
+    staging: Staging,
+    connections: ConnectionLookup = environment_connection,
+) -> dict[str, Any]:
     """Query the source, apply the spec's transforms, stage the result."""
     from ctdata.sources import extract as read_source
     from ctdata.transforms import apply_transforms
 
-    frame = apply_transforms(read_source(dataset), dataset)
-    path = write_frame(frame, stage_path(agency.code, dataset.slug, run_id, "source"))
+    frame = apply_transforms(read_source(dataset, connections=connections), dataset)
+    path = staging.write_frame(frame, staging.path(agency.code, dataset.slug, run_id, "source"))
     return {"path": path, "rows": len(frame), "columns": list(map(str, frame.columns))}
 
 
-def validate(path: str, suites: list[str], dataset: DatasetSpec, stage: str) -> dict[str, Any]:
+def validate(
+    staging: Staging, path: str, suites: list[str], dataset: DatasetSpec, stage: str
+) -> dict[str, Any]:
     """Run the named GX suites on a staged frame; raise ValidationFailed (nothing published)."""
     from ctdata.validation import run_suites
 
@@ -42,14 +51,17 @@ def validate(path: str, suites: list[str], dataset: DatasetSpec, stage: str) -> 
             "expect_table_disclosure_audit_to_pass": {"suppression_spec": spec.model_dump()}
         }
     summary = run_suites(
-        read_frame(path), suites, dataset=f"{dataset.slug} ({stage})", runtime_kwargs=runtime_kwargs
+        staging.read_frame(path),
+        suites,
+        dataset=f"{dataset.slug} ({stage})",
+        runtime_kwargs=runtime_kwargs,
     )
     summary.raise_for_failure()
     return summary.as_dict()
 
 
 def aggregate_and_suppress(
-    agency: AgencySpec, dataset: DatasetSpec, source_path: str, run_id: str
+    agency: AgencySpec, dataset: DatasetSpec, source_path: str, run_id: str, staging: Staging
 ) -> dict[str, Any]:
     """Count records over the declared dimensions with every margin, suppress small cells and
     their complements until the LP audit passes, and stage the publishable table."""
@@ -58,14 +70,16 @@ def aggregate_and_suppress(
     spec = dataset.aggregation
     if spec is None:
         raise SourceError(f"dataset {dataset.slug!r} declares no aggregation")
-    cube = aggregate(read_frame(source_path), spec)
+    cube = aggregate(staging.read_frame(source_path), spec)
     result = suppress(cube, spec.to_suppression_spec())
     table = result.table
     if spec.cell_id_column:
         dims = [d.column for d in spec.dimensions]
         table[spec.cell_id_column] = table[dims].astype(str).agg("|".join, axis=1)
     table = conform(table, dataset)
-    path = write_frame(table, stage_path(agency.code, dataset.slug, run_id, "publishable"))
+    path = staging.write_frame(
+        table, staging.path(agency.code, dataset.slug, run_id, "publishable")
+    )
     return {
         "path": path,
         "rows": len(table),
@@ -77,11 +91,13 @@ def aggregate_and_suppress(
 
 
 def prepare_records(
-    agency: AgencySpec, dataset: DatasetSpec, source_path: str, run_id: str
+    agency: AgencySpec, dataset: DatasetSpec, source_path: str, run_id: str, staging: Staging
 ) -> dict[str, Any]:
     """For datasets published row by row: keep the spec's columns, typed as the portal types them."""
-    table = conform(read_frame(source_path), dataset)
-    path = write_frame(table, stage_path(agency.code, dataset.slug, run_id, "publishable"))
+    table = conform(staging.read_frame(source_path), dataset)
+    path = staging.write_frame(
+        table, staging.path(agency.code, dataset.slug, run_id, "publishable")
+    )
     return {"path": path, "rows": len(table), "cells_suppressed": 0}
 
 
@@ -90,6 +106,7 @@ def publish(
     dataset: DatasetSpec,
     publishable_path: str,
     client: SocrataClient,
+    staging: Staging,
 ) -> dict[str, Any]:
     """Send only what changed since the last publish (see ctdata.publishing); every
     `reconcile_every_days` also compare the portal with the fingerprints and repair hand edits."""
@@ -107,7 +124,7 @@ def publish(
     result = publish_parquet(
         client,
         dataset.portal_id,
-        publishable_path,
+        staging.open_path(publishable_path),
         columns=columns,
         method=options.method,
         row_id=dataset.row_identifier,

@@ -29,6 +29,7 @@ from ctdata.errors import (
     PortalRefusedError,
     PortalUnavailableError,
 )
+from ctdata.portal.attachments import AttachmentResult, upload_attachment
 from ctdata.portal.connection import PortalConnection
 from ctdata.portal.retry import (
     RetryPolicy,
@@ -36,6 +37,7 @@ from ctdata.portal.retry import (
     is_transient,
     portal_message,
     retry_after_seconds,
+    status_of,
 )
 from ctdata.portal.schema import PortalColumn
 
@@ -172,7 +174,9 @@ class SocrataClient:
                     f"{elapsed:.0f} s ({portal_message(exc)}). The portal is throttling or down: "
                     "rerun later; completed chunks are not sent again."
                 ) from None
-            raise PortalRefusedError(f"{where} was refused: {portal_message(exc)}") from None
+            raise PortalRefusedError(
+                f"{where} was refused: {portal_message(exc)}", status=status_of(exc)
+            ) from None
 
     @staticmethod
     def stats_attempts(retrying: Retrying) -> int:
@@ -243,6 +247,12 @@ class SocrataClient:
         path = f"/api/views/{dataset_id}.json?method=setPermission"
         value = "public" if public else "private"
         self._call("PUT", path, lambda: self.soda.set_permission(dataset_id, value))
+
+    def upload_attachment(
+        self, dataset_id: str, filename: str, content: bytes, **options: Any
+    ) -> AttachmentResult:
+        """Attach a file (a data dictionary...), one per file name: ctdata.portal.attachments."""
+        return upload_attachment(self, dataset_id, filename, content, **options)
 
     # -- rows --------------------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ class RetryPolicy:
     cap_seconds: float = 60.0
 
 
-def _status_of(exc: BaseException) -> int | None:
+def status_of(exc: BaseException) -> int | None:
     response = getattr(exc, "response", None)
     return getattr(response, "status_code", None) if response is not None else None
 
@@ -57,14 +57,14 @@ def retry_after_seconds(exc: BaseException) -> float | None:
 def is_transient(exc: BaseException) -> bool:
     """Would a later identical request plausibly succeed?"""
     if isinstance(exc, requests.exceptions.HTTPError):
-        return _status_of(exc) in _RETRYABLE_STATUS
+        return status_of(exc) in _RETRYABLE_STATUS
     return isinstance(exc, _TRANSIENT_ERRORS)
 
 
 def is_safe_to_repeat(exc: BaseException) -> bool:
     """Failures that prove the request was not applied (so even an append may be resent)."""
     if isinstance(exc, requests.exceptions.HTTPError):
-        return _status_of(exc) == 429
+        return status_of(exc) == 429
     return isinstance(exc, requests.exceptions.ConnectTimeout)
 
 

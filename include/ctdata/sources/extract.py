@@ -1,7 +1,9 @@
 """One function per source kind; each returns a DataFrame or raises SourceError saying why.
 
-Connection details never appear in messages with their password: SQLAlchemy URLs are rendered
-with the password hidden, and Airflow connections are named by id only.
+Sources named by connection id are reached through a `ConnectionLookup` the front door gives
+(Airflow's connections in a DAG, `AIRFLOW_CONN_*` variables on the command line). Connection
+details never appear in messages with their password: SQLAlchemy URLs are rendered with the
+password hidden, and connections are named by id only.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ctdata.connections import ConnectionLookup, environment_connection
 from ctdata.errors import ConfigurationError, SourceError, SourceUnavailableError
 from ctdata.specs.loader import resolve_path
 from ctdata.specs.models import CsvSource, DatasetSpec, HttpSource, SqlSource
@@ -22,15 +25,22 @@ if TYPE_CHECKING:
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def extract(dataset: DatasetSpec, agencies_dir: Path | None = None) -> pd.DataFrame:
+HTTP_TIMEOUT_SECONDS = 120
+
+
+def extract(
+    dataset: DatasetSpec,
+    agencies_dir: Path | None = None,
+    connections: ConnectionLookup = environment_connection,
+) -> pd.DataFrame:
     """Read the dataset's source as declared in its spec."""
     source = dataset.source
     label = f"dataset {dataset.slug!r} ({source.kind} source)"
     if isinstance(source, SqlSource):
-        return _read_sql(source, label)
+        return _read_sql(source, label, connections)
     if isinstance(source, CsvSource):
         return _read_csv(source, label, agencies_dir)
-    return _read_http(source, label)
+    return _read_http(source, label, connections)
 
 
 def expand_env(text: str, label: str) -> str:
@@ -44,11 +54,14 @@ def expand_env(text: str, label: str) -> str:
     return _ENV_REFERENCE.sub(lambda m: os.environ[m.group(1)], text)
 
 
-def _read_sql(source: SqlSource, label: str) -> pd.DataFrame:
+def _read_sql(source: SqlSource, label: str, connections: ConnectionLookup) -> pd.DataFrame:
     import pandas as pd
     import sqlalchemy as sa
 
-    url = expand_env(source.url, label) if source.url else _airflow_connection_uri(source.conn_id)
+    if source.url:
+        url = expand_env(source.url, label)
+    else:
+        url = connections(str(source.conn_id)).sqlalchemy_url()
     safe_url = sa.engine.make_url(url).render_as_string(hide_password=True)
     engine = sa.create_engine(url)
     try:
@@ -77,12 +90,6 @@ def _reason(exc: Exception) -> str:
     return str(orig) if orig else type(exc).__name__
 
 
-def _airflow_connection_uri(conn_id: str | None) -> str:
-    from airflow.sdk import BaseHook
-
-    return BaseHook.get_connection(conn_id).get_uri()
-
-
 def _read_csv(source: CsvSource, label: str, agencies_dir: Path | None) -> pd.DataFrame:
     import pandas as pd
 
@@ -98,15 +105,24 @@ def _read_csv(source: CsvSource, label: str, agencies_dir: Path | None) -> pd.Da
         raise SourceError(f"{label}: cannot parse {path}: {exc}") from None
 
 
-def _read_http(source: HttpSource, label: str) -> pd.DataFrame:
+def _read_http(source: HttpSource, label: str, connections: ConnectionLookup) -> pd.DataFrame:
     import pandas as pd
     import requests
-    from airflow.providers.http.hooks.http import HttpHook
 
-    hook = HttpHook(method=source.method, http_conn_id=source.conn_id)
+    connection = connections(source.conn_id)
+    url = connection.base_url() + "/" + source.endpoint.lstrip("/")
+    auth = (connection.login, connection.password or "") if connection.login else None
+    headers = {k: str(v) for k, v in connection.extra.items() if isinstance(v, str | int)}
+    params = dict(source.params)
     try:
-        response = hook.run(
-            source.endpoint, data=dict(source.params), extra_options={"check_response": False}
+        response = requests.request(
+            source.method,
+            url,
+            params=params if source.method == "GET" else None,
+            json=params if source.method == "POST" else None,
+            auth=auth,
+            headers=headers,
+            timeout=HTTP_TIMEOUT_SECONDS,
         )
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
         raise SourceUnavailableError(f"{label}: {type(exc).__name__} calling the API") from None
@@ -116,7 +132,11 @@ def _read_http(source: HttpSource, label: str) -> pd.DataFrame:
         raise error(f"{label}: the API answered HTTP {status} {response.reason}")
     if source.format == "csv":
         return pd.read_csv(io.StringIO(response.text))
-    return pd.DataFrame.from_records(_records(response.json(), source.records_path, label))
+    try:
+        payload = response.json()
+    except ValueError:
+        raise SourceError(f"{label}: the API's answer is not JSON") from None
+    return pd.DataFrame.from_records(_records(payload, source.records_path, label))
 
 
 def _records(payload: Any, records_path: str | None, label: str) -> list[dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""The `ctdata` console script. Each subcommand lives beside the code it drives.
+"""The `ctdata` console script: the command-line front door to the library (the Airflow glue in
+`ctdata.airflow` is the other one).
 
 A module listed in SUBCOMMAND_MODULES exposes `register(subparsers)`, which adds its parser and
 sets `func` (called with the parsed args, returning an exit code). These modules import their
@@ -37,7 +38,3 @@ def main(argv: list[str] | None = None) -> int:
     except CtDataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

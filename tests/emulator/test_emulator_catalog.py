@@ -1,11 +1,9 @@
-"""Catalog (Discovery API) shape, paging, filters, visibility; usage counters everywhere."""
+"""Catalog (Discovery API) shape, paging, filters and visibility."""
 
 from __future__ import annotations
 
 import requests
 from emulator_support import make_dataset
-
-ANALYTICS = "site-anly"
 
 
 def test_catalog_result_shape(owner, anon):
@@ -85,52 +83,3 @@ def test_catalog_visibility(owner, other, admin, anon):
     assert other.datasets(ids=[private]) == []
     assert [r["resource"]["id"] for r in owner.datasets(ids=[private])] == [private]
     assert [r["resource"]["id"] for r in admin.datasets(ids=[private])] == [private]
-
-
-def test_usage_counters_in_view_catalog_and_analytics(owner, anon, emu):
-    ds = make_dataset(owner, "Counted", public=True)
-    owner.upsert(ds, [{"record_id": "a"}])
-    n_views, n_downloads, n_api = 4, 3, 5
-    session = requests.Session()
-    for _ in range(n_views):
-        assert session.get(f"{emu.url}/d/{ds}", timeout=10).status_code == 200
-    for _ in range(n_downloads):
-        resp = session.get(
-            f"{emu.url}/api/views/{ds}/rows.csv", params={"accessType": "DOWNLOAD"}, timeout=10
-        )
-        assert resp.status_code == 200
-        assert resp.text.splitlines()[0].startswith("Record ID,Town,Deaths")
-    for i in range(n_api):
-        anon.get(ds) if i % 2 else anon.get(ds, content_type="csv")
-    view = anon.get_metadata(ds)
-    assert (view["viewCount"], view["downloadCount"]) == (n_views, n_downloads)
-    (entry,) = anon.datasets(ids=[ds])
-    assert entry["resource"]["page_views"] == {
-        "page_views_last_week": n_views,
-        "page_views_last_month": n_views,
-        "page_views_total": n_views,
-    }
-    assert entry["resource"]["download_count"] == n_downloads
-    rows = anon.get(ANALYTICS, where=f"asset_id = '{ds}'")
-    assert len(rows) == 1
-    row = rows[0]
-    assert (row["views"], row["downloads"], row["api_calls"]) == (
-        str(n_views),
-        str(n_downloads),
-        str(n_api),
-    )
-    assert row["asset_name"] == "Counted" and row["date"].endswith("T00:00:00.000")
-    # reading the analytics dataset is not itself counted
-    assert anon.get(ANALYTICS, where=f"asset_id = '{ANALYTICS}'") == []
-    totals = anon.get(ANALYTICS, select="sum(api_calls) AS calls", where=f"asset_id = '{ds}'")
-    assert totals == [{"calls": str(n_api)}]
-
-
-def test_private_reads_are_not_counted_when_refused(owner, anon, emu):
-    ds = make_dataset(owner, "Private count")
-    assert requests.get(f"{emu.url}/d/{ds}", timeout=10).status_code == 401
-    owner.get(ds)
-    assert owner.get_metadata(ds)["viewCount"] == 0
-    assert anon.get(ANALYTICS, where=f"asset_id = '{ds}'", select="api_calls") == [
-        {"api_calls": "1"}
-    ]

@@ -1,0 +1,110 @@
+"""How agency DAGs run unattended: when (Connecticut time, the due rule), how long and how often
+they retry, and which failures end a task at once.
+
+Kept apart from the DAG's shape (dag_factory) and the task bodies (tasks) so each rule can be
+read, tested and changed on its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pendulum
+from airflow.sdk import CronTriggerTimetable
+
+from ctdata import settings
+from ctdata.errors import CtDataError
+from ctdata.specs import AgencySpec
+from ctdata.specs.vocabulary import SCHEDULE_BY_FREQUENCY
+
+# The state's clock: "06:00" in the update-frequency vocabulary means 06:00 in Connecticut,
+# in summer (UTC-4) and in winter (UTC-5).
+STATE_TIMEZONE = "America/New_York"
+START_DATE = pendulum.datetime(2024, 1, 1, tz=STATE_TIMEZONE)
+
+# Most to least frequent; an agency DAG runs at its most frequent dataset's pace.
+_FREQUENCY_ORDER = [s for s in SCHEDULE_BY_FREQUENCY.values() if s is not None]
+
+
+def default_args(owner: str) -> dict[str, Any]:
+    """Retries with exponential backoff for what can pass later, and a bound on every task."""
+    return {
+        "owner": owner,
+        "retries": 3,
+        "retry_delay": dt.timedelta(minutes=2),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": dt.timedelta(hours=1),
+        "execution_timeout": dt.timedelta(minutes=settings.task_timeout_minutes()),
+    }
+
+
+def agency_schedule(agency: AgencySpec) -> str | None:
+    """The cron of the agency's most frequent dataset (None: manual runs only)."""
+    schedules = {d.effective_schedule for d in agency.datasets} - {None}
+    if not schedules:
+        return None
+    known = [s for s in _FREQUENCY_ORDER if s in schedules]
+    return known[0] if known else sorted(schedules)[0]
+
+
+def agency_timetable(agency: AgencySpec) -> CronTriggerTimetable | None:
+    """Runs at the agency's cron in Connecticut time; a run's data interval has zero length."""
+    cron = agency_schedule(agency)
+    return None if cron is None else CronTriggerTimetable(cron, timezone=STATE_TIMEZONE)
+
+
+def last_tick(cron: str, at: dt.datetime, timezone: str = STATE_TIMEZONE) -> pendulum.DateTime:
+    """The latest time at or before `at` when `cron` fires, read on the state's wall clock."""
+    from croniter import croniter
+
+    local = pendulum.instance(at).in_timezone(timezone)
+    naive = local.naive() + dt.timedelta(microseconds=1)  # get_prev is strict: include `at`
+    previous = croniter(cron, naive).get_prev(dt.datetime)
+    return pendulum.instance(previous, tz=timezone)
+
+
+def dataset_is_due(
+    schedule: str | None,
+    *,
+    scheduled: bool,
+    at: dt.datetime,
+    last_success: dt.datetime | None,
+) -> bool:
+    """Is a dataset due in a run of its agency's DAG started for time `at`?
+
+    Manual runs publish everything. On scheduled runs a dataset is due when its own schedule has
+    fired since its last successful publish, so a tick missed while the scheduler was down, or
+    while an earlier run was still going, is made up at the next run rather than skipped.
+    """
+    if not scheduled:
+        return True
+    if schedule is None:
+        return False  # "As needed" and historical datasets publish on manual runs only
+    if last_success is None:
+        return True
+    return last_tick(schedule, at) > last_success
+
+
+T = TypeVar("T")
+
+
+def fail_fast(function: Callable[..., T]) -> Callable[..., T]:
+    """Fail a task at once when its error says retrying cannot help (a bad spec, data that
+    breaks its expectations, a table that cannot be protected, a portal refusal), keeping
+    Airflow's retries for what can pass later (see `CtDataError.retryable`)."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return function(*args, **kwargs)
+        except CtDataError as exc:
+            if exc.retryable:
+                raise
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+
+    return wrapper

@@ -1,0 +1,37 @@
+"""What the Airflow front door gives the library: staging on Airflow's object storage, source
+connections and portal clients from Airflow's connections."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ctdata.connections import SourceConnection
+    from ctdata.portal.client import SocrataClient
+    from ctdata.staging import Staging
+
+
+def airflow_staging() -> Staging:
+    """The staging area, reached through ObjectStoragePath (object storage credentials come
+    from Airflow connections)."""
+    from airflow.sdk import ObjectStoragePath
+
+    from ctdata.staging import Staging
+
+    return Staging(open_path=ObjectStoragePath)
+
+
+def airflow_connection(conn_id: str) -> SourceConnection:
+    """A source connection from Airflow (metadata DB, secrets backends, AIRFLOW_CONN_*)."""
+    from airflow.sdk import BaseHook
+
+    from ctdata.connections import SourceConnection
+
+    return SourceConnection.from_airflow(BaseHook.get_connection(conn_id))
+
+
+def portal_client(conn_id: str) -> SocrataClient:
+    """A retrying portal client for the Socrata connection `conn_id`."""
+    from ctdata.airflow.hooks import SocrataHook
+
+    return SocrataHook(conn_id).get_client()

@@ -1,0 +1,189 @@
+"""The task bodies of an agency DAG: thin wrappers that load the spec, call a pipeline step and
+log what it did in words a data officer understands.
+
+Tasks receive the agency code and dataset slug, never a path fixed at parse time: each worker
+finds the spec in its own agencies folder (workers and DAG bundles may see other paths).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import get_current_context, task, teardown
+
+from ctdata import settings
+from ctdata.airflow.policies import dataset_is_due, fail_fast
+from ctdata.airflow.runtime import airflow_connection, airflow_staging, portal_client
+
+if TYPE_CHECKING:
+    from ctdata.specs import AgencySpec, DatasetSpec
+
+log = logging.getLogger(__name__)
+
+
+def load_dataset(agency_code: str, slug: str) -> tuple[AgencySpec, DatasetSpec]:
+    from ctdata.specs import load_agency
+
+    agency = load_agency(settings.agencies_dir() / f"{agency_code}.yaml")
+    return agency, agency.dataset(slug)
+
+
+def _run_id() -> str:
+    return str(get_current_context()["run_id"])
+
+
+def _is_scheduled(dag_run: Any) -> bool:
+    return str(getattr(dag_run, "run_type", "")).lower().endswith("scheduled")
+
+
+@task.short_circuit
+def is_due(agency_code: str, slug: str) -> bool:
+    """On scheduled runs, go on only when the dataset's own schedule has fired since its last
+    successful publish (the agency DAG runs at its most frequent dataset's pace)."""
+    from ctdata.publishing.state import StateStore
+
+    _, dataset = load_dataset(agency_code, slug)
+    dag_run = get_current_context()["dag_run"]
+    if not _is_scheduled(dag_run):
+        log.info("Manual run: %s is published whatever its schedule.", slug)
+        return True
+    at = dag_run.run_after or dag_run.logical_date or dt.datetime.now(dt.UTC)
+    last = StateStore().last_success(dataset.portal_id)
+    due = dataset_is_due(dataset.effective_schedule, scheduled=True, at=at, last_success=last)
+    log.info(
+        "%s (%s, schedule %s): last successful publish %s; %s.",
+        slug,
+        dataset.metadata.update_frequency,
+        dataset.effective_schedule or "none",
+        last.isoformat() if last else "never",
+        "due now" if due else "not due in this run, skipped",
+    )
+    return due
+
+
+@task
+@fail_fast
+def extract(agency_code: str, slug: str) -> dict[str, Any]:
+    from ctdata.pipeline import steps
+
+    agency, dataset = load_dataset(agency_code, slug)
+    result = steps.extract(agency, dataset, _run_id(), airflow_staging(), airflow_connection)
+    log.info(
+        "Extracted %s rows (%s columns) from the %s source; staged at %s.",
+        f"{result['rows']:,}",
+        len(result["columns"]),
+        dataset.source.kind,
+        result["path"],
+    )
+    return result
+
+
+@task
+@fail_fast
+def validate(agency_code: str, slug: str, staged: dict[str, Any], stage: str) -> dict[str, Any]:
+    from ctdata.pipeline import steps
+
+    _, dataset = load_dataset(agency_code, slug)
+    suites = dataset.expectations.source if stage == "source" else dataset.expectations.publishable
+    return steps.validate(airflow_staging(), staged["path"], suites, dataset, stage)
+
+
+@task
+@fail_fast
+def aggregate_and_suppress(agency_code: str, slug: str, staged: dict[str, Any]) -> dict[str, Any]:
+    from ctdata.pipeline import steps
+
+    agency, dataset = load_dataset(agency_code, slug)
+    result = steps.aggregate_and_suppress(
+        agency, dataset, staged["path"], _run_id(), airflow_staging()
+    )
+    log.info(
+        "Aggregated to %s cells; suppressed %s (%s primary, %s complementary); "
+        "disclosure audit %s; staged at %s.",
+        f"{result['rows']:,}",
+        result["cells_suppressed"],
+        result["primary"],
+        result["complementary"],
+        "passed" if result["audit_passed"] else "FAILED",
+        result["path"],
+    )
+    return result
+
+
+@task
+@fail_fast
+def prepare_records(agency_code: str, slug: str, staged: dict[str, Any]) -> dict[str, Any]:
+    from ctdata.pipeline import steps
+
+    agency, dataset = load_dataset(agency_code, slug)
+    result = steps.prepare_records(agency, dataset, staged["path"], _run_id(), airflow_staging())
+    log.info("Prepared %s record-level rows; staged at %s.", f"{result['rows']:,}", result["path"])
+    return result
+
+
+@task(pool=settings.socrata_pool())
+@fail_fast
+def publish(agency_code: str, slug: str, prepared: dict[str, Any]) -> dict[str, Any]:
+    from ctdata.pipeline import steps
+
+    agency, dataset = load_dataset(agency_code, slug)
+    with portal_client(agency.socrata_conn_id) as client:
+        result = steps.publish(agency, dataset, prepared["path"], client, airflow_staging())
+    log.info(
+        "Published to %s: %s created, %s changed, %s deleted, %s unchanged; %s bytes sent.",
+        dataset.portal_id,
+        result["created"],
+        result["updated"],
+        result["deleted"],
+        result["unchanged"],
+        f"{result['bytes_sent']:,}",
+    )
+    return result
+
+
+@task(pool=settings.socrata_pool())
+@fail_fast
+def sync_metadata(agency_code: str, slug: str) -> dict[str, Any]:
+    from ctdata.pipeline import steps
+
+    agency, dataset = load_dataset(agency_code, slug)
+    with portal_client(agency.socrata_conn_id) as client:
+        result = steps.sync_metadata(agency, dataset, client)
+    changed = ", ".join(result["changed_fields"]) or "nothing"
+    log.info(
+        "Metadata of %s: changed %s; public: %s.", dataset.portal_id, changed, result["public"]
+    )
+    return result
+
+
+@teardown
+def clean_staging(agency_code: str, slug: str) -> dict[str, Any]:
+    """Raw extracts do not outlive the run: delete the run's staged files once it has published;
+    after a failure keep them (for debugging) until `sweep_staging` removes them. A teardown, so
+    it runs whatever happened upstream and never turns a failed run green."""
+    context = get_current_context()
+    published = context["ti"].xcom_pull(task_ids=f"{slug}.publish") is not None
+    staging = airflow_staging()
+    run_id = _run_id()
+    if published:
+        removed = staging.remove_run(agency_code, slug, run_id)
+        log.info("Published: staged files of this run %s.", "deleted" if removed else "were gone")
+    else:
+        days = settings.staging_keep_failed_days()
+        log.warning(
+            "Not published: staged files kept for %s days for debugging at %s.",
+            days,
+            staging.run_dir(agency_code, slug, run_id),
+        )
+    return {"published": published}
+
+
+@task
+def sweep_staging(agency_code: str) -> list[str]:
+    """Delete staged files of this agency's runs older than the debugging window."""
+    days = settings.staging_keep_failed_days()
+    removed = airflow_staging().sweep(agency_code, dt.timedelta(days=days))
+    log.info("Removed %s staged run folder(s) older than %s days.", len(removed), days)
+    return removed
