@@ -194,3 +194,25 @@ def test_task_log_tells_what_happened(portal, state, tmp_path, caplog) -> None:
     assert (
         f"Published dataset {ds}: rows created 0, updated 1, deleted 100, unchanged 1,099" in text
     )
+
+
+def test_reading_the_source_does_not_keep_what_it_read(tmp_path) -> None:
+    """Memory stays bounded by a batch, not the file: Parquet's pre-buffering cache would keep
+    every row group read so far (the publisher's RSS then grows with the file)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ctdata.publishing.source import open_parquet
+
+    path = tmp_path / "groups.parquet"
+    rng = np.random.default_rng(0)
+    with pq.ParquetWriter(path, pa.schema([("id", pa.string()), ("x", pa.float64())])) as out:
+        for group in range(40):
+            ids = pa.array([f"R{group}-{i}" for i in range(20_000)])
+            out.write_table(pa.table({"id": ids, "x": rng.random(20_000)}))
+    base, peak = pa.total_allocated_bytes(), 0
+    with open_parquet(path) as pf:
+        for _batch in pf.iter_batches(batch_size=5_000):
+            peak = max(peak, pa.total_allocated_bytes() - base)
+    assert peak < path.stat().st_size / 4
