@@ -121,3 +121,24 @@ def test_rows_are_valid_json_whatever_mix_of_plain_and_escaped_text() -> None:
         {"a": "Ünïcode ✓", "b": "back\\slash", "c": None, "d": None, "n": None},
         {"a": "x", "b": "tab\tnew\nline\x02", "c": "y", "d": "0001-01-01T00:00:00.000", "n": 2.5},
     ]
+
+
+def test_dictionary_encoded_columns_type_hash_and_serialize_like_plain_ones() -> None:
+    """Parquet's repetitive text is read as Arrow dictionaries (one conversion per distinct
+    value): fingerprints, JSON and misfit reports must not depend on that."""
+    raw = {
+        "id": pa.array(["a", "b", "", None, "a", "c"]),
+        "n": pa.array(["1", "2", "", "x", "1", None]),
+        "d": pa.array(["2020-01-01", "", "2020-01-01", None, "bad", "2020-01-02"]),
+        "b": pa.array(["true", "false", "", None, "yes", "maybe"]),
+        "p": pa.array(["POINT (1 2)", "", None, "POINT (1 2)", "nope", "POINT (3 4)"]),
+    }
+    dense, encoded = canon.TypeProblems(), canon.TypeProblems()
+    plain_arrays = _canon(raw, dense)
+    dict_arrays = _canon({k: v.dictionary_encode() for k, v in raw.items()}, encoded)
+    assert pa.types.is_dictionary(dict_arrays["id"].type)
+    assert dict_arrays["id"].null_count == plain_arrays["id"].null_count == 2  # "" is empty
+    assert row_hashes(dict_arrays, COLS).tolist() == row_hashes(plain_arrays, COLS).tolist()
+    assert row_json(dict_arrays, COLS).to_pylist() == row_json(plain_arrays, COLS).to_pylist()
+    assert encoded.counts == dense.counts == {"n": 1, "d": 1, "b": 1, "p": 1}
+    assert encoded.examples == dense.examples

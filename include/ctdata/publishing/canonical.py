@@ -85,19 +85,47 @@ def canonicalize(
     first_row: int = 0,
     problems: TypeProblems | None = None,
 ) -> pa.Array:
-    """Convert one source column to its canonical Arrow form; record values that do not fit."""
+    """Convert one source column to its canonical Arrow form; record values that do not fit.
+
+    A dictionary-encoded column (how Parquet stores repetitive text, see source.py) is
+    converted once per distinct value; text stays a dictionary (`plain` decodes it).
+    """
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     kind = canonical_type(column.data_type)
     convert = {"number": _to_number, "date": _to_date, "bool": _to_bool, "point": _to_point,
                "url": _to_url}  # fmt: skip
-    out, bad = convert.get(kind, _to_text)(array)
+    if pa.types.is_dictionary(array.type):
+        out, bad = _convert_dictionary(array, convert.get(kind, _to_text), keep=kind == "text")
+    else:
+        out, bad = convert.get(kind, _to_text)(array)
     if bad is not None and problems is not None:
         idx = np.flatnonzero(np.asarray(bad.to_numpy(zero_copy_only=False), dtype=bool))
         if len(idx):
             values = array.take(pa.array(idx[:3])).to_pylist()
             problems.add(column.field_name, idx + first_row, values)
     return out
+
+
+def _convert_dictionary(
+    array: pa.DictionaryArray, convert: Any, *, keep: bool
+) -> tuple[pa.Array, pa.Array | None]:
+    """Convert the distinct values, then spread them over the rows (or keep the dictionary)."""
+    values, bad_values = convert(array.dictionary)
+    indices = array.indices
+    bad = None if bad_values is None else pc.fill_null(bad_values.take(indices), False)
+    if not keep:
+        return values.take(indices), bad
+    if values.null_count:  # "" became null: rows pointing at it are null rows
+        indices = pc.if_else(pc.fill_null(values.is_valid().take(indices), False), indices, None)
+    return pa.DictionaryArray.from_arrays(indices, values), bad
+
+
+def plain(array: pa.Array) -> pa.Array:
+    """The values themselves, decoding a dictionary-encoded array."""
+    if pa.types.is_dictionary(array.type):
+        return array.cast(array.type.value_type)
+    return array
 
 
 def _bad(array: pa.Array, converted: pa.Array) -> pa.Array:

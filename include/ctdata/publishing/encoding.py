@@ -9,13 +9,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ctdata.portal.schema import PortalColumn
-from ctdata.publishing.canonical import canonical_type, format_timestamp
+from ctdata.publishing.canonical import canonical_type, format_timestamp, plain
 
 _CONTROL_RE = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]"
 
 
 def json_fragment(array: pa.Array, column: PortalColumn) -> pa.Array:
     """The JSON text of each canonical value (null where the value is null)."""
+    array = plain(array)
     kind = canonical_type(column.data_type)
     if kind == "number":
         return pc.cast(array, pa.string())
@@ -79,9 +80,9 @@ def row_json(
     closing = ""  # a quote owed by plain text joined unquoted
     for index, column in enumerate(sorted(columns, key=lambda c: c.field_name)):
         key = closing + ("{" if index == 0 else ",") + json.dumps(column.field_name) + ":"
-        values = arrays[column.field_name]
-        plain = canonical_type(column.data_type) == "text" and not values.null_count
-        if plain and _plain(values):  # the common case: the quotes go into the join
+        values = plain(arrays[column.field_name])
+        is_text = canonical_type(column.data_type) == "text" and not values.null_count
+        if is_text and _plain(values):  # the common case: the quotes go into the join
             parts += [key + '"', values]
             closing = '"'
         else:

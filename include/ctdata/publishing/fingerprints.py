@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ctdata.portal.schema import PortalColumn
-from ctdata.publishing.canonical import canonical_type
+from ctdata.publishing.canonical import canonical_type, plain
 
 _NULL = np.uint64(0x6A09E667F3BCC909)
 _MULT = np.uint64(0x9E3779B97F4A7C15)
@@ -21,6 +21,9 @@ def hash_strings(array: pa.Array) -> np.ndarray:
     """64-bit hashes of strings (SipHash via pandas); nulls hash to a fixed value."""
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
+    if pa.types.is_dictionary(array.type):  # each distinct value once, then gather
+        idx = array.indices.to_numpy(zero_copy_only=False)
+        return hash_strings(array.dictionary)[np.nan_to_num(idx, nan=0).astype(np.int64)]
     if len(array) > 2000:
         sample = pc.count_distinct(array.slice(0, 1000)).as_py()
         if sample < 500:  # few distinct values: hash the dictionary, then gather
@@ -90,4 +93,4 @@ def key_text(array: pa.Array, column: PortalColumn) -> pa.Array:
         return pc.cast(array, pa.string())
     if canonical_type(column.data_type) == "bool":
         return pc.if_else(array, "true", "false")
-    return array
+    return plain(array)
