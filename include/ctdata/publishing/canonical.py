@@ -156,13 +156,16 @@ def _to_text(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
 
 
 def _empty_to_null(text: pa.Array) -> pa.Array:
-    return pc.if_else(pc.equal(text, ""), None, text)
+    empty = pc.equal(text, "")
+    return pc.if_else(empty, None, text) if pc.any(empty).as_py() else text
 
 
 def _to_number(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
     t = array.type
     if pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_decimal(t):
         num = pc.cast(array, pa.float64())
+        if not num.null_count and np.isfinite(num.to_numpy()).all():
+            return num, None  # the common case, in one pass
         bad = pc.and_(pc.is_valid(num), pc.is_inf(num))
         num = pc.if_else(pc.or_(pc.is_nan(num), pc.is_inf(num)), None, num)
         return num, bad
