@@ -49,6 +49,27 @@ def test_publish_file_prints_counts_and_exits_zero(portal, tmp_path) -> None:
     assert portal_multiset(client, ds) == source_multiset(rows[:600])
 
 
+def test_publish_file_reads_credentials_from_an_airflow_style_connection(portal, tmp_path) -> None:
+    """--conn-id takes AIRFLOW_CONN_<ID>, the form the DAGs read, without importing Airflow."""
+    client = client_for(portal.url)
+    ds = create_dataset(client)
+    csv_path = write_csv(tmp_path / "a.csv", make_rows(3))
+    host_port = portal.url.split("://", 1)[1]
+    env = {k: v for k, v in _env().items() if not k.startswith("SOCRATA_")}
+    env["AIRFLOW_CONN_CT_PORTAL"] = (
+        f'{{"conn_type": "socrata", "host": "{host_port.split(":")[0]}", "schema": "http", '
+        f'"port": {host_port.split(":")[1]}, "login": "{USER}", "password": "{PASSWORD}"}}'
+    )
+    cmd = _cmd(portal.url, ds, "upsert", csv_path, f"sqlite:///{tmp_path / 's.db'}",
+               "--conn-id", "ct_portal")  # fmt: skip
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "rows created 3" in done.stdout and PASSWORD not in done.stdout + done.stderr
+    env["AIRFLOW_CONN_CT_PORTAL"] = env["AIRFLOW_CONN_CT_PORTAL"].replace(PASSWORD, "nope")
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "401" in done.stderr and "nope" not in done.stderr
+
+
 def test_publish_file_reports_user_errors(portal, tmp_path) -> None:
     client = client_for(portal.url)
     ds = create_dataset(client)

@@ -17,7 +17,7 @@ from ctdata.errors import CtDataError
 SUBCOMMAND_MODULES = (
     "socrata_emulator.cli",
     "ctdata.cli.disclosure",
-    "ctdata.publishing.cli",
+    "ctdata.cli.publish_file",
 )
 
 

@@ -144,6 +144,8 @@ def _extra_of(conn: Any) -> dict[str, Any]:
     if isinstance(extra, dict):
         return extra
     raw = getattr(conn, "extra", None)
+    if isinstance(raw, dict):  # ctdata.connections.SourceConnection
+        return raw
     if not raw:
         return {}
     try:

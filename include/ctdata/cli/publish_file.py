@@ -13,6 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ctdata.connections import environment_connection
 from ctdata.errors import PublishError
 from ctdata.portal.connection import PortalConnection
 from ctdata.portal.schema import PortalColumn, columns_from_metadata
@@ -26,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Publish FILE.csv to a Socrata dataset, sending only created, changed and deleted "
             "rows. Credentials come from SOCRATA_USERNAME, SOCRATA_PASSWORD and "
-            "SOCRATA_APP_TOKEN, or from an Airflow connection (--conn-id). Exits 0 only when "
+            "SOCRATA_APP_TOKEN, or from the Airflow-style connection AIRFLOW_CONN_<ID> (--conn-id). "
+            "Exits 0 only when "
             "the portal holds the rows it should."
         ),
     )
@@ -37,7 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--row-id", default=None, help="row identifier column (default: the portal's)")
     p.add_argument("--chunk-rows", type=int, default=10_000, help="rows per request (10000)")
     p.add_argument("--chunk-bytes", type=int, default=8_000_000, help="bytes per request")
-    p.add_argument("--conn-id", default=None, help="Airflow connection id for credentials")
+    p.add_argument(
+        "--conn-id", default=None, help="read credentials from AIRFLOW_CONN_<ID> (URI or JSON)"
+    )
     p.add_argument("--state-url", default=None, help="SQLAlchemy URL of the state store")
     p.add_argument("--allow-new-columns", action="store_true", help="add new CSV columns")
     p.add_argument("--reconcile", action="store_true", help="compare with the portal and repair")
@@ -46,10 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _connection(args: argparse.Namespace) -> PortalConnection:
+    """Credentials from --conn-id (the same AIRFLOW_CONN_<ID> forms the DAGs read) or SOCRATA_*."""
     if args.conn_id:
-        from ctdata.airflow.hooks import SocrataHook
-
-        return SocrataHook(socrata_conn_id=args.conn_id).get_portal_connection()
+        return PortalConnection.from_airflow_connection(environment_connection(args.conn_id))
     return PortalConnection.from_env(args.portal)
 
 
