@@ -18,6 +18,8 @@ SUBCOMMAND_MODULES = (
     "socrata_emulator.cli",
     "ctdata.disclosure.cli",
     "ctdata.publishing.cli",
+    "ctdata.cli.lint",
+    "ctdata.cli.schema",
 )
 
 

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ctdata import settings
 from ctdata.errors import SpecError
-from ctdata.specs.models import FOUR_BY_FOUR, AgencySpec, Contact, DatasetSpec
+from ctdata.specs.generated import Publisher, check_fields, with_generated_sources
+from ctdata.specs.models import FOUR_BY_FOUR, AgencySpec, DatasetSpec
 from ctdata.yaml_models import load_yaml_model
 
 DEFAULT_PATH = settings.PROJECT_ROOT / "include" / "usage_metrics.yaml"
@@ -51,7 +52,6 @@ SCORECARD_FIELDS = (
     "downloads",
     "api_calls",
 )
-GENERATED_SOURCE = {"kind": "csv", "path": "generated-by-usage-metrics.csv"}
 
 
 FIELD = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")]  # a Socrata column field name
@@ -95,15 +95,6 @@ class SiteAnalyticsConfig(Strict):
     access_types: AccessTypes = AccessTypes()
 
 
-class Publisher(Strict):
-    """The agency the output datasets are published under (OPM on data.ct.gov)."""
-
-    code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] = "opm_metrics"
-    name: str = "Office of Policy and Management"
-    data_officer: Contact
-    owner: str = "opm-data-team"
-
-
 class MetricsConfig(Strict):
     """What the usage-metrics DAG measures, where it reads counters and where it publishes."""
 
@@ -127,26 +118,12 @@ class MetricsConfig(Strict):
     @classmethod
     def _generated_source(cls, data: Any) -> Any:
         """Output datasets are produced by the job, not read from an agency system."""
-        if isinstance(data, dict):
-            data = dict(data)
-            for name in ("usage_dataset", "scorecard_dataset"):
-                entry = data.get(name)
-                if isinstance(entry, dict) and "source" not in entry:
-                    data[name] = {**entry, "source": dict(GENERATED_SOURCE)}
-        return data
+        return with_generated_sources(data, ("usage_dataset", "scorecard_dataset"))
 
     @model_validator(mode="after")
     def _outputs_have_fields(self) -> MetricsConfig:
-        for name, wanted in (
-            ("usage_dataset", USAGE_FIELDS),
-            ("scorecard_dataset", SCORECARD_FIELDS),
-        ):
-            spec: DatasetSpec = getattr(self, name)
-            missing = [f for f in wanted if f not in spec.field_names]
-            if missing:
-                raise ValueError(f"{name}.columns: missing field(s) {', '.join(missing)}")
-            if spec.row_identifier != "row_id":
-                raise ValueError(f"{name}.row_identifier: must be 'row_id' (date and key)")
+        check_fields("usage_dataset", self.usage_dataset, USAGE_FIELDS)
+        check_fields("scorecard_dataset", self.scorecard_dataset, SCORECARD_FIELDS)
         if self.usage_dataset.portal_id == self.scorecard_dataset.portal_id:
             raise ValueError("scorecard_dataset.portal_id: must differ from usage_dataset's")
         return self
@@ -161,13 +138,8 @@ class MetricsConfig(Strict):
 
     def agency(self) -> AgencySpec:
         """The publisher as an AgencySpec holding the two output datasets."""
-        return AgencySpec(
-            code=self.publisher.code,
-            name=self.publisher.name,
-            data_officer=self.publisher.data_officer,
-            owner=self.publisher.owner,
-            socrata_conn_id=self.socrata_conn_id,
-            datasets=[self.usage_dataset, self.scorecard_dataset],
+        return self.publisher.agency(
+            self.socrata_conn_id, [self.usage_dataset, self.scorecard_dataset]
         )
 
 
