@@ -55,7 +55,6 @@ def test_every_problem_is_reported_at_once(tmp_path: Path, ocme: dict) -> None:
     towns["columns"][2]["name"] = "Town"
     towns["columns"][3]["field"] = "order"
     records["metadata"]["temporal_coverage"] = "recent years"
-    records["metadata"]["attribution"] = "Someone Else"
     ocme["access_plan"].append({"title": "Something planned"})
     problems = lint_file(_write(tmp_path, ocme), today=TODAY)
 
@@ -72,7 +71,6 @@ def test_every_problem_is_reported_at_once(tmp_path: Path, ocme: dict) -> None:
     assert _found(problems, "deaths_by_town", "columns[2] (sex).name", "also the name of columns[0]")  # fmt: skip
     assert _found(problems, "deaths_by_town", "columns[3] (order).field", "SoQL keyword")
     assert _found(problems, "deaths_records", "metadata.temporal_coverage", "not an interval")
-    assert _found(problems, "deaths_records", "metadata.attribution", "not the publishing agency")
     assert _found(problems, "(agency)", "access_plan[3]", "no target_date")
     assert all(p.file == str(tmp_path / "ocme.yaml") for p in problems)
 

@@ -149,13 +149,25 @@ def sync_metadata(agency_code: str, slug: str) -> dict[str, Any]:
     from ctdata.pipeline import steps
 
     agency, dataset = load_dataset(agency_code, slug)
+    coverage = _published_facts(slug).get("temporal_coverage")
     with portal_client(agency.socrata_conn_id) as client:
-        result = steps.sync_metadata(agency, dataset, client)
+        result = steps.sync_metadata(agency, dataset, client, temporal_coverage=coverage)
     changed = ", ".join(result["changed_fields"]) or "nothing"
     log.info(
-        "Metadata of %s: changed %s; public: %s.", dataset.portal_id, changed, result["public"]
+        "Metadata of %s: changed %s; temporal coverage %s; data dictionary %s; public: %s.",
+        dataset.portal_id,
+        changed,
+        result["temporal_coverage"],
+        result["data_dictionary"],
+        result["public"],
     )
     return result
+
+
+def _published_facts(slug: str) -> dict[str, Any]:
+    """What this run's publish task learnt from the data (e.g. the derived temporal coverage)."""
+    published = get_current_context()["ti"].xcom_pull(task_ids=f"{slug}.publish")
+    return published if isinstance(published, dict) else {}
 
 
 @teardown

@@ -148,7 +148,8 @@ def publish_outputs(
         )
         result = steps.publish(agency, dataset, path, client, staging)
         staging.remove_run(agency.code, dataset.slug, run_id)  # aggregates, but keep it tidy
-        meta = steps.sync_metadata(agency, dataset, client)
+        coverage = result.get("temporal_coverage")
+        meta = steps.sync_metadata(agency, dataset, client, temporal_coverage=coverage)
         summary[dataset.slug] = {
             "portal_id": dataset.portal_id,
             "rows": len(frame),

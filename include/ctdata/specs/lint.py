@@ -125,13 +125,9 @@ def _lint_agency(
             )  # fmt: skip
         )
     found += [Problem(label, AGENCY_LEVEL, f, m) for f, m in agency_problems(raw)]
-    publisher = raw.get("name") if isinstance(raw.get("name"), str) else None
     for index, dataset in enumerate(datasets):
         slug = _slug(dataset, f"datasets[{index}]")
-        found += [
-            Problem(label, slug, f, m)
-            for f, m in dataset_problems(dataset, publisher=publisher, today=today)
-        ]
+        found += [Problem(label, slug, f, m) for f, m in dataset_problems(dataset, today)]
     return _unique(found)
 
 
@@ -141,14 +137,9 @@ def _lint_config(
     """A config whose top-level entries with `slug` and `metadata` are published datasets."""
     datasets = {k: v for k, v in raw.items() if isinstance(v, Mapping) and "metadata" in v}
     found = _schema_problems(label, raw, model, lambda loc: _config_dataset(datasets, loc))
-    publisher_entry = raw.get("publisher")
-    publisher = publisher_entry.get("name") if isinstance(publisher_entry, Mapping) else None
     for key, dataset in datasets.items():
         slug = _slug(dataset, key)
-        found += [
-            Problem(label, slug, f, m)
-            for f, m in dataset_problems(dataset, publisher=publisher, today=today)
-        ]
+        found += [Problem(label, slug, f, m) for f, m in dataset_problems(dataset, today)]
     return _unique(found)
 
 
@@ -228,7 +219,7 @@ def require_standard_metadata(
 ) -> None:
     """Refuse to publish a dataset whose metadata breaks the state's guidelines (SpecError
     listing every problem), the check `ctdata lint` makes on the spec file."""
-    found = dataset_problems(dataset.model_dump(mode="json"), publisher=agency.name, today=today)
+    found = dataset_problems(dataset.model_dump(mode="json"), today)
     if found:
         lines = "\n  ".join(f"{where}: {message}" for where, message in found)
         raise SpecError(

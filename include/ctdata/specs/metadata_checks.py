@@ -35,16 +35,14 @@ REASON_NEEDS_REPLACEMENT = "discontinued, consolidated or replaced"
 DATE_TYPES = frozenset({"calendar_date"})
 
 
-def dataset_problems(
-    dataset: Mapping[str, Any], *, publisher: str | None, today: dt.date | None = None
-) -> list[Found]:
+def dataset_problems(dataset: Mapping[str, Any], today: dt.date | None = None) -> list[Found]:
     """Every guideline the dataset's metadata, columns and retirement block break."""
     today = today or dt.date.today()
     meta = _mapping(dataset.get("metadata"))
     columns = [c for c in _list(dataset.get("columns")) if isinstance(c, Mapping)]
     description = _text(meta.get("description"))
     found: list[Found] = []
-    found += _prefixed("metadata.", _metadata(meta, publisher, today))
+    found += _prefixed("metadata.", _metadata(meta, today))
     found += _temporal_coverage(meta, columns)
     found += _columns(columns, description)
     found += _retirement(dataset)
@@ -77,7 +75,7 @@ def agency_problems(agency: Mapping[str, Any]) -> list[Found]:
 # -- dataset metadata --------------------------------------------------------------------------
 
 
-def _metadata(meta: Mapping[str, Any], publisher: str | None, today: dt.date) -> Iterator[Found]:
+def _metadata(meta: Mapping[str, Any], today: dt.date) -> Iterator[Found]:
     for name in REQUIRED_TEXT:
         if name in meta and not _text(meta.get(name)):
             yield name, "required field is blank"
@@ -88,13 +86,6 @@ def _metadata(meta: Mapping[str, Any], publisher: str | None, today: dt.date) ->
         yield from _prefixed(name, _wording(_text(meta.get(name)), glossary=description))
     yield from _tags(_list(meta.get("tags")))
     yield from _source_link(_text(meta.get("source_link")))
-    attribution = _text(meta.get("attribution"))
-    if publisher and attribution and publisher.lower() not in attribution.lower():
-        yield (
-            "attribution",
-            f"{attribution!r} is not the publishing agency ({publisher!r}): the portal carries "
-            "an agency's own data, attributed to it",
-        )
     yield from _email("contact_email", meta.get("contact_email"))
     coverage = _text(meta.get("temporal_coverage"))
     for issue in g.coverage_issues(coverage, today) if coverage else []:
