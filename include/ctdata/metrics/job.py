@@ -128,9 +128,6 @@ def publish_outputs(
     """Upsert the usage rows of `dates` and the day's scorecard through the publishing path,
     then bring both datasets' metadata in line with the config."""
     from ctdata.pipeline import steps
-    from ctdata.staging import Staging
-
-    staging = staging or Staging()
 
     config = config or load_metrics_config()
     store = store or MetricsStore()
@@ -143,31 +140,19 @@ def publish_outputs(
     summary: dict[str, Any] = {}
     for dataset in agency.datasets:
         frame = frames[dataset.slug]
-        path = staging.write_frame(
-            frame, staging.path(agency.code, dataset.slug, run_id, "publishable")
+        summary[dataset.slug] = done = steps.publish_frame(
+            agency, dataset, frame, client, run_id, staging
         )
-        result = steps.publish(agency, dataset, path, client, staging)
-        staging.remove_run(agency.code, dataset.slug, run_id)  # aggregates, but keep it tidy
-        coverage = result.get("temporal_coverage")
-        meta = steps.sync_metadata(agency, dataset, client, temporal_coverage=coverage)
-        summary[dataset.slug] = {
-            "portal_id": dataset.portal_id,
-            "rows": len(frame),
-            "created": result.get("created"),
-            "updated": result.get("updated"),
-            "unchanged": result.get("unchanged"),
-            "metadata_changed": meta["changed_fields"],
-        }
         log.info(
             "Published %s (%s): %d rows prepared, %s created, %s updated, %s unchanged; "
             "metadata fields changed: %s.",
             dataset.metadata.title,
             dataset.portal_id,
             len(frame),
-            result.get("created"),
-            result.get("updated"),
-            result.get("unchanged"),
-            ", ".join(meta["changed_fields"]) or "none",
+            done["created"],
+            done["updated"],
+            done["unchanged"],
+            ", ".join(done["metadata_changed"]) or "none",
         )
     return summary
 

@@ -183,6 +183,33 @@ def sync_metadata(
     }
 
 
+def publish_frame(
+    agency: AgencySpec,
+    dataset: DatasetSpec,
+    frame: pd.DataFrame,
+    client: SocrataClient,
+    run_id: str,
+    staging: Staging | None = None,
+) -> dict[str, Any]:
+    """Publish a table the pipeline made itself (metrics, registers, inventories) the way an
+    agency dataset is published: staged, sent by `publish`, then `sync_metadata`."""
+    staging = staging or Staging()
+    path = staging.write_frame(
+        conform(frame, dataset), staging.path(agency.code, dataset.slug, run_id, "publishable")
+    )
+    try:
+        result = publish(agency, dataset, path, client, staging)
+    finally:
+        staging.remove_run(agency.code, dataset.slug, run_id)  # aggregates, but keep it tidy
+    meta = sync_metadata(agency, dataset, client, temporal_coverage=result.get("temporal_coverage"))
+    return {
+        "portal_id": dataset.portal_id,
+        "rows": len(frame),
+        **{k: result.get(k) for k in ("created", "updated", "deleted", "unchanged")},
+        "metadata_changed": meta["changed_fields"],
+    }
+
+
 def _coverage_to_show(
     dataset: DatasetSpec, current: dict[str, Any], derived: str | None
 ) -> str | None:
