@@ -46,6 +46,7 @@ SCORECARD_FIELDS = (
     "datasets_published",
     "share_automated",
     "share_access_plan_published",
+    "late_access_plan_items",
     "share_updated_on_time",
     "share_complete_metadata",
     "views",
@@ -95,6 +96,17 @@ class SiteAnalyticsConfig(Strict):
     access_types: AccessTypes = AccessTypes()
 
 
+class CandidateRules(Strict):
+    """When the nightly job proposes a dataset for retirement (see ctdata.metrics.attention)."""
+
+    unused_days: Annotated[int, Field(ge=30)] = Field(
+        default=365, description="no use at all for this many days"
+    )
+    overdue_days: Annotated[int, Field(ge=1)] = Field(
+        default=180, description="overdue by at least this many days"
+    )
+
+
 class MetricsConfig(Strict):
     """What the usage-metrics DAG measures, where it reads counters and where it publishes."""
 
@@ -110,6 +122,7 @@ class MetricsConfig(Strict):
     )
     top_datasets: Annotated[int, Field(ge=1, le=50)] = 10
     catalog_page_size: Annotated[int, Field(ge=1, le=10_000)] = 1000
+    retirement_candidates: CandidateRules = CandidateRules()
     publisher: Publisher
     usage_dataset: DatasetSpec
     scorecard_dataset: DatasetSpec

@@ -65,12 +65,36 @@ def collect_snapshot(
         ", ".join(d.isoformat() for d in saved.daily_dates) or "no date",
         f" ({saved.filled_rows} rows filled for nights not measured)" if saved.filled_rows else "",
     )
+    proposals = propose(day, store, agencies, config)
     return {
         **saved.as_dict(),
         "requests": collection.requests,
         "counters_from": source.description,
         "fallback": source.fallback,
+        **proposals,
     }
+
+
+def propose(
+    day: dt.date, store: MetricsStore, agencies: Sequence[AgencySpec], config: MetricsConfig
+) -> dict[str, int]:
+    """Store the night's retirement candidates and late access plan items (ctdata.metrics.
+    attention) for the report and the UI, and say how many there are."""
+    from ctdata.lifecycle.registers import load_registers_config
+    from ctdata.metrics import attention
+
+    registers = load_registers_config().agency()
+    exclude = config.output_ids | {d.portal_id for d in registers.datasets}
+    candidates, late = attention.record(
+        store, day, agencies, rules=config.retirement_candidates, exclude=exclude
+    )
+    log.info(
+        "Proposed for retirement: %s. Access plan items past their target date: %s.",
+        "; ".join(f"{c.name} ({c.dataset_id}: {', '.join(c.reasons)})" for c in candidates)
+        or "none",
+        "; ".join(f"{i.title} ({i.agency}, {i.days_late} days late)" for i in late) or "none",
+    )
+    return {"retirement_candidates": len(candidates), "late_plan_items": len(late)}
 
 
 def usage_frame(rows: Sequence[dict[str, Any]], dataset: DatasetSpec) -> pd.DataFrame:
@@ -165,6 +189,7 @@ def write_report(
     history_days: int = 90,
 ) -> dict[str, Any]:
     """Write the night's HTML report (and `usage-latest.html`) to the reports folder."""
+    from ctdata.metrics import attention
     from ctdata.metrics.report import render_report
 
     config = config or load_metrics_config()
@@ -173,7 +198,15 @@ def write_report(
     rows = store.daily(since=since, until=day)
     snapshot = store.snapshot(day)
     scores = scorecard(day, snapshot, store.daily([day]), registered_agencies())
-    page = render_report(day, rows, snapshot, scores, top=config.top_datasets)
+    page = render_report(
+        day,
+        rows,
+        snapshot,
+        scores,
+        top=config.top_datasets,
+        candidates=attention.read_candidates(store, day),
+        late_items=attention.read_late_items(store, day),
+    )
     folder = config.reports_path
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"usage-{day.isoformat()}.html"
