@@ -20,6 +20,7 @@ SUBCOMMAND_MODULES = (
     "ctdata.publishing.cli",
     "ctdata.cli.lint",
     "ctdata.cli.schema",
+    "ctdata.cli.inventory",
 )
 
 

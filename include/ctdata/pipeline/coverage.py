@@ -1,7 +1,7 @@
 """`temporal_coverage: auto`: the coverage written from the data itself, so the portal never
 promises years the dataset does not hold.
 
-The column read is the dataset's first date column, else its year column (see
+The column read is the dataset's year column, else its first date column (see
 `ctdata.specs.metadata_checks.coverage_column`, which lint checks). Values that are not years
 or dates (a 'Total' row, blanks) are ignored. A dataset whose rows accumulate (upsert, append)
 keeps the earliest start the portal already shows, since one run sends only some of its rows.

@@ -194,21 +194,22 @@ def _temporal_coverage(
         return [
             (
                 "metadata.temporal_coverage",
-                "'auto' needs a column to derive it from: a calendar_date column or a column "
-                "whose field is 'year' (or ends in '_year')",
+                "'auto' needs a column to derive it from: a column whose field is 'year' (or "
+                "ends in '_year'), or a calendar_date column",
             )
         ]
     return []
 
 
 def coverage_column(columns: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """The column `temporal_coverage: auto` reads: the first date column, else a year column."""
-    for column in columns:
-        if column.get("type") in DATE_TYPES:
-            return column
+    """The column `temporal_coverage: auto` reads: a year column (field 'year' or ending in
+    '_year'), else the first date column."""
     for column in columns:
         field = _text(column.get("field"))
         if field == "year" or field.endswith("_year"):
+            return column
+    for column in columns:
+        if column.get("type") in DATE_TYPES:
             return column
     return None
 

@@ -62,7 +62,7 @@ class DatasetMetadata(Strict):
     geographic_unit: GeographicUnit
     temporal_coverage: str = Field(
         description="an interval such as '2012 - 2018' or '2012 - present'; 'auto' derives it "
-        "from the data (the dataset's date column, else its year column)"
+        "from the data (the dataset's year column, else its first date column)"
     )
     attribution: str = Field(description="the publishing agency (Data Provided By)")
     contact_email: Annotated[str, Field(pattern=EMAIL)] = Field(
