@@ -19,8 +19,8 @@ from pydantic import Field, model_validator
 from ctdata import settings
 from ctdata.errors import SpecError
 from ctdata.specs.generated import Publisher, check_fields, with_generated_sources
-from ctdata.specs.models import EMAIL, AgencySpec, DatasetSpec, Strict
-from ctdata.yaml_models import load_yaml_model
+from ctdata.specs.models import EMAIL, AgencySpec, DatasetSpec
+from ctdata.yaml_models import Strict, load_yaml_model
 
 # Fields each register must have (the jobs fill them by name).
 REGISTER_FIELDS: dict[str, tuple[str, ...]] = {

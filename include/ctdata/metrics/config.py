@@ -11,13 +11,13 @@ import os
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from ctdata import settings
 from ctdata.errors import SpecError
 from ctdata.specs.generated import Publisher, check_fields, with_generated_sources
 from ctdata.specs.models import FOUR_BY_FOUR, AgencySpec, DatasetSpec
-from ctdata.yaml_models import load_yaml_model
+from ctdata.yaml_models import Strict, load_yaml_model
 
 DEFAULT_PATH = settings.PROJECT_ROOT / "include" / "usage_metrics.yaml"
 
@@ -56,10 +56,6 @@ SCORECARD_FIELDS = (
 
 
 FIELD = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")]  # a Socrata column field name
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class AnalyticsFields(Strict):

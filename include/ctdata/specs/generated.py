@@ -13,7 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from ctdata.specs.models import AgencySpec, Contact, DatasetSpec, Strict
+from ctdata.specs.models import AgencySpec, Contact, DatasetSpec
+from ctdata.yaml_models import Strict
 
 GENERATED_SOURCE = {"kind": "csv", "path": "generated-by-ctdata.csv"}
 

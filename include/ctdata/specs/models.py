@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ctdata.disclosure.spec import AggregationSpec
 from ctdata.publishing.methods import Method
@@ -24,6 +24,7 @@ from ctdata.specs.vocabulary import (
     RetirementReason,
     UpdateFrequency,
 )
+from ctdata.yaml_models import Strict
 
 FOUR_BY_FOUR = r"^[a-z0-9]{4}-[a-z0-9]{4}$"
 FIELD_NAME = r"^[a-z_][a-z0-9_]*$"
@@ -31,10 +32,6 @@ EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 RETIREMENT_SCHEDULE = SCHEDULE_BY_FREQUENCY["Daily"]
 NOTICE_DAYS = 30  # a retiring dataset stays public this long with its notice
 RECENT_DAYS = 7  # a dataset published this recently may be removed at once
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Contact(Strict):
