@@ -47,8 +47,8 @@ def _build() -> Any:
     from ctdata.airflow.hooks import SocrataHook
     from ctdata.airflow.tasks import run_date
     from ctdata.inventory import job
-    from ctdata.lifecycle.registers import load_registers_config
     from ctdata.metrics.store import MetricsStore
+    from ctdata.specs.registers import load_registers_config
 
     registers = load_registers_config()
     client = SocrataHook(registers.socrata_conn_id).get_client()

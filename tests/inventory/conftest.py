@@ -13,14 +13,13 @@ from pathlib import Path
 import pytest
 from inventory_support import BY_HAND, DAY, PUBLIC, PUBLISHER
 
-from ctdata.lifecycle.registers import RegistersConfig, load_registers_config
-from ctdata.lifecycle.registers import portal_seed_entries as register_seed
 from ctdata.metrics.analytics import Counters
 from ctdata.metrics.collect import Collection, Observation
 from ctdata.metrics.quality import Freshness
 from ctdata.metrics.store import MetricsStore
 from ctdata.pipeline.portal_metadata import seed_entry
 from ctdata.specs import AgencySpec, load_all
+from ctdata.specs.registers import RegistersConfig, load_registers_config
 
 logging.getLogger("sodapy").setLevel(logging.ERROR)
 
@@ -40,7 +39,9 @@ def _seed(agencies: list[AgencySpec], registers: RegistersConfig) -> dict:
     for entry in entries:
         if entry["id"] in PUBLIC:
             entry.update(public=True, published=True)
-    return {"datasets": [*entries, BY_HAND, *register_seed(PUBLISHER[0], registers)]}
+    generated = registers.agency()
+    entries += [seed_entry(generated, d, PUBLISHER[0]) for d in generated.datasets]
+    return {"datasets": [*entries, BY_HAND]}
 
 
 def _use(store: MetricsStore) -> None:

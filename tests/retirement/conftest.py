@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from ctdata import settings
-from ctdata.lifecycle.registers import RegistersConfig, load_registers_config
-from ctdata.lifecycle.registers import portal_seed_entries as register_seed
 from ctdata.pipeline.portal_metadata import seed_entry
 from ctdata.specs import AgencySpec, load_agency
+from ctdata.specs.registers import RegistersConfig, load_registers_config
 
 logging.getLogger("sodapy").setLevel(logging.ERROR)
 PUBLISHER = ("publisher@ct.gov", "publisher-pw")
@@ -42,7 +41,7 @@ def portal(
     seed = {
         "datasets": [
             *(seed_entry(opm, d, PUBLISHER[0]) for d in opm.datasets),
-            *register_seed(PUBLISHER[0], registers),
+            *(seed_entry(registers.agency(), d, PUBLISHER[0]) for d in registers.agency().datasets),
         ]
     }
     with pytest.MonkeyPatch.context() as patch:

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 
 from ctdata.errors import PortalRefusedError
-from ctdata.lifecycle.retired_assets import Recorded, read_row
-from ctdata.lifecycle.retirement import (
+from ctdata.pipeline import steps
+from ctdata.retirement.process import (
     MID_RETIREMENT,
     RETIRED,
     SCHEDULED,
@@ -17,7 +17,7 @@ from ctdata.lifecycle.retirement import (
     is_public,
     stage_on,
 )
-from ctdata.pipeline import steps
+from ctdata.retirement.register import Recorded, read_row
 from ctdata.sources import extract
 from ctdata.specs.models import Retirement
 

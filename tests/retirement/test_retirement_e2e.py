@@ -12,8 +12,8 @@ import pytest
 from ctdata.demo.environment import ADMIN, APP_TOKEN, LocalSetup
 from ctdata.demo.retirement import retirement_spec, run_on
 from ctdata.demo.runner import latest_xcoms, local_portal, run_dag
-from ctdata.lifecycle.registers import load_registers_config
 from ctdata.specs import load_all
+from ctdata.specs.registers import load_registers_config
 
 pytestmark = pytest.mark.e2e
 

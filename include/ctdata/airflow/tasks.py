@@ -174,9 +174,9 @@ def _published_facts(slug: str) -> dict[str, Any]:
 @fail_fast
 def retire(agency_code: str, slug: str) -> dict[str, Any]:
     """The state's retirement process for a dataset whose spec has a `retire:` block, as it
-    stands on the run's date (ctdata.lifecycle.retirement): notice, register row, then private."""
-    from ctdata.lifecycle.registers import load_registers_config
-    from ctdata.lifecycle.retirement import advance_retirement
+    stands on the run's date (ctdata.retirement.process): notice, register row, then private."""
+    from ctdata.retirement.process import advance_retirement
+    from ctdata.specs.registers import load_registers_config
 
     agency, dataset = load_dataset(agency_code, slug)
     registers = load_registers_config()

@@ -34,9 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ctdata.inventory import job
-    from ctdata.lifecycle.registers import load_registers_config
     from ctdata.metrics.store import MetricsStore
     from ctdata.portal.client import SocrataClient
+    from ctdata.specs.registers import load_registers_config
 
     registers = load_registers_config()
     on = args.date or dt.date.today()

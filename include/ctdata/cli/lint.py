@@ -25,11 +25,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from ctdata.specs.lint import default_targets, lint_paths
+def project_specs() -> list[Path]:
+    """The project's specs: every agency spec, the usage metrics config, the registers."""
+    from ctdata import settings
+    from ctdata.metrics.config import config_path
 
-    targets = [Path(s) for s in args.specs] or default_targets()
-    report = lint_paths(_shown(t) for t in targets)
+    current = settings.current()
+    agencies = sorted(current.agencies_dir.glob("*.yaml"))
+    return [*agencies, config_path(), current.registers_config]
+
+
+def config_models() -> dict:
+    """The configs of generated datasets, by a top-level key of each (see ctdata.specs.lint)."""
+    from ctdata.metrics.config import MetricsConfig
+    from ctdata.specs.registers import RegistersConfig
+
+    return {"usage_dataset": MetricsConfig, "retired_assets": RegistersConfig}
+
+
+def run(args: argparse.Namespace) -> int:
+    from ctdata.specs.lint import lint_paths
+
+    targets = [Path(s) for s in args.specs] or project_specs()
+    report = lint_paths((_shown(t) for t in targets), configs=config_models())
     if args.json:
         print(json.dumps([vars(p) for p in report.problems], indent=2))
     else:

@@ -73,8 +73,8 @@ def run_on(setup: LocalSetup, env: dict[str, str], dag_id: str, day: dt.date) ->
 
 def run_retirement(setup: LocalSetup, env: dict[str, str], client: Any) -> bool:
     """Notice day, then 30 days later; prints what the portal shows after each."""
-    from ctdata.lifecycle.registers import load_registers_config
     from ctdata.specs import load_agency
+    from ctdata.specs.registers import load_registers_config
 
     notice = pendulum.now("America/New_York").date()
     folder = retirement_spec(setup, notice)

@@ -89,8 +89,8 @@ def _view(client: SocrataClient, ds_id: str) -> dict[str, Any] | None:
 
 
 def _portal_dataset(view: dict[str, Any], local_date: Any) -> PortalDataset:
-    from ctdata.lifecycle.retirement import is_public
     from ctdata.pipeline.portal_metadata import shown_custom_field
+    from ctdata.retirement.process import is_public
 
     return PortalDataset(
         dataset_id=str(view["id"]),

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from ctdata.inventory.facts import gather
 from ctdata.inventory.tables import Inventory, build_inventory
 from ctdata.inventory.workbook import write_workbooks
-from ctdata.lifecycle.registers import RegistersConfig
 from ctdata.specs.models import AgencySpec
+from ctdata.specs.registers import RegistersConfig
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,8 +55,8 @@ def build(
 
 def generated_datasets() -> frozenset[str]:
     """The pipeline's own datasets (usage metrics, registers): no agency's holdings."""
-    from ctdata.lifecycle.registers import load_registers_config
     from ctdata.metrics.config import load_metrics_config
+    from ctdata.specs.registers import load_registers_config
 
     registers = load_registers_config().agency()
     return load_metrics_config().output_ids | {d.portal_id for d in registers.datasets}

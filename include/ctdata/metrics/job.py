@@ -80,8 +80,8 @@ def propose(
 ) -> dict[str, int]:
     """Store the night's retirement candidates and late access plan items (ctdata.metrics.
     attention) for the report and the UI, and say how many there are."""
-    from ctdata.lifecycle.registers import load_registers_config
     from ctdata.metrics import attention
+    from ctdata.specs.registers import load_registers_config
 
     registers = load_registers_config().agency()
     exclude = config.output_ids | {d.portal_id for d in registers.datasets}

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import importlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,6 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ctdata import settings
 from ctdata.errors import SpecError
 from ctdata.specs import vocabulary
 from ctdata.specs.metadata_checks import agency_problems, dataset_problems
@@ -38,11 +36,9 @@ VOCABULARY_VALUES = sorted(
         for value in get_args(getattr(vocabulary, name))
     }
 )
-# Configs whose top-level dataset entries publish to the portal, recognised by a key of theirs.
-CONFIG_MODELS = {
-    "usage_dataset": "ctdata.metrics.config:MetricsConfig",
-    "retired_assets": "ctdata.lifecycle.registers:RegistersConfig",
-}
+# A config whose top-level dataset entries publish to the portal: its model, by a key of its
+# own (e.g. {"usage_dataset": MetricsConfig}); the front door that lints supplies them.
+ConfigModels = Mapping[str, type[BaseModel]]
 
 
 @dataclass(frozen=True, order=True)
@@ -75,25 +71,21 @@ class LintReport:
         return f"{len(self.problems)} problem(s) in {where} of {files} spec file(s)."
 
 
-def default_targets() -> list[Path]:
-    """The project's specs: every agency spec, the usage metrics config, the registers."""
-    from ctdata.metrics.config import config_path
-
-    current = settings.current()
-    agencies = sorted(current.agencies_dir.glob("*.yaml"))
-    return [*agencies, config_path(), current.registers_config]
-
-
-def lint_paths(paths: Iterable[str | Path], today: dt.date | None = None) -> LintReport:
+def lint_paths(
+    paths: Iterable[str | Path], today: dt.date | None = None, configs: ConfigModels | None = None
+) -> LintReport:
     report = LintReport()
     for path in paths:
         report.files.append(str(path))
-        report.problems += lint_file(Path(path), today)
+        report.problems += lint_file(Path(path), today, configs)
     return report
 
 
-def lint_file(path: Path, today: dt.date | None = None) -> list[Problem]:
-    """Every problem of one spec file (agency spec or a config of generated datasets)."""
+def lint_file(
+    path: Path, today: dt.date | None = None, configs: ConfigModels | None = None
+) -> list[Problem]:
+    """Every problem of one spec file: an agency spec, or a config of generated datasets
+    (recognised by a key of `configs`)."""
     label = str(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -103,10 +95,11 @@ def lint_file(path: Path, today: dt.date | None = None) -> list[Problem]:
         return [Problem(label, "-", "-", f"not valid YAML: {exc}")]
     if not isinstance(raw, dict):
         return [Problem(label, "-", "-", "must be a mapping of keys to values")]
-    kind = next((k for k in CONFIG_MODELS if k in raw), None)
+    configs = configs or {}
+    kind = next((k for k in configs if k in raw), None)
     if kind is None:
         return _lint_agency(label, path, raw, today)
-    return _lint_config(label, raw, _model(CONFIG_MODELS[kind]), today)
+    return _lint_config(label, raw, configs[kind], today)
 
 
 def _lint_agency(
@@ -207,11 +200,6 @@ def _slug(dataset: Any, fallback: str) -> str:
 
 def _entries(value: Any) -> list[Mapping[str, Any]]:
     return [v if isinstance(v, Mapping) else {} for v in value] if isinstance(value, list) else []
-
-
-def _model(path: str) -> type[BaseModel]:
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
 
 
 def require_standard_metadata(

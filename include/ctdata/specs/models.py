@@ -193,7 +193,7 @@ class Aggregation(AggregationSpec):
 
 
 class Retirement(Strict):
-    """The state's retirement process for this dataset (ctdata.lifecycle.retirement): from the
+    """The state's retirement process for this dataset (ctdata.retirement.process): from the
     notice date the title reads "ARCHIVE", the "archive" tag and a notice go on, and the
     retired-assets dataset lists it; 30 days later it is made private."""
 

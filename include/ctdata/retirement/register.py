@@ -11,9 +11,9 @@ from ctdata import settings
 from ctdata.specs.models import AgencySpec, DatasetSpec
 
 if TYPE_CHECKING:
-    from ctdata.lifecycle.registers import RegistersConfig
-    from ctdata.lifecycle.retirement import Stage
     from ctdata.portal.client import SocrataClient
+    from ctdata.retirement.process import Stage
+    from ctdata.specs.registers import RegistersConfig
     from ctdata.staging import Staging
 
 REGISTER = "retired_assets"

@@ -20,13 +20,13 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ctdata.lifecycle import retired_assets
 from ctdata.pipeline.portal_metadata import metadata_changes
+from ctdata.retirement import register as retired_assets
 from ctdata.specs.models import NOTICE_DAYS, RECENT_DAYS, AgencySpec, DatasetSpec, Retirement
 
 if TYPE_CHECKING:
-    from ctdata.lifecycle.registers import RegistersConfig
     from ctdata.portal.client import SocrataClient
+    from ctdata.specs.registers import RegistersConfig
     from ctdata.staging import Staging
 
 log = logging.getLogger(__name__)

@@ -92,13 +92,3 @@ def load_registers_config(path: str | Path | None = None) -> RegistersConfig:
     """Read and validate the config; SpecError names the file, the field and the reason."""
     path = Path(path) if path else settings.current().registers_config
     return load_yaml_model(path, RegistersConfig, error=SpecError, what="registers config")
-
-
-def portal_seed_entries(owner: str, config: RegistersConfig | None = None) -> list[dict[str, Any]]:
-    """The stand-in's seed for the registers: empty private drafts with their columns, as a
-    portal administrator creates them before the first run."""
-    from ctdata.pipeline.portal_metadata import seed_entry
-
-    config = config or load_registers_config()
-    agency = config.agency()
-    return [seed_entry(agency, dataset, owner) for dataset in agency.datasets]
