@@ -60,7 +60,7 @@ def gather(
     index = AgencyIndex.build(agencies, None)
     codes = {a.name: a.code for a in agencies}
     catalog = {str((e.get("resource") or {}).get("id")): e for e in client.catalog()}
-    wanted = {d.portal_id for a in agencies for d in a.datasets}
+    wanted = {d.portal_id for a in agencies for d in a.datasets if d.portal_id}
     wanted |= {e.portal_id for a in agencies for e in a.access_plan if e.portal_id}
     skip = wanted | exclude
     for ds_id, entry in catalog.items():
