@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     socrata_pool: str = Field("socrata", description="Airflow pool bounding portal writes")
     task_timeout_minutes: int = Field(180, ge=1, description="execution_timeout of every task")
     staging_keep_failed_days: int = Field(7, ge=0, description="days a failed run's files stay")
+    registers_config: Path = Field(
+        PROJECT_ROOT / "include" / "opm_registers.yaml",
+        description="the state's registers: retired assets, inventories, data officers",
+    )
     data_docs_root: str = Field(
         "", description="validation results and Data Docs pages (path or object storage URL)"
     )

@@ -47,7 +47,7 @@ def load_yaml_model(
 def describe_validation_error(path: Path, raw: dict[str, Any], exc: ValidationError) -> str:
     """One line per problem: the field path (datasets also by slug) and a plain reason."""
     problems = [
-        f"{_location(raw, error['loc'])}: {_reason(error)}"
+        f"{_location(raw, error['loc'])}: {error_reason(error)}"
         for error in exc.errors(include_url=False)
     ]
     return f"{path}: " + (
@@ -80,7 +80,8 @@ def _slug(raw: dict[str, Any], index: int) -> str | None:
     return None
 
 
-def _reason(error: dict[str, Any]) -> str:
+def error_reason(error: dict[str, Any]) -> str:
+    """A pydantic error in words (missing, unknown field, value not allowed...)."""
     message = str(error["msg"])
     if message.startswith("Value error, "):
         message = message.removeprefix("Value error, ")

@@ -61,7 +61,10 @@ def build_agency_dag(agency: AgencySpec) -> DAG:
         tasks.sweep_staging.override(task_id="sweep_staging")(agency.code)
         for dataset in agency.datasets:
             with TaskGroup(group_id=dataset.slug, tooltip=dataset.metadata.title):
-                _dataset_tasks(agency.code, dataset, dag_cron)
+                if dataset.retire is not None:
+                    _retirement_tasks(agency.code, dataset)
+                else:
+                    _dataset_tasks(agency.code, dataset, dag_cron)
     return dag
 
 
@@ -105,3 +108,9 @@ def _dataset_tasks(agency_code: str, dataset: DatasetSpec, dag_cron: str | None)
     cleaned = tasks.clean_staging.override(task_id="clean_staging")(agency_code, slug)
     checked_source >> prepared
     checked >> published >> synced >> cleaned
+
+
+def _retirement_tasks(agency_code: str, dataset: DatasetSpec) -> None:
+    """A retiring dataset is no longer refreshed: its group runs the retirement process each
+    day (notice, retired-assets register, then private after 30 days)."""
+    tasks.retire.override(task_id="retire")(agency_code, dataset.slug)

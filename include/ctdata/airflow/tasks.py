@@ -157,13 +157,96 @@ def sync_metadata(agency_code: str, slug: str) -> dict[str, Any]:
     from ctdata.pipeline import steps
 
     agency, dataset = load_dataset(agency_code, slug)
+    coverage = _published_facts(slug).get("temporal_coverage")
     with portal_client(agency.socrata_conn_id) as client:
-        result = steps.sync_metadata(agency, dataset, client)
+        result = steps.sync_metadata(agency, dataset, client, temporal_coverage=coverage)
     changed = ", ".join(result["changed_fields"]) or "nothing"
     log.info(
-        "Metadata of %s: changed %s; public: %s.", dataset.portal_id, changed, result["public"]
+        "Metadata of %s: changed %s; temporal coverage %s; data dictionary %s; public: %s.",
+        dataset.portal_id,
+        changed,
+        result["temporal_coverage"],
+        result["data_dictionary"],
+        result["public"],
     )
     return result
+
+
+def _published_facts(slug: str) -> dict[str, Any]:
+    """What this run's publish task learnt from the data (e.g. the derived temporal coverage)."""
+    published = get_current_context()["ti"].xcom_pull(task_ids=f"{slug}.publish")
+    return published if isinstance(published, dict) else {}
+
+
+@task(pool=settings.socrata_pool())
+@fail_fast
+def retire(agency_code: str, slug: str) -> dict[str, Any]:
+    """The state's retirement process for a dataset whose spec has a `retire:` block, as it
+    stands on the run's date (ctdata.retirement.process): notice, register row, then private."""
+    from ctdata.retirement.process import advance_retirement
+    from ctdata.specs.registers import load_registers_config
+
+    agency, dataset = load_dataset(agency_code, slug)
+    registers = load_registers_config()
+    today = run_date()
+    with (
+        portal_client(agency.socrata_conn_id) as client,
+        portal_client(registers.socrata_conn_id) as register_client,
+    ):
+        result = advance_retirement(
+            agency,
+            dataset,
+            client,
+            today=today,
+            registers=registers,
+            register_client=register_client,
+            staging=airflow_staging(),
+            run_id=_run_id(),
+        )
+    _log_retirement(dataset, today, result)
+    return result
+
+
+def _log_retirement(dataset: DatasetSpec, today: dt.date, result: dict[str, Any]) -> None:
+    stage = result["stage"]
+    if stage == "scheduled":
+        log.info(
+            "Retirement of %s (%s): the notice goes up on %s; nothing to do on %s.",
+            dataset.slug, dataset.portal_id, result["notice_date"], today,
+        )  # fmt: skip
+        return
+    register = result["register"] or {}
+    log.info(
+        "Retirement of %s (%s) on %s: %s (notice %s, removal %s); metadata changed: %s; "
+        "retired-assets register: %s created, %s updated, %s unchanged; %s.",
+        dataset.slug,
+        dataset.portal_id,
+        today,
+        stage,
+        result["notice_date"],
+        result["removal_date"],
+        ", ".join(result["changed_fields"]) or "nothing",
+        register.get("created"),
+        register.get("updated"),
+        register.get("unchanged"),
+        "made private now" if result["made_private"] else "visibility unchanged",
+    )
+
+
+def run_date() -> dt.date:
+    """The run's date on the state's clock: the end of its data interval (or its logical date;
+    a manual run without one: now). Rerunning a run replays its date."""
+    import pendulum
+
+    from ctdata.airflow.policies import STATE_TIMEZONE
+
+    context = get_current_context()
+    when = (
+        context.get("data_interval_end")
+        or context.get("logical_date")
+        or pendulum.now(STATE_TIMEZONE)
+    )
+    return pendulum.instance(when).in_timezone(STATE_TIMEZONE).date()
 
 
 @teardown

@@ -18,6 +18,9 @@ SUBCOMMAND_MODULES = (
     "socrata_emulator.cli",
     "ctdata.cli.disclosure",
     "ctdata.cli.publish_file",
+    "ctdata.cli.lint",
+    "ctdata.cli.schema",
+    "ctdata.cli.inventory",
 )
 
 

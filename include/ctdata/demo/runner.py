@@ -26,6 +26,7 @@ def portal_seed(agencies: list[AgencySpec], portal_dir: Path | None = None) -> d
     agencies' and the usage metrics job's. Datasets the portal already holds are left alone, so
     a rerun finds the portal as the previous run left it."""
     from ctdata.metrics.config import portal_seed_entries
+    from ctdata.specs.registers import load_registers_config
 
     entries = [
         seed_entry(agency, dataset, owner=PUBLISHER[0])
@@ -33,6 +34,8 @@ def portal_seed(agencies: list[AgencySpec], portal_dir: Path | None = None) -> d
         for dataset in agency.datasets
     ]
     entries += portal_seed_entries(PUBLISHER[0])
+    registers = load_registers_config().agency()
+    entries += [seed_entry(registers, dataset, PUBLISHER[0]) for dataset in registers.datasets]
     existing = _existing_datasets(portal_dir) if portal_dir else set()
     return {"datasets": [e for e in entries if e["id"] not in existing]}
 
@@ -219,6 +222,7 @@ def main() -> int:
         report = run_usage_metrics(setup, env, specs.agencies, portal.url)
         if report is None:
             failed.append("usage_metrics")
+        failed += run_inventories_and_retirement(setup, env, client)
     print()
     if failed or specs.errors:
         print(f"Demo FAILED: {', '.join(failed) or 'invalid agency specs'}", file=sys.stderr)
@@ -249,3 +253,23 @@ def run_usage_metrics(
         return None
     report = latest_xcoms(setup, "usage_metrics").get("report") or {}
     return str(report.get("path") or setup.reports_dir / "usage-latest.html")
+
+
+def run_inventories_and_retirement(
+    setup: LocalSetup, env: dict[str, str], client: Any
+) -> list[str]:
+    """The yearly inventories, then one dataset retiring; returns what failed."""
+    from ctdata.demo.retirement import run_retirement
+
+    print()
+    started = time.monotonic()
+    ok, log = run_dag(setup, env, "inventories")
+    status = "ok" if ok else f"FAILED, see {log}"
+    print(f"  airflow dags test inventories: {status} ({time.monotonic() - started:.0f} s)")
+    failed = [] if ok else ["inventories"]
+    for path in (latest_xcoms(setup, "inventories").get("spreadsheets") or {}).get("paths", []):
+        print(f"    {path}")
+    print()
+    if not run_retirement(setup, env, client):
+        failed.append("retirement")
+    return failed

@@ -15,7 +15,8 @@ from pydantic import Field, model_validator
 
 from ctdata import settings
 from ctdata.errors import SpecError
-from ctdata.specs.models import FOUR_BY_FOUR, AgencySpec, Contact, DatasetSpec
+from ctdata.specs.generated import Publisher, check_fields, with_generated_sources
+from ctdata.specs.models import FOUR_BY_FOUR, AgencySpec, DatasetSpec
 from ctdata.yaml_models import Strict, load_yaml_model
 
 DEFAULT_PATH = settings.PROJECT_ROOT / "include" / "usage_metrics.yaml"
@@ -45,13 +46,13 @@ SCORECARD_FIELDS = (
     "datasets_published",
     "share_automated",
     "share_access_plan_published",
+    "late_access_plan_items",
     "share_updated_on_time",
     "share_complete_metadata",
     "views",
     "downloads",
     "api_calls",
 )
-GENERATED_SOURCE = {"kind": "csv", "path": "generated-by-usage-metrics.csv"}
 
 
 FIELD = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")]  # a Socrata column field name
@@ -91,13 +92,15 @@ class SiteAnalyticsConfig(Strict):
     access_types: AccessTypes = AccessTypes()
 
 
-class Publisher(Strict):
-    """The agency the output datasets are published under (OPM on data.ct.gov)."""
+class CandidateRules(Strict):
+    """When the nightly job proposes a dataset for retirement (see ctdata.metrics.attention)."""
 
-    code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] = "opm_metrics"
-    name: str = "Office of Policy and Management"
-    data_officer: Contact
-    owner: str = "opm-data-team"
+    unused_days: Annotated[int, Field(ge=30)] = Field(
+        default=365, description="no use at all for this many days"
+    )
+    overdue_days: Annotated[int, Field(ge=1)] = Field(
+        default=180, description="overdue by at least this many days"
+    )
 
 
 class MetricsConfig(Strict):
@@ -115,6 +118,7 @@ class MetricsConfig(Strict):
     )
     top_datasets: Annotated[int, Field(ge=1, le=50)] = 10
     catalog_page_size: Annotated[int, Field(ge=1, le=10_000)] = 1000
+    retirement_candidates: CandidateRules = CandidateRules()
     publisher: Publisher
     usage_dataset: DatasetSpec
     scorecard_dataset: DatasetSpec
@@ -123,26 +127,12 @@ class MetricsConfig(Strict):
     @classmethod
     def _generated_source(cls, data: Any) -> Any:
         """Output datasets are produced by the job, not read from an agency system."""
-        if isinstance(data, dict):
-            data = dict(data)
-            for name in ("usage_dataset", "scorecard_dataset"):
-                entry = data.get(name)
-                if isinstance(entry, dict) and "source" not in entry:
-                    data[name] = {**entry, "source": dict(GENERATED_SOURCE)}
-        return data
+        return with_generated_sources(data, ("usage_dataset", "scorecard_dataset"))
 
     @model_validator(mode="after")
     def _outputs_have_fields(self) -> MetricsConfig:
-        for name, wanted in (
-            ("usage_dataset", USAGE_FIELDS),
-            ("scorecard_dataset", SCORECARD_FIELDS),
-        ):
-            spec: DatasetSpec = getattr(self, name)
-            missing = [f for f in wanted if f not in spec.field_names]
-            if missing:
-                raise ValueError(f"{name}.columns: missing field(s) {', '.join(missing)}")
-            if spec.row_identifier != "row_id":
-                raise ValueError(f"{name}.row_identifier: must be 'row_id' (date and key)")
+        check_fields("usage_dataset", self.usage_dataset, USAGE_FIELDS)
+        check_fields("scorecard_dataset", self.scorecard_dataset, SCORECARD_FIELDS)
         if self.usage_dataset.portal_id == self.scorecard_dataset.portal_id:
             raise ValueError("scorecard_dataset.portal_id: must differ from usage_dataset's")
         return self
@@ -157,13 +147,8 @@ class MetricsConfig(Strict):
 
     def agency(self) -> AgencySpec:
         """The publisher as an AgencySpec holding the two output datasets."""
-        return AgencySpec(
-            code=self.publisher.code,
-            name=self.publisher.name,
-            data_officer=self.publisher.data_officer,
-            owner=self.publisher.owner,
-            socrata_conn_id=self.socrata_conn_id,
-            datasets=[self.usage_dataset, self.scorecard_dataset],
+        return self.publisher.agency(
+            self.socrata_conn_id, [self.usage_dataset, self.scorecard_dataset]
         )
 
 

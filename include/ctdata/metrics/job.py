@@ -65,12 +65,36 @@ def collect_snapshot(
         ", ".join(d.isoformat() for d in saved.daily_dates) or "no date",
         f" ({saved.filled_rows} rows filled for nights not measured)" if saved.filled_rows else "",
     )
+    proposals = propose(day, store, agencies, config)
     return {
         **saved.as_dict(),
         "requests": collection.requests,
         "counters_from": source.description,
         "fallback": source.fallback,
+        **proposals,
     }
+
+
+def propose(
+    day: dt.date, store: MetricsStore, agencies: Sequence[AgencySpec], config: MetricsConfig
+) -> dict[str, int]:
+    """Store the night's retirement candidates and late access plan items (ctdata.metrics.
+    attention) for the report and the UI, and say how many there are."""
+    from ctdata.metrics import attention
+    from ctdata.specs.registers import load_registers_config
+
+    registers = load_registers_config().agency()
+    exclude = config.output_ids | {d.portal_id for d in registers.datasets}
+    candidates, late = attention.record(
+        store, day, agencies, rules=config.retirement_candidates, exclude=exclude
+    )
+    log.info(
+        "Proposed for retirement: %s. Access plan items past their target date: %s.",
+        "; ".join(f"{c.name} ({c.dataset_id}: {', '.join(c.reasons)})" for c in candidates)
+        or "none",
+        "; ".join(f"{i.title} ({i.agency}, {i.days_late} days late)" for i in late) or "none",
+    )
+    return {"retirement_candidates": len(candidates), "late_plan_items": len(late)}
 
 
 def usage_frame(rows: Sequence[dict[str, Any]], dataset: DatasetSpec) -> pd.DataFrame:
@@ -128,9 +152,6 @@ def publish_outputs(
     """Upsert the usage rows of `dates` and the day's scorecard through the publishing path,
     then bring both datasets' metadata in line with the config."""
     from ctdata.pipeline import steps
-    from ctdata.staging import Staging
-
-    staging = staging or Staging()
 
     config = config or load_metrics_config()
     store = store or MetricsStore()
@@ -143,30 +164,19 @@ def publish_outputs(
     summary: dict[str, Any] = {}
     for dataset in agency.datasets:
         frame = frames[dataset.slug]
-        path = staging.write_frame(
-            frame, staging.path(agency.code, dataset.slug, run_id, "publishable")
+        summary[dataset.slug] = done = steps.publish_frame(
+            agency, dataset, frame, client, run_id, staging
         )
-        result = steps.publish(agency, dataset, path, client, staging)
-        staging.remove_run(agency.code, dataset.slug, run_id)  # aggregates, but keep it tidy
-        meta = steps.sync_metadata(agency, dataset, client)
-        summary[dataset.slug] = {
-            "portal_id": dataset.portal_id,
-            "rows": len(frame),
-            "created": result.get("created"),
-            "updated": result.get("updated"),
-            "unchanged": result.get("unchanged"),
-            "metadata_changed": meta["changed_fields"],
-        }
         log.info(
             "Published %s (%s): %d rows prepared, %s created, %s updated, %s unchanged; "
             "metadata fields changed: %s.",
             dataset.metadata.title,
             dataset.portal_id,
             len(frame),
-            result.get("created"),
-            result.get("updated"),
-            result.get("unchanged"),
-            ", ".join(meta["changed_fields"]) or "none",
+            done["created"],
+            done["updated"],
+            done["unchanged"],
+            ", ".join(done["metadata_changed"]) or "none",
         )
     return summary
 
@@ -179,6 +189,7 @@ def write_report(
     history_days: int = 90,
 ) -> dict[str, Any]:
     """Write the night's HTML report (and `usage-latest.html`) to the reports folder."""
+    from ctdata.metrics import attention
     from ctdata.metrics.report import render_report
 
     config = config or load_metrics_config()
@@ -187,7 +198,15 @@ def write_report(
     rows = store.daily(since=since, until=day)
     snapshot = store.snapshot(day)
     scores = scorecard(day, snapshot, store.daily([day]), registered_agencies())
-    page = render_report(day, rows, snapshot, scores, top=config.top_datasets)
+    page = render_report(
+        day,
+        rows,
+        snapshot,
+        scores,
+        top=config.top_datasets,
+        candidates=attention.read_candidates(store, day),
+        late_items=attention.read_late_items(store, day),
+    )
     folder = config.reports_path
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"usage-{day.isoformat()}.html"

@@ -78,9 +78,11 @@ def render_report(
     scores: Sequence[AgencyScore],
     *,
     top: int = 10,
+    candidates: Sequence[dict[str, Any]] = (),
+    late_items: Sequence[dict[str, Any]] = (),
 ) -> str:
-    """The whole page: headline figures, charts per agency and top datasets, the scorecard
-    and the freshness table (overdue first)."""
+    """The whole page: headline figures, charts per agency and top datasets, the scorecard,
+    the freshness table (overdue first), late access plan items and retirement candidates."""
     dates = sorted({r["date"] for r in rows}) or [day]
     filled = {r["date"] for r in rows if r["filled"]}
     by_agency = _series(rows, dates, "agency")
@@ -110,6 +112,8 @@ def render_report(
             top_charts=top_charts,
             scores=scores,
             freshness=[_freshness_row(r) for r in freshness_rows(snapshot)],
+            late_items=late_items,
+            candidates=candidates,
         )
     )
 

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ctdata.metrics.quality import ON_TIME, OVERDUE
+from ctdata.specs.access_plan import plan_items
 from ctdata.specs.models import AgencySpec
 
 
@@ -18,6 +19,7 @@ class AgencyScore:
     datasets_published: int
     share_automated: float | None
     share_access_plan_published: float | None
+    late_access_plan_items: int
     share_updated_on_time: float | None
     share_complete_metadata: float | None
     views: int
@@ -66,6 +68,7 @@ def scorecard(
                 share_access_plan_published=_share(
                     sum(1 for p in plan_ids if p in published_ids), len(plan_ids)
                 ),
+                late_access_plan_items=_late_items(spec, published_ids, day),
                 share_updated_on_time=_share(
                     sum(r["freshness"] == ON_TIME for r in scheduled), len(scheduled)
                 ),
@@ -82,3 +85,8 @@ def scorecard(
 
 def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
+
+
+def _late_items(spec: AgencySpec | None, published_ids: set[str], day: dt.date) -> int:
+    """Access plan items past their target date and not yet published (flagged in the plan)."""
+    return sum(i.late for i in plan_items(spec, published_ids, day)) if spec else 0

@@ -6,25 +6,30 @@ from typing import Any
 
 from ctdata.errors import PortalError
 from ctdata.portal.schema import row_identifier_from_metadata
+from ctdata.specs.guidelines import AUTO
 from ctdata.specs.models import AgencySpec, DatasetSpec
 from ctdata.specs.vocabulary import CUSTOM_FIELDS
 
 
-def view_metadata(agency: AgencySpec, dataset: DatasetSpec) -> dict[str, Any]:
-    """The view fields (as `PUT /api/views/{id}.json` takes them) that the spec owns."""
+def view_metadata(
+    agency: AgencySpec, dataset: DatasetSpec, *, temporal_coverage: str | None = None
+) -> dict[str, Any]:
+    """The view fields (as `PUT /api/views/{id}.json` takes them) that the spec owns.
+    `temporal_coverage` is the one derived from the data when the spec says 'auto'."""
     meta = dataset.metadata
     custom: dict[str, dict[str, str]] = {}
     values = {
         "agency": agency.name,
         "row_label": meta.row_label,
         "geographic_unit": meta.geographic_unit,
-        "temporal_coverage": meta.temporal_coverage,
+        "temporal_coverage": temporal_coverage or meta.temporal_coverage,
         "source_link": meta.source_link,
         "update_frequency": meta.update_frequency,
         "contact_email": meta.contact_email,
     }
     for key, (fieldset, field) in CUSTOM_FIELDS.items():
-        custom.setdefault(fieldset, {})[field] = values[key]
+        if values[key] != AUTO:  # 'auto' coverage not derived yet: nothing to show
+            custom.setdefault(fieldset, {})[field] = values[key]
     return {
         "name": meta.title,
         "description": meta.description,
@@ -66,6 +71,14 @@ def _same_row_identifier(current: dict[str, Any], wanted: str | None) -> bool:
         return row_identifier_from_metadata(current) == wanted
     except PortalError:
         return False  # it names no column: write the spec's
+
+
+def shown_custom_field(view: dict[str, Any], name: str) -> str | None:
+    """A CT custom field as the portal's view shows it (e.g. the current temporal coverage)."""
+    fieldset, field = CUSTOM_FIELDS[name]
+    custom = (view.get("metadata") or {}).get("custom_fields") or {}
+    value = (custom.get(fieldset) or {}).get(field)
+    return str(value) if value else None
 
 
 def _column_texts(columns: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:

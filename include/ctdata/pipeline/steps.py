@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from ctdata.connections import ConnectionLookup, environment_connection
 from ctdata.errors import SourceError
-from ctdata.pipeline.portal_metadata import metadata_changes, view_metadata
+from ctdata.pipeline import data_dictionary
+from ctdata.pipeline.coverage import coverage_of_parquet, is_auto, merged_with_portal
+from ctdata.pipeline.portal_metadata import metadata_changes, shown_custom_field, view_metadata
+from ctdata.specs.lint import require_standard_metadata
 from ctdata.specs.models import AgencySpec, DatasetSpec
 from ctdata.staging import Staging
 
@@ -129,6 +132,7 @@ def publish(
     from ctdata.publishing import publish_parquet
     from ctdata.publishing.state import StateStore
 
+    require_standard_metadata(agency, dataset)  # nothing is sent for substandard metadata
     columns = [PortalColumn(c.field, c.name, c.type, c.description) for c in dataset.columns]
     options = dataset.publish
     state = StateStore()
@@ -148,22 +152,88 @@ def publish(
         allow_new_columns=options.allow_new_columns,
         reconcile=reconcile,
     )
-    return result.as_dict()
+    return {**result.as_dict(), **data_facts(dataset, publishable_path, staging)}
+
+
+def data_facts(dataset: DatasetSpec, publishable_path: str, staging: Staging) -> dict[str, Any]:
+    """What the metadata learns from the published table: the temporal coverage when the spec
+    says 'auto' (passed on to `sync_metadata`)."""
+    if not is_auto(dataset):
+        return {}
+    with staging.open_path(publishable_path).open("rb") as handle:
+        return {"temporal_coverage": coverage_of_parquet(handle, dataset)}
 
 
 def sync_metadata(
-    agency: AgencySpec, dataset: DatasetSpec, client: SocrataClient
+    agency: AgencySpec,
+    dataset: DatasetSpec,
+    client: SocrataClient,
+    *,
+    temporal_coverage: str | None = None,
 ) -> dict[str, Any]:
-    """Bring the portal's dataset and column metadata in line with the spec; publish the
-    dataset and set its visibility. Only changed fields are written."""
+    """Bring the portal's dataset and column metadata in line with the spec, attach the data
+    dictionary, publish the dataset and set its visibility. Only changed fields are written.
+    `temporal_coverage` is what `publish` derived from the data for a spec saying 'auto'
+    (without it the portal keeps the coverage it shows)."""
     current = client.get_metadata(dataset.portal_id)
-    changes = metadata_changes(current, view_metadata(agency, dataset))
+    coverage = _coverage_to_show(dataset, current, temporal_coverage)
+    changes = metadata_changes(current, view_metadata(agency, dataset, temporal_coverage=coverage))
     if changes:
         client.update_metadata(dataset.portal_id, changes)
+    dictionary = client.upload_attachment(
+        dataset.portal_id,
+        data_dictionary.FILENAME,
+        data_dictionary.data_dictionary_csv(dataset),
+        name=data_dictionary.ATTACHMENT_NAME,
+        content_type="text/csv",
+    )
     if current.get("publicationStage") != "published":
         client.publish(dataset.portal_id)
     client.set_permission(dataset.portal_id, public=dataset.public)
-    return {"changed_fields": sorted(changes), "public": dataset.public}
+    return {
+        "changed_fields": sorted(changes),
+        "public": dataset.public,
+        "temporal_coverage": coverage or dataset.metadata.temporal_coverage,
+        "data_dictionary": "attached" if dictionary.changed else "unchanged",
+    }
+
+
+def publish_frame(
+    agency: AgencySpec,
+    dataset: DatasetSpec,
+    frame: pd.DataFrame,
+    client: SocrataClient,
+    run_id: str,
+    staging: Staging | None = None,
+) -> dict[str, Any]:
+    """Publish a table the pipeline made itself (metrics, registers, inventories) the way an
+    agency dataset is published: staged, sent by `publish`, then `sync_metadata`."""
+    staging = staging or Staging()
+    path = staging.write_frame(
+        conform(frame, dataset), staging.path(agency.code, dataset.slug, run_id, "publishable")
+    )
+    try:
+        result = publish(agency, dataset, path, client, staging)
+    finally:
+        staging.remove_run(agency.code, dataset.slug, run_id)  # aggregates, but keep it tidy
+    meta = sync_metadata(agency, dataset, client, temporal_coverage=result.get("temporal_coverage"))
+    return {
+        "portal_id": dataset.portal_id,
+        "rows": len(frame),
+        **{k: result.get(k) for k in ("created", "updated", "deleted", "unchanged")},
+        "metadata_changed": meta["changed_fields"],
+    }
+
+
+def _coverage_to_show(
+    dataset: DatasetSpec, current: dict[str, Any], derived: str | None
+) -> str | None:
+    if not is_auto(dataset):
+        return None
+    shown = shown_custom_field(current, "temporal_coverage")
+    if derived is None:
+        return shown
+    return merged_with_portal(derived, shown, dataset)
 
 
 def conform(frame: pd.DataFrame, dataset: DatasetSpec) -> pd.DataFrame:

@@ -7,6 +7,7 @@ misspelt key fails loudly instead of being ignored.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated, Literal
 
@@ -20,6 +21,7 @@ from ctdata.specs.vocabulary import (
     DataType,
     GeographicUnit,
     License,
+    RetirementReason,
     UpdateFrequency,
 )
 from ctdata.yaml_models import Strict
@@ -27,6 +29,9 @@ from ctdata.yaml_models import Strict
 FOUR_BY_FOUR = r"^[a-z0-9]{4}-[a-z0-9]{4}$"
 FIELD_NAME = r"^[a-z_][a-z0-9_]*$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+RETIREMENT_SCHEDULE = SCHEDULE_BY_FREQUENCY["Daily"]
+NOTICE_DAYS = 30  # a retiring dataset stays public this long with its notice
+RECENT_DAYS = 7  # a dataset published this recently may be removed at once
 
 
 class Contact(Strict):
@@ -35,18 +40,31 @@ class Contact(Strict):
 
 
 class DatasetMetadata(Strict):
-    """The CT Open Data Portal's dataset-level metadata schema."""
+    """The CT Open Data Portal's dataset-level metadata schema (`ctdata lint` checks the
+    state's guidelines for each field beyond its type)."""
 
-    title: Annotated[str, Field(min_length=5, max_length=150)]
-    description: Annotated[str, Field(min_length=20)]
+    title: Annotated[str, Field(min_length=5, max_length=150)] = Field(
+        description="plain language, no acronyms"
+    )
+    description: Annotated[str, Field(min_length=20)] = Field(
+        description="what the data holds, where it comes from, how it was made, its limits; "
+        "plain language, acronyms explained, person-first language"
+    )
     category: Category
-    tags: Annotated[list[str], Field(min_length=1)]
-    row_label: str
-    source_link: Annotated[str, Field(pattern=r"^https?://")]
+    tags: Annotated[list[str], Field(min_length=1)] = Field(description="lower-case keywords")
+    row_label: str = Field(description="what one row represents, e.g. 'Town, year and sex'")
+    source_link: Annotated[str, Field(pattern=r"^https?://")] = Field(
+        description="https address of the program's web page"
+    )
     geographic_unit: GeographicUnit
-    temporal_coverage: str
-    attribution: str
-    contact_email: Annotated[str, Field(pattern=EMAIL)]
+    temporal_coverage: str = Field(
+        description="an interval such as '2012 - 2018' or '2012 - present'; 'auto' derives it "
+        "from the data (the dataset's year column, else its first date column)"
+    )
+    attribution: str = Field(description="the publishing agency (Data Provided By)")
+    contact_email: Annotated[str, Field(pattern=EMAIL)] = Field(
+        description="a team mailbox, not shown publicly"
+    )
     update_frequency: UpdateFrequency
     license: License = "PUBLIC_DOMAIN"
 
@@ -174,6 +192,32 @@ class Aggregation(AggregationSpec):
     cell_id_column: str | None = "cell_id"
 
 
+class Retirement(Strict):
+    """The state's retirement process for this dataset (ctdata.retirement.process): from the
+    notice date the title reads "ARCHIVE", the "archive" tag and a notice go on, and the
+    retired-assets dataset lists it; 30 days later it is made private."""
+
+    reason: RetirementReason
+    notice_date: dt.date = Field(description="first day of the 30-day notice")
+    replacement: Annotated[str, Field(pattern=r"^https?://")] | None = Field(
+        default=None, description="link to the asset that supersedes this one"
+    )
+    archived_copy: Annotated[str, Field(pattern=r"^https?://")] | None = Field(
+        default=None, description="link to an archived copy, if one is kept"
+    )
+    note: str | None = Field(default=None, description="a sentence for the public notice")
+    immediate: bool = Field(
+        default=False,
+        description="remove at once (allowed only for a dataset published within the 7 days "
+        "before the notice date; otherwise the 30-day notice applies)",
+    )
+
+    @property
+    def removal_date(self) -> dt.date:
+        """When the dataset is made private after the notice (without `immediate`)."""
+        return self.notice_date + dt.timedelta(days=NOTICE_DAYS)
+
+
 class DatasetSpec(Strict):
     slug: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
     portal_id: Annotated[str, Field(pattern=FOUR_BY_FOUR)]
@@ -189,6 +233,12 @@ class DatasetSpec(Strict):
         default=None, description="cron; derived from metadata.update_frequency when omitted"
     )
     public: bool = True
+    retire: Retirement | None = Field(
+        default=None, description="retire this dataset by the state's process"
+    )
+    supersedes: list[Annotated[str, Field(pattern=FOUR_BY_FOUR)]] = Field(
+        default=[], description="portal ids of older datasets this one replaces"
+    )
 
     @field_validator("portal_id", mode="before")
     @classmethod
@@ -219,6 +269,8 @@ class DatasetSpec(Strict):
 
     @property
     def effective_schedule(self) -> str | None:
+        if self.retire is not None:
+            return RETIREMENT_SCHEDULE  # the process needs a visit every day, whatever the data
         if self.schedule is not None:
             return self.schedule
         return SCHEDULE_BY_FREQUENCY[self.metadata.update_frequency]
@@ -233,7 +285,9 @@ class AccessPlanEntry(Strict):
 
     title: str
     portal_id: Annotated[str, Field(pattern=FOUR_BY_FOUR)] | None = None
-    target_date: str | None = None
+    target_date: dt.date | None = Field(
+        default=None, description="date by which a planned dataset is to be published"
+    )
 
 
 class AgencySpec(Strict):

@@ -61,6 +61,17 @@ License = Literal[
     "OPEN_GOV_LICENSE",
 ]
 
+# Why an asset may be retired (the state's retirement process, in its own words).
+RetirementReason = Literal[
+    "inaccurate, misleading or incomplete",
+    "contains protected data",
+    "discontinued, consolidated or replaced",
+    "published by mistake",
+    "rarely used",
+    "outdated",
+    "not the agency's own data",
+]
+
 DataType = Literal["text", "number", "calendar_date", "checkbox", "point", "url"]
 
 # Cron schedules the portal's freshness expects, by update frequency (06:00 local time).

@@ -1,0 +1,65 @@
+"""`ctdata lint [SPEC...]`: check specs against the state's metadata guidelines."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "lint",
+        help="check specs against the state's metadata guidelines (every problem at once)",
+        description=(
+            "Check agency specs (and the usage metrics and registers configs) against the CT "
+            "Open Data Portal's metadata standard: required fields, vocabularies, plain titles "
+            "and descriptions, explained acronyms, person-first language, column names and "
+            "descriptions, field names, contact and license. Prints one line per problem "
+            "(file: dataset: field: what to fix) and exits 1 when there is any. Without SPEC, "
+            "checks every spec of the project."
+        ),
+    )
+    p.add_argument("specs", nargs="*", metavar="SPEC", help="spec files (default: all)")
+    p.add_argument("--json", action="store_true", help="print the problems as JSON")
+    p.set_defaults(func=run)
+
+
+def project_specs() -> list[Path]:
+    """The project's specs: every agency spec, the usage metrics config, the registers."""
+    from ctdata import settings
+    from ctdata.metrics.config import config_path
+
+    current = settings.current()
+    agencies = sorted(current.agencies_dir.glob("*.yaml"))
+    return [*agencies, config_path(), current.registers_config]
+
+
+def config_models() -> dict:
+    """The configs of generated datasets, by a top-level key of each (see ctdata.specs.lint)."""
+    from ctdata.metrics.config import MetricsConfig
+    from ctdata.specs.registers import RegistersConfig
+
+    return {"usage_dataset": MetricsConfig, "retired_assets": RegistersConfig}
+
+
+def run(args: argparse.Namespace) -> int:
+    from ctdata.specs.lint import lint_paths
+
+    targets = [Path(s) for s in args.specs] or project_specs()
+    report = lint_paths((_shown(t) for t in targets), configs=config_models())
+    if args.json:
+        print(json.dumps([vars(p) for p in report.problems], indent=2))
+    else:
+        for problem in report.problems:
+            print(problem)
+        print(report.summary())
+    return 0 if report.ok else 1
+
+
+def _shown(path: Path) -> Path:
+    """Paths under the current folder are shown relative to it."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path

@@ -1,0 +1,54 @@
+"""End to end: a dataset retiring through `airflow dags test publish_opm`, the runs dated on the
+notice day and 30 days later as the scheduler would date them (the demo's retirement act)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pendulum
+import pytest
+
+from ctdata.demo.environment import ADMIN, APP_TOKEN, LocalSetup
+from ctdata.demo.retirement import retirement_spec, run_on
+from ctdata.demo.runner import latest_xcoms, local_portal, run_dag
+from ctdata.specs import load_all
+from ctdata.specs.registers import load_registers_config
+
+pytestmark = pytest.mark.e2e
+
+
+def test_towns_list_retires_over_thirty_days(tmp_path_factory) -> None:
+    from socrata_emulator.testing import sodapy_client
+
+    setup = LocalSetup(tmp_path_factory.mktemp("retire-var"))
+    setup.prepare()
+    register = load_registers_config().retired_assets.portal_id
+    notice = pendulum.now("America/New_York").date()
+    with local_portal(setup, load_all().agencies) as emulator:
+        client = sodapy_client(emulator, username=ADMIN[0], password=ADMIN[1], app_token=APP_TOKEN)
+        env = setup.env("127.0.0.1", emulator.port)
+        ok, log = run_dag(setup, env, "publish_opm")  # published as usual first
+        assert ok, Path(log).read_text()[-4000:]
+        env["CTDATA_AGENCIES_DIR"] = str(retirement_spec(setup, notice))
+
+        ok, log = run_on(setup, env, "publish_opm", notice)
+        assert ok, Path(log).read_text()[-4000:]
+        assert latest_xcoms(setup, "publish_opm")["towns.retire"]["stage"] == "mid-retirement"
+        view = client.get_metadata("opmt-wn01")
+        assert view["name"] == "ARCHIVE: Connecticut Towns and Counties"
+        assert "archive" in view["tags"] and "planning regions" in view["description"]
+        assert any("public" in g.get("flags", []) for g in view["grants"])
+        [row] = client.get(register, where="row_id = 'opmt-wn01'")
+        assert row["status"] == "mid-retirement"
+
+        later = notice + dt.timedelta(days=30)
+        ok, log = run_on(setup, env, "publish_opm", later)
+        assert ok, Path(log).read_text()[-4000:]
+        done = latest_xcoms(setup, "publish_opm")["towns.retire"]
+        assert (done["stage"], done["made_private"]) == ("retired", True)
+        view = client.get_metadata("opmt-wn01")
+        assert not any("public" in g.get("flags", []) for g in view["grants"])
+        [row] = client.get(register, where="row_id = 'opmt-wn01'")
+        assert row["status"] == "retired" and row["retired_date"].startswith(later.isoformat())
+        assert "Retirement of towns (opmt-wn01)" in Path(log).read_text()  # the task log, in words
