@@ -34,6 +34,15 @@ class Settings(BaseSettings):
     socrata_pool: str = Field("socrata", description="Airflow pool bounding portal writes")
     task_timeout_minutes: int = Field(180, ge=1, description="execution_timeout of every task")
     staging_keep_failed_days: int = Field(7, ge=0, description="days a failed run's files stay")
+    airflow_url: str = Field("", description="Airflow UI base URL for links; [api] base_url if unset")
+    alert_smtp_conn_id: str = Field("smtp_default", description="Airflow SMTP connection of alerts")
+    alert_from_email: str = Field("ctdata-pipeline@ct.gov", description="sender of alert e-mail")
+    alert_opm_email: str = Field(
+        "opendata@ct.gov", description="OPM's open-data address, told of every agency's alerts"
+    )
+    run_log_dataset_id: str = Field(
+        "pipe-runs", description="four-by-four of the portal's run-log dataset ('' turns it off)"
+    )
 
     @model_validator(mode="after")
     def _derived_defaults(self) -> Settings:

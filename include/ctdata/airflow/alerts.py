@@ -1,0 +1,212 @@
+"""Alerts through Airflow's notifiers and the SMTP provider (connection
+`CTDATA_ALERT_SMTP_CONN_ID`, default `smtp_default`).
+
+- `FailureNotifier`: every agency task's `on_failure_callback`; Airflow calls it once a task
+  has failed for good (after its retries), and it sends one message to the data officer and
+  OPM with the reason the ledger holds (never a data value), links to the log and the dataset
+  page, and whether the portal copy is out of date.
+- `DeadlineNotifier`: the agency DAG's deadline alert (see `deadline_alert`), run by the
+  triggerer when a run has not finished within the allowance its datasets' update frequency
+  gives, even when nothing failed.
+- `send_digests`: the nightly digest, one message per recipient.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseNotifier
+
+from ctdata import settings
+
+if TYPE_CHECKING:
+    from airflow.sdk.definitions.deadline import DeadlineAlert
+
+    from ctdata.monitoring.alerts import Message
+    from ctdata.specs import AgencySpec
+
+log = logging.getLogger(__name__)
+
+
+def airflow_url() -> str:
+    """Base URL of the Airflow UI for links in messages."""
+    configured = settings.current().airflow_url
+    if configured:
+        return configured.rstrip("/")
+    from airflow.configuration import conf
+
+    return (conf.get("api", "base_url", fallback="") or "http://localhost:8080").rstrip("/")
+
+
+def dataset_page_url(portal_id: str) -> str:
+    from ctdata.airflow.plugin import URL_PREFIX
+
+    return f"{airflow_url()}{URL_PREFIX}/datasets/{portal_id}"
+
+
+def _smtp_hook() -> Any:
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+    return SmtpHook(smtp_conn_id=settings.current().alert_smtp_conn_id)
+
+
+def _redacted(text: str) -> str:
+    """Airflow's secrets masker over the whole body: a connection password, a variable marked
+    secret or anything a task masked never leaves in an e-mail."""
+    try:
+        from airflow.sdk.log import redact
+    except ImportError:  # pragma: no cover - older task SDK layout
+        return text
+    return str(redact(text))
+
+
+def _email(message: Message) -> dict[str, Any]:
+    return {
+        "to": message.to,
+        "from_email": settings.current().alert_from_email,
+        "subject": _redacted(message.subject),
+        "html_content": _redacted(message.html),
+    }
+
+
+def send(message: Message) -> None:
+    with _smtp_hook() as hook:
+        hook.send_email_smtp(**_email(message))
+    log.info("Sent %r to %s.", message.subject, ", ".join(message.to))
+
+
+async def asend(message: Message) -> None:
+    async with _smtp_hook() as hook:
+        await hook.asend_email_smtp(**_email(message))
+    log.info("Sent %r to %s.", message.subject, ", ".join(message.to))
+
+
+def _agency(code: str) -> AgencySpec:
+    from ctdata.specs import load_agency
+
+    return load_agency(settings.agencies_dir() / f"{code}.yaml")
+
+
+def _dataset_row(portal_id: str) -> dict[str, Any] | None:
+    from ctdata.monitoring.views import Links, OpenDataViews
+
+    views = OpenDataViews(links=Links(settings.portal_url(), airflow_url()))
+    try:
+        return views.dataset(portal_id)
+    finally:
+        views.dispose()
+
+
+class FailureNotifier(BaseNotifier):
+    """One message when an agency task fails for good."""
+
+    def __init__(self, agency_code: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.agency_code = agency_code
+
+    def notify(self, context: Any) -> None:
+        send(self.message(context))
+
+    def message(self, context: Any) -> Message:
+        from ctdata.monitoring.alerts import failure_message
+        from ctdata.monitoring.reasons import failure_reason
+
+        ti = context["ti"]
+        agency = _agency(self.agency_code)
+        slug, _, step = str(ti.task_id).rpartition(".")
+        dataset = next((d for d in agency.datasets if d.slug == slug), None)
+        row = _dataset_row(dataset.portal_id) if dataset else None
+        recorded = (row or {}).get("last_run_detail") or {}
+        if recorded.get("run_id") == context["run_id"] and recorded.get("reason"):
+            reason = recorded["reason"]
+        else:
+            error = context.get("exception")
+            reason = failure_reason(error) if error else "The task failed; see its log."
+        return failure_message(
+            agency,
+            dataset,
+            step=step,
+            reason=reason,
+            row=row,
+            log_url=ti.log_url,
+            page_url=dataset_page_url(dataset.portal_id) if dataset else None,
+            run_id=str(context["run_id"]),
+        )
+
+
+class DeadlineNotifier(BaseNotifier):
+    """Run by the triggerer when an agency DAG run misses its deadline."""
+
+    def __init__(self, agency_code: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.agency_code = agency_code
+
+    async def async_notify(self, context: Any) -> None:
+        message = await asyncio.to_thread(self.message, context)
+        await asend(message)
+
+    def notify(self, context: Any) -> None:
+        send(self.message(context))
+
+    def message(self, context: Any) -> Message:
+        from ctdata.monitoring.alerts import deadline_message
+        from ctdata.monitoring.views import Links, OpenDataViews
+
+        agency = _agency(self.agency_code)
+        dag_run = context.get("dag_run") or {}
+        run_id = str(dag_run.get("dag_run_id") or dag_run.get("run_id") or "")
+        views = OpenDataViews(links=Links(settings.portal_url(), airflow_url()))
+        try:
+            rows = views.datasets(allowed={agency.code})
+        finally:
+            views.dispose()
+        deadline = (context.get("deadline") or {}).get("deadline_time")
+        run_url = f"{airflow_url()}/dags/{agency.dag_id}/runs/{run_id}"
+        return deadline_message(
+            agency, run_id=run_id, deadline=deadline, rows=rows, run_url=run_url
+        )
+
+
+def deadline_allowance(agency: AgencySpec) -> dt.timedelta:
+    """The run's allowance: that of the dataset setting the agency's pace (its most frequent)."""
+    from ctdata.monitoring.schedule import allowance
+
+    return min(allowance(d.metadata.update_frequency) for d in agency.datasets)
+
+
+def deadline_alert(agency: AgencySpec) -> DeadlineAlert:
+    """Alert when a run of the agency's DAG is still going `allowance` after it was queued."""
+    from airflow.sdk.definitions.callback import AsyncCallback
+    from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
+
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=deadline_allowance(agency),
+        callback=AsyncCallback(DeadlineNotifier, kwargs={"agency_code": agency.code}),
+        name=f"{agency.dag_id} late",
+    )
+
+
+def send_digests(now: dt.datetime | None = None) -> dict[str, Any]:
+    """The nightly digest: one message per recipient with failing, overdue and soon-due
+    datasets; nobody with nothing to hear of gets mail."""
+    from ctdata.airflow.plugin import URL_PREFIX
+    from ctdata.monitoring.alerts import digest_messages
+    from ctdata.monitoring.catalog import load_catalog
+    from ctdata.monitoring.views import Links, OpenDataViews
+
+    now = now or dt.datetime.now(dt.UTC)
+    views = OpenDataViews(links=Links(settings.portal_url(), airflow_url()))
+    try:
+        rows = views.datasets(now=now)
+    finally:
+        views.dispose()
+    messages = digest_messages(
+        rows, load_catalog().agencies, now=now, page_url=f"{airflow_url()}{URL_PREFIX}/"
+    )
+    for message in messages:
+        send(message)
+    return {"sent": len(messages), "recipients": [m.to[0] for m in messages]}
