@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import sys
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseNotifier
@@ -72,7 +73,24 @@ def _email(message: Message) -> dict[str, Any]:
     }
 
 
+def smtp_configured() -> bool:
+    """Is the alerts' SMTP connection defined? Without one, alerts are logged, not sent: a
+    missing mail setup must not fail a publication."""
+    from airflow.sdk import BaseHook
+
+    conn_id = settings.current().alert_smtp_conn_id
+    try:
+        BaseHook.get_connection(conn_id)
+    except Exception:  # noqa: BLE001 - AirflowNotFoundException and its relatives
+        log.warning("No SMTP connection %r: alert e-mail is not sent.", conn_id)
+        return False
+    return True
+
+
 def send(message: Message) -> None:
+    if not smtp_configured():
+        log.warning("Not sent: %r to %s.", message.subject, ", ".join(message.to))
+        return
     with _smtp_hook() as hook:
         hook.send_email_smtp(**_email(message))
     log.info("Sent %r to %s.", message.subject, ", ".join(message.to))
@@ -177,8 +195,17 @@ def deadline_allowance(agency: AgencySpec) -> dt.timedelta:
     return min(allowance(d.metadata.update_frequency) for d in agency.datasets)
 
 
-def deadline_alert(agency: AgencySpec) -> DeadlineAlert:
+def under_dags_test() -> bool:
+    """Is this the `airflow dags test` command? Airflow 3.3's `dags test` ends a successful run
+    of a DAG with deadline alerts in a crash (apache/airflow#73428, fix pending), and it never
+    evaluates deadlines anyway, so DAGs parsed for it carry none."""
+    return sys.argv[1:3] == ["dags", "test"]
+
+
+def deadline_alert(agency: AgencySpec) -> DeadlineAlert | None:
     """Alert when a run of the agency's DAG is still going `allowance` after it was queued."""
+    if under_dags_test():
+        return None
     from airflow.sdk.definitions.callback import AsyncCallback
     from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
 
@@ -207,6 +234,8 @@ def send_digests(now: dt.datetime | None = None) -> dict[str, Any]:
     messages = digest_messages(
         rows, load_catalog().agencies, now=now, page_url=f"{airflow_url()}{URL_PREFIX}/"
     )
+    if messages and not smtp_configured():
+        return {"sent": 0, "recipients": [m.to[0] for m in messages]}
     for message in messages:
         send(message)
     return {"sent": len(messages), "recipients": [m.to[0] for m in messages]}
