@@ -34,7 +34,9 @@ class Settings(BaseSettings):
     socrata_pool: str = Field("socrata", description="Airflow pool bounding portal writes")
     task_timeout_minutes: int = Field(180, ge=1, description="execution_timeout of every task")
     staging_keep_failed_days: int = Field(7, ge=0, description="days a failed run's files stay")
-    airflow_url: str = Field("", description="Airflow UI base URL for links; [api] base_url if unset")
+    airflow_url: str = Field(
+        "", description="Airflow UI base URL for links; [api] base_url if unset"
+    )
     alert_smtp_conn_id: str = Field("smtp_default", description="Airflow SMTP connection of alerts")
     alert_from_email: str = Field("ctdata-pipeline@ct.gov", description="sender of alert e-mail")
     alert_opm_email: str = Field(

@@ -43,7 +43,11 @@ def test_a_run_succeeds_only_once_its_metadata_is_synced(ledger) -> None:
     run = ledger.run("ocme-twn7", "r1")
     assert run["status"] == "succeeded" and run["finished"] is not None
     assert (run["created"], run["updated"], run["deleted"], run["bytes_sent"]) == (5, 1, 2, 99)
-    assert (run["cells_suppressed"], run["primary_suppressed"], run["complementary_suppressed"]) == (
+    assert (
+        run["cells_suppressed"],
+        run["primary_suppressed"],
+        run["complementary_suppressed"],
+    ) == (
         7,
         5,
         2,
@@ -86,7 +90,11 @@ def test_a_failure_airflow_will_retry_leaves_the_run_going(ledger) -> None:
     ledger.record_step(key("r1"), "sync_metadata", {})
     run = ledger.run("ocme-twn7", "r1")
     assert run["status"] == "succeeded"
-    assert run["steps"]["publish"] == {**run["steps"]["publish"], "status": "succeeded", "attempt": 2}
+    assert run["steps"]["publish"] == {
+        **run["steps"]["publish"],
+        "status": "succeeded",
+        "attempt": 2,
+    }
 
 
 def test_close_fails_a_run_whose_task_never_reported(ledger) -> None:

@@ -33,7 +33,9 @@ def daily_agency():
 def views(tmp_path):
     url = f"sqlite:///{tmp_path / 'store.db'}"
     agencies = [a for a in load_all().agencies if a.code == "ocme"] + [daily_agency()]
-    made = OpenDataViews(url, links=Links("https://data.ct.gov", "http://af"), catalog=Catalog.of(agencies))
+    made = OpenDataViews(
+        url, links=Links("https://data.ct.gov", "http://af"), catalog=Catalog.of(agencies)
+    )
     yield made, Ledger(url), url
     made.dispose()
 
@@ -41,7 +43,9 @@ def views(tmp_path):
 def succeed(ledger, agency, slug, dataset_id, run_id, created=3):
     key = RunKey(agency, slug, dataset_id, f"publish_{agency}", run_id)
     ledger.record_step(key, "validate_source", {"success": True, "failed": 0})
-    ledger.record_step(key, "publish", {"created": created, "updated": 0, "deleted": 0, "bytes_sent": 10})
+    ledger.record_step(
+        key, "publish", {"created": created, "updated": 0, "deleted": 0, "bytes_sent": 10}
+    )
     ledger.record_step(key, "sync_metadata", {})
 
 
@@ -51,7 +55,9 @@ def started_at(ledger, run_id, when):
     from ctdata.monitoring.ledger import runs
 
     with ledger.engine.begin() as conn:
-        conn.execute(update(runs).where(runs.c.run_id == run_id).values(started=when, finished=when))
+        conn.execute(
+            update(runs).where(runs.c.run_id == run_id).values(started=when, finished=when)
+        )
 
 
 def test_due_times_follow_connecticut_clock_in_winter_and_summer() -> None:

@@ -10,7 +10,7 @@ per-DAG permissions (FAB, Keycloak...) scopes the view to an agency's own datase
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request, status
@@ -44,7 +44,7 @@ def access_dependencies() -> tuple[Any, Any]:
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.core_api.security import bearer_scheme, get_user
 
-    def api_access(user: Annotated[Any, Depends(get_user)]) -> Any:
+    def api_access(user: Any = Depends(get_user)) -> Any:  # noqa: B008 - FastAPI's idiom
         return _access(user)
 
     async def page_access(request: Request) -> Any:

@@ -1,5 +1,6 @@
-"""Server-rendered pages of the Open Data view (Jinja2, autoescaped, no JavaScript), laid out
-to sit inside the Airflow UI's frame. Charts reuse the usage report's SVG line chart."""
+"""Server-rendered pages of the Open Data view (Jinja2, autoescaped), laid out to sit inside
+the Airflow UI's frame; the only script passes links to Airflow and the portal to the Airflow
+page (the frame is sandboxed). Charts reuse the usage report's SVG line chart."""
 
 from __future__ import annotations
 
