@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseNotifier
 
 from ctdata import settings
+from ctdata.airflow.monitor import agency_spec
+from ctdata.airflow.urls import URL_PREFIX, airflow_url, dataset_page_url, links
 
 if TYPE_CHECKING:
     from airflow.sdk.definitions.deadline import DeadlineAlert
@@ -30,22 +32,6 @@ if TYPE_CHECKING:
     from ctdata.specs import AgencySpec
 
 log = logging.getLogger(__name__)
-
-
-def airflow_url() -> str:
-    """Base URL of the Airflow UI for links in messages."""
-    configured = settings.current().airflow_url
-    if configured:
-        return configured.rstrip("/")
-    from airflow.configuration import conf
-
-    return (conf.get("api", "base_url", fallback="") or "http://localhost:8080").rstrip("/")
-
-
-def dataset_page_url(portal_id: str) -> str:
-    from ctdata.airflow.plugin import URL_PREFIX
-
-    return f"{airflow_url()}{URL_PREFIX}/datasets/{portal_id}"
 
 
 def _smtp_hook() -> Any:
@@ -102,16 +88,10 @@ async def asend(message: Message) -> None:
     log.info("Sent %r to %s.", message.subject, ", ".join(message.to))
 
 
-def _agency(code: str) -> AgencySpec:
-    from ctdata.specs import load_agency
-
-    return load_agency(settings.agencies_dir() / f"{code}.yaml")
-
-
 def _dataset_row(portal_id: str) -> dict[str, Any] | None:
-    from ctdata.monitoring.views import Links, OpenDataViews
+    from ctdata.monitoring.views import OpenDataViews
 
-    views = OpenDataViews(links=Links(settings.portal_url(), airflow_url()))
+    views = OpenDataViews(links=links())
     try:
         return views.dataset(portal_id)
     finally:
@@ -133,7 +113,7 @@ class FailureNotifier(BaseNotifier):
         from ctdata.monitoring.reasons import failure_reason
 
         ti = context["ti"]
-        agency = _agency(self.agency_code)
+        agency = agency_spec(self.agency_code)
         slug, _, step = str(ti.task_id).rpartition(".")
         dataset = next((d for d in agency.datasets if d.slug == slug), None)
         row = _dataset_row(dataset.portal_id) if dataset else None
@@ -171,12 +151,12 @@ class DeadlineNotifier(BaseNotifier):
 
     def message(self, context: Any) -> Message:
         from ctdata.monitoring.alerts import deadline_message
-        from ctdata.monitoring.views import Links, OpenDataViews
+        from ctdata.monitoring.views import OpenDataViews
 
-        agency = _agency(self.agency_code)
+        agency = agency_spec(self.agency_code)
         dag_run = context.get("dag_run") or {}
         run_id = str(dag_run.get("dag_run_id") or dag_run.get("run_id") or "")
-        views = OpenDataViews(links=Links(settings.portal_url(), airflow_url()))
+        views = OpenDataViews(links=links())
         try:
             rows = views.datasets(allowed={agency.code})
         finally:
@@ -220,13 +200,12 @@ def deadline_alert(agency: AgencySpec) -> DeadlineAlert | None:
 def send_digests(now: dt.datetime | None = None) -> dict[str, Any]:
     """The nightly digest: one message per recipient with failing, overdue and soon-due
     datasets; nobody with nothing to hear of gets mail."""
-    from ctdata.airflow.plugin import URL_PREFIX
     from ctdata.monitoring.alerts import digest_messages
     from ctdata.monitoring.catalog import load_catalog
-    from ctdata.monitoring.views import Links, OpenDataViews
+    from ctdata.monitoring.views import OpenDataViews
 
     now = now or dt.datetime.now(dt.UTC)
-    views = OpenDataViews(links=Links(settings.portal_url(), airflow_url()))
+    views = OpenDataViews(links=links())
     try:
         rows = views.datasets(now=now)
     finally:

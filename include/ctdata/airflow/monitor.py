@@ -10,23 +10,32 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ctdata import settings
 from ctdata.errors import CtDataError, ValidationFailed
 
+if TYPE_CHECKING:
+    from ctdata.specs import AgencySpec
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+def agency_spec(code: str) -> AgencySpec:
+    """The agency's spec as this worker's agencies folder holds it."""
+    from ctdata.specs import load_agency
+
+    return load_agency(settings.agencies_dir() / f"{code}.yaml")
 
 
 def run_key(agency_code: str, slug: str) -> Any:
     """The ledger key of the current task's dataset run."""
     from airflow.sdk import get_current_context
 
-    from ctdata.airflow.tasks import load_dataset
     from ctdata.monitoring.ledger import RunKey
 
-    _, dataset = load_dataset(agency_code, slug)
+    dataset = agency_spec(agency_code).dataset(slug)
     context = get_current_context()
     return RunKey(agency_code, slug, dataset.portal_id, context["dag"].dag_id, context["run_id"])
 
@@ -124,11 +133,11 @@ def close_run(agency_code: str, slug: str) -> dict[str, Any]:
     from airflow.sdk import get_current_context
 
     from ctdata.airflow.runtime import portal_client
-    from ctdata.airflow.tasks import load_dataset
     from ctdata.monitoring.ledger import Ledger
     from ctdata.monitoring.run_log import append_run
 
-    agency, dataset = load_dataset(agency_code, slug)
+    agency = agency_spec(agency_code)
+    dataset = agency.dataset(slug)
     run = Ledger().close(dataset.portal_id, str(get_current_context()["run_id"]))
     if run is None:
         log.info("No step of %s ran in this run: nothing to log.", slug)

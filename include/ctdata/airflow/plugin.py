@@ -15,15 +15,12 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request, status
 
-from ctdata import settings
+from ctdata.airflow.urls import NAV_ROUTE, URL_PREFIX, airflow_url, links
 
 try:
     from airflow.plugins_manager import AirflowPlugin
 except ImportError:  # pragma: no cover - task SDK only
     from airflow.sdk.plugins_manager import AirflowPlugin  # type: ignore[no-redef]
-
-URL_PREFIX = "/ctdata"
-NAV_ROUTE = "open-data"
 
 
 def _access(user: Any) -> Any:
@@ -60,20 +57,12 @@ def access_dependencies() -> tuple[Any, Any]:
     return api_access, page_access
 
 
-def _links() -> Any:
-    from ctdata.airflow.alerts import airflow_url
-    from ctdata.monitoring.views import Links
-
-    return Links(settings.portal_url(), airflow_url())
-
-
 def create_open_data_app() -> Any:
-    from ctdata.airflow.alerts import airflow_url
     from ctdata.ui.app import create_app
 
     root = urlsplit(airflow_url()).path.rstrip("/") + URL_PREFIX
     api_access, page_access = access_dependencies()
-    return create_app(api_access, page_access=page_access, links=_links, root=root)
+    return create_app(api_access, page_access=page_access, links=links, root=root)
 
 
 class OpenDataPlugin(AirflowPlugin):
