@@ -88,6 +88,10 @@ latest = Table(
 )
 
 RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
+_LAST_COLUMNS = ("id", "agency", "slug", "dag_id", "run_id", "started", "finished", "status",
+                 "failed_step", "reason", "cells_suppressed", "validation_passed",
+                 "expectations_failed")  # fmt: skip
+_SUCCESS_COLUMNS = ("started", "finished", "created", "updated", "deleted", "bytes_sent")
 FINAL_STEP = "sync_metadata"  # a run has published once its metadata is in line
 
 
@@ -258,26 +262,22 @@ class Ledger:
     # -- reading -----------------------------------------------------------------------------
 
     def latest_runs(self) -> dict[str, dict[str, Any]]:
-        """Per dataset id: `last` (its latest run) and `success` (latest succeeded run)."""
-        last = runs.alias("last_run")
-        good = runs.alias("good_run")
+        """Per dataset id: `last` (its latest run) and `success` (latest succeeded run), with
+        the columns the overview shows."""
+        last, good = runs.alias("last_run"), runs.alias("good_run")
         query = (
-            select(latest.c.dataset_id, last, good.c.finished.label("success_finished"),
-                   good.c.created.label("success_created"), good.c.updated.label("success_updated"),
-                   good.c.deleted.label("success_deleted"),
-                   good.c.bytes_sent.label("success_bytes_sent"),
-                   good.c.started.label("success_started"))
+            select(latest.c.dataset_id, *(last.c[name] for name in _LAST_COLUMNS),
+                   *(good.c[name].label(f"success_{name}") for name in _SUCCESS_COLUMNS))
             .join(last, last.c.id == latest.c.last_run)
             .outerjoin(good, good.c.id == latest.c.last_success)
         )  # fmt: skip
         out: dict[str, dict[str, Any]] = {}
         with self.engine.connect() as conn:
-            for row in conn.execute(query).mappings():
-                record = dict(row)
-                success = {k[8:]: record.pop(k) for k in list(record) if k.startswith("success_")}
-                record.pop("dataset_id", None)
-                out[row["dataset_id"]] = {
-                    "last": _utc_row(record),
+            for row in conn.execute(query):
+                values = row._asdict()
+                success = {name: values.pop(f"success_{name}") for name in _SUCCESS_COLUMNS}
+                out[values.pop("dataset_id")] = {
+                    "last": _utc_row(values),
                     "success": _utc_row(success) if success["started"] else None,
                 }
         return out

@@ -9,6 +9,7 @@ one days). The same allowance sets each agency DAG's deadline alert, so the Open
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -46,6 +47,7 @@ def allowance(update_frequency: str | None) -> dt.timedelta:
     return ALLOWANCE_BY_FREQUENCY.get(update_frequency or "", DEFAULT_ALLOWANCE)
 
 
+@functools.lru_cache(maxsize=65536)  # the same last publish gives the same due time
 def previous_tick(cron: str, at: dt.datetime) -> dt.datetime:
     """The latest firing of `cron` at or before `at`, on Connecticut's wall clock (UTC out)."""
     local = at.astimezone(STATE_TIMEZONE).replace(tzinfo=None) + dt.timedelta(microseconds=1)
@@ -53,6 +55,7 @@ def previous_tick(cron: str, at: dt.datetime) -> dt.datetime:
     return fired.replace(tzinfo=STATE_TIMEZONE).astimezone(dt.UTC)
 
 
+@functools.lru_cache(maxsize=65536)
 def next_tick(cron: str, after: dt.datetime) -> dt.datetime:
     """The first firing of `cron` strictly after `after` (UTC out)."""
     local = after.astimezone(STATE_TIMEZONE).replace(tzinfo=None)
@@ -82,7 +85,8 @@ def standing(
     successful publish and overdue once that tick plus the allowance has passed."""
     next_due = None
     if cron is not None:
-        next_due = next_tick(cron, last_success) if last_success else previous_tick(cron, now)
+        minute = now.replace(second=0, microsecond=0)
+        next_due = next_tick(cron, last_success) if last_success else previous_tick(cron, minute)
     if last_status == "failed":
         return Due(FAILING, next_due)
     if cron is None:

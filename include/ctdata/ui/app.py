@@ -21,6 +21,8 @@ from ctdata.monitoring.schedule import STATE_TIMEZONE
 from ctdata.monitoring.views import Filters, Links, OpenDataViews
 from ctdata.ui import pages
 
+PAGE_ROWS = 100  # datasets listed on the overview before "show all" (failing, overdue first)
+
 
 @dataclass(frozen=True)
 class Access:
@@ -87,9 +89,14 @@ def create_app(
         return source.views.overview(who.agencies, chosen)
 
     @app.get("/", response_class=HTMLResponse)
-    def overview_page(who: PageAccess, chosen: FilterDep) -> str:
+    def overview_page(
+        who: PageAccess, chosen: FilterDep, show: Annotated[str | None, Query()] = None
+    ) -> str:
         data = source.views.overview(who.agencies, chosen)
-        return pages.render("overview.html", root=root, user=who.user, chosen=chosen, **data)
+        limit = None if show == "all" else PAGE_ROWS
+        return pages.render(
+            "overview.html", root=root, user=who.user, chosen=chosen, limit=limit, **data
+        )
 
     @app.get("/datasets/{portal_id}", response_class=HTMLResponse)
     def dataset_page(portal_id: str, who: PageAccess) -> str:
