@@ -105,4 +105,22 @@ def create_app(
         charts = pages.usage_charts(page["usage_series"], today)
         return pages.render("dataset.html", root=root, user=who.user, d=page, charts=charts)
 
+    @app.get("/data-docs", response_class=HTMLResponse)
+    def data_docs(page: Annotated[str, Query()], who: PageAccess) -> str:
+        """A Great Expectations Data Docs page the validation step kept (under its root only)."""
+        return read_data_docs(page)
+
     return app
+
+
+def read_data_docs(url: str) -> str:
+    """The page from the validation package's result store, which refuses paths outside its
+    root; 404 where this installation keeps no Data Docs."""
+    try:
+        from ctdata.validation import ResultStore
+    except (ImportError, AttributeError):
+        raise HTTPException(404, "Data Docs are not kept by this installation") from None
+    try:
+        return str(ResultStore().read_page(url))
+    except (ValueError, FileNotFoundError):
+        raise HTTPException(404, "No such Data Docs page") from None
