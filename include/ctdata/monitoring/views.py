@@ -160,12 +160,11 @@ class OpenDataViews:
         by_agency: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
             by_agency.setdefault(row["agency"], []).append(row)
-        agencies = []
-        for code, datasets in by_agency.items():
-            spec = self.catalog.agency(code)
-            agencies.append(_agency_row(code, spec, datasets))
+        catalog = self.catalog
+        specs = {a.code: a for a in catalog.agencies}
+        agencies = [_agency_row(code, specs.get(code), ds) for code, ds in by_agency.items()]
         agencies.sort(key=lambda a: (-a["failing"], -a["overdue"], a["name"]))
-        visible = [a for a in self.catalog.agencies if allowed is None or a.code in allowed]
+        visible = [a for a in catalog.agencies if allowed is None or a.code in allowed]
         return {
             "agencies": agencies,
             "datasets": rows,
