@@ -72,3 +72,17 @@ def test_validation_failures_from_a_kept_summary() -> None:
     }  # fmt: skip
     lines = validation_failures(summary)
     assert lines == ["[s] expect_b on column 'town': 3 unexpected value(s) (1.50% of rows checked)"]
+
+
+def test_a_kept_validation_summary_gives_the_failing_expectations() -> None:
+    from ctdata.airflow.monitor import validation_reason
+
+    reason = failure_reason(ValidationFailed(VALIDATION_MESSAGE))
+    kept = {"outcomes": [{"suite": "opm", "expectation_type": "expect_c", "column": "county",
+                          "success": False, "unexpected_count": 1, "unexpected_percent": 0.59}]}  # fmt: skip
+    assert validation_reason(reason, kept) == (
+        "Validation failed for dataset 'towns (source)': 2 of 7 expectation(s) failed; "
+        "nothing was published.\n"
+        "- [opm] expect_c on column 'county': 1 unexpected value(s) (0.59% of rows checked)"
+    )
+    assert validation_reason(reason, None) == reason

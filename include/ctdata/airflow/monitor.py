@@ -92,14 +92,15 @@ def _record_failure(agency_code: str, slug: str, error: BaseException) -> None:
         from ctdata.monitoring.reasons import error_type, failure_reason, root_error
 
         ti = get_current_context()["ti"]
-        validation = None
+        validation, reason = None, failure_reason(error)
         if isinstance(root_error(error), ValidationFailed):
             validation = kept_validation(agency_code, slug)
+            reason = validation_reason(reason, validation)
         Ledger().record_failure(
             run_key(agency_code, slug),
             step_name(),
             error_type(error),
-            failure_reason(error),
+            reason,
             attempt=int(ti.try_number or 1),
             final=is_final(error, ti),
             validation=validation,
@@ -119,6 +120,17 @@ def kept_validation(agency_code: str, slug: str) -> dict[str, Any] | None:
     stage = step_name().removeprefix("validate_")
     kept = load_validation(agency_code, slug, str(get_current_context()["run_id"]))
     return kept.get(stage)
+
+
+def validation_reason(reason: str, kept: dict[str, Any] | None) -> str:
+    """With a kept validation summary, its failing expectations (counts only) replace the
+    ones read from the error message."""
+    from ctdata.monitoring.reasons import validation_failures
+
+    failures = validation_failures(kept or {})
+    if not failures:
+        return reason
+    return "\n".join([reason.splitlines()[0], *(f"- {line}" for line in failures)])
 
 
 def _guarded(action: Callable[..., None], *args: Any) -> None:
