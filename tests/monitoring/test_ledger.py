@@ -104,3 +104,16 @@ def test_close_fails_a_run_whose_task_never_reported(ledger) -> None:
     publish_run(ledger, "r2")
     ledger.record_step(key("r2"), "sync_metadata", {})
     assert ledger.close("ocme-twn7", "r2")["status"] == "succeeded"
+
+
+def test_latest_runs_are_read_again_after_every_write(ledger) -> None:
+    publish_run(ledger, "r1")
+    assert ledger.latest_runs()["ocme-twn7"]["last"]["status"] == "running"
+    ledger.record_step(key("r1"), "sync_metadata", {})
+    assert ledger.latest_runs()["ocme-twn7"]["last"]["status"] == "succeeded"
+    ledger.record_failure(key("r2"), "extract", "SourceError", "no rows")
+    assert ledger.latest_runs()["ocme-twn7"]["last"]["run_id"] == "r2"
+    other = Ledger(ledger.url)  # another process's write moves the version on too
+    other.record_step(key("r3"), "extract", {"rows": 1})
+    other.dispose()
+    assert ledger.latest_runs()["ocme-twn7"]["last"]["run_id"] == "r3"

@@ -33,6 +33,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from ctdata import settings
 from ctdata.store import create_store_engine, redacted
@@ -87,6 +88,14 @@ latest = Table(
     Column("last_success", Integer, nullable=True),
 )
 
+# Bumped by every write, so readers can keep what they computed until the ledger changes.
+version = Table(
+    "monitor_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
 RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
 _LAST_COLUMNS = ("id", "agency", "slug", "dag_id", "run_id", "started", "finished", "status",
                  "failed_step", "reason", "cells_suppressed", "validation_passed",
@@ -132,6 +141,17 @@ class Ledger:
         self.url = url or settings.state_url()
         self.engine: Engine = create_store_engine(self.url)
         metadata.create_all(self.engine)
+        self._latest: tuple[int, dict[str, dict[str, Any]]] | None = None
+        self._create_version_row()
+
+    def _create_version_row(self) -> None:
+        """The version row exists before any write, so writers only ever update it."""
+        try:
+            with self.engine.begin() as conn:
+                if conn.execute(select(version.c.id)).first() is None:
+                    conn.execute(insert(version).values(id=1, value=0))
+        except IntegrityError:
+            pass  # another process created it first
 
     def __repr__(self) -> str:
         return f"Ledger({redacted(self.url)!r})"
@@ -197,6 +217,7 @@ class Ledger:
         """The run once all its tasks are done: one still `running` then ended without a
         final record (a task killed or lost), so it failed."""
         with self.engine.begin() as conn:
+            _bump(conn)
             conn.execute(
                 update(runs)
                 .where(runs.c.dataset_id == dataset_id, runs.c.run_id == run_id)
@@ -211,7 +232,9 @@ class Ledger:
         return self.run(dataset_id, run_id)
 
     def _run(self, conn: Connection, key: RunKey) -> tuple[int, dict[str, Any]]:
-        """The run's row, created (status running) by its first record."""
+        """The run's row, created (status running) by its first record. Every write passes
+        here, so this is where the ledger's version moves on."""
+        _bump(conn)
         found = conn.execute(
             select(runs).where(runs.c.dataset_id == key.dataset_id, runs.c.run_id == key.run_id)
         ).mappings().first()  # fmt: skip
@@ -261,9 +284,19 @@ class Ledger:
 
     # -- reading -----------------------------------------------------------------------------
 
+    def version(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(version.c.value)).scalar() or 0)
+
     def latest_runs(self) -> dict[str, dict[str, Any]]:
         """Per dataset id: `last` (its latest run) and `success` (latest succeeded run), with
-        the columns the overview shows."""
+        the columns the overview shows; read again only after a write."""
+        now = self.version()
+        if self._latest is None or self._latest[0] != now:
+            self._latest = (now, self._read_latest())
+        return self._latest[1]
+
+    def _read_latest(self) -> dict[str, dict[str, Any]]:
         last, good = runs.alias("last_run"), runs.alias("good_run")
         query = (
             select(latest.c.dataset_id, *(last.c[name] for name in _LAST_COLUMNS),
@@ -302,6 +335,10 @@ class Ledger:
             run = _utc_row(dict(row))
             run["steps"] = {s["step"]: _step_dict(s) for s in found}
         return run
+
+
+def _bump(conn: Connection) -> None:
+    conn.execute(update(version).values(value=version.c.value + 1))
 
 
 def _validation_values(run: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
