@@ -63,6 +63,7 @@ class OpenDataViews:
         self.usage = UsageReader(url)
         self.links = links or Links(settings.portal_url())
         self._catalog = catalog
+        self._rows: tuple[tuple[Any, ...], list[dict[str, Any]]] | None = None
 
     def dispose(self) -> None:
         self.ledger.dispose()
@@ -82,20 +83,33 @@ class OpenDataViews:
     ) -> list[dict[str, Any]]:
         """Every dataset the user may see (`allowed`: agency codes, None for all), failing and
         overdue first."""
-        now = now or dt.datetime.now(dt.UTC)
+        rows = self._all_rows(now or dt.datetime.now(dt.UTC))
+        return [
+            row
+            for row in rows
+            if (allowed is None or row["agency"] in allowed) and filters.keep(row)
+        ]
+
+    def _all_rows(self, now: dt.datetime) -> list[dict[str, Any]]:
+        """Every dataset's row, built again when the ledger or the metrics store changed, or
+        the minute did (due times move with the clock). Callers must not modify the rows."""
+        minute = now.replace(second=0, microsecond=0)
+        key = (minute, self.ledger.version(), self.usage.version(), id(self.catalog))
+        if self._rows is None or self._rows[0] != key:
+            self._rows = (key, self._build_rows(now))
+        return self._rows[1]
+
+    def _build_rows(self, now: dt.datetime) -> list[dict[str, Any]]:
         latest = self.ledger.latest_runs()
         today = now.astimezone(schedule.STATE_TIMEZONE).date()
         usage = self.usage.totals(today - dt.timedelta(days=29), today)
         missing = self.usage.missing_metadata()
         rows = []
         for entry in self.catalog.entries.values():
-            if allowed is not None and entry.agency.code not in allowed:
-                continue
             row = self._row(entry, latest.get(entry.dataset.portal_id), now)
             row["usage_30d"] = usage.get(entry.dataset.portal_id, dict.fromkeys(COUNTERS, 0))
             row["missing_metadata"] = missing.get(entry.dataset.portal_id)
-            if filters.keep(row):
-                rows.append(row)
+            rows.append(row)
         rank = {s: i for i, s in enumerate(schedule.STATUS_ORDER)}
         rows.sort(key=lambda r: (rank.get(r["status"], 99), r["agency"], r["title"]))
         return rows
