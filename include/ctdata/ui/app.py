@@ -108,19 +108,24 @@ def create_app(
     @app.get("/data-docs", response_class=HTMLResponse)
     def data_docs(page: Annotated[str, Query()], who: PageAccess) -> str:
         """A Great Expectations Data Docs page the validation step kept (under its root only)."""
-        return read_data_docs(page)
+        return read_data_docs(page, who)
 
     return app
 
 
-def read_data_docs(url: str) -> str:
+def read_data_docs(url: str, who: Access) -> str:
     """The page from the validation package's result store, which refuses paths outside its
-    root; 404 where this installation keeps no Data Docs."""
+    root (kept as <root>/<agency>/...: only for users who may see that agency); 404 where this
+    installation keeps no Data Docs."""
     try:
         from ctdata.validation import ResultStore
     except (ImportError, AttributeError):
         raise HTTPException(404, "Data Docs are not kept by this installation") from None
+    store = ResultStore()
+    agency = url.removeprefix(str(store.root).rstrip("/") + "/").split("/", 1)[0]
+    if not who.allows(agency):
+        raise HTTPException(404, "No such Data Docs page")
     try:
-        return str(ResultStore().read_page(url))
+        return str(store.read_page(url))
     except (ValueError, FileNotFoundError):
         raise HTTPException(404, "No such Data Docs page") from None
