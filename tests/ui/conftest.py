@@ -41,8 +41,16 @@ class DemoUI:
         answer.raise_for_status()
         return str(answer.json()["access_token"])
 
-    def get(self, path: str, user: str | None = None, **kwargs: Any) -> requests.Response:
-        headers = {"Authorization": f"Bearer {self.token(user)}"} if user else {}
+    def get(
+        self,
+        path: str,
+        user: str | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        headers = dict(headers or {})
+        if user:
+            headers["Authorization"] = f"Bearer {self.token(user)}"
         return requests.get(f"{self.url}{path}", headers=headers, timeout=60, **kwargs)
 
 
