@@ -44,7 +44,7 @@ DEFAULT_ARGS: dict[str, Any] = {
     "owner": "opm-data-team",
     "retries": 3,
     "retry_delay": dt.timedelta(minutes=5),
-    "retry_exponential_backoff": True,
+    "retry_exponential_backoff": 2.0,  # a multiplier in Airflow 3 (True would mean 1.0)
     "max_retry_delay": dt.timedelta(hours=1),
     "execution_timeout": dt.timedelta(hours=1),
 }

@@ -13,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from ctdata.errors import CtDataError
 
 M = TypeVar("M", bound=BaseModel)
+# libyaml's loader when PyYAML has it: 10x faster, and the DAG processor reads every agency spec
+# at each parse of the dags folder.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class Strict(BaseModel):
@@ -28,7 +31,7 @@ def load_yaml_model(
     """Parse and validate; any problem raises `error` with a message people can act on."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except OSError as exc:
         raise error(f"{path}: cannot read the {what} ({exc.strerror})") from exc
     except yaml.YAMLError as exc:

@@ -41,7 +41,7 @@ def test_agency_dag_runs_unattended(dagbag, dag_id: str) -> None:
     assert "ctdata" in dag.tags and f"agency:{dag_id.removeprefix('publish_')}" in dag.tags
     assert "/d/" in dag.doc_md
     for task in dag.tasks:
-        assert task.retries >= 1 and task.retry_exponential_backoff
+        assert task.retries >= 1 and task.retry_exponential_backoff >= 2  # doubling delays
         assert task.owner.endswith("-data-team")
 
 

@@ -59,3 +59,12 @@ def test_from_airflow_connection_duck_typed() -> None:
                             extra='{"app_token": "t2"}')  # fmt: skip
     assert PortalConnection.from_airflow_connection(local).domain == "127.0.0.1:5000"
     assert PortalConnection.from_airflow_connection(local).app_token == "t2"
+
+
+def test_plain_http_to_a_named_host_only_when_the_connection_allows_it() -> None:
+    stand_in = SimpleNamespace(host="portal", schema="http", port=8089, login=None, password=None,
+                               extra_dejson={"allow_plain_http": True})  # fmt: skip
+    assert PortalConnection.from_airflow_connection(stand_in).base_url == "http://portal:8089"
+    stand_in.extra_dejson = {"allow_plain_http": "yes"}  # only a JSON true opts in
+    with pytest.raises(ConfigurationError, match="allow_plain_http"):
+        PortalConnection.from_airflow_connection(stand_in)

@@ -35,6 +35,9 @@ class PortalConnection:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     app_token: str | None = field(default=None, repr=False)
+    # Plain http to a named host, for a stand-in on a private container network (the compose
+    # demo); set from the connection's extra {"allow_plain_http": true}, never by default.
+    allow_plain_http: bool = False
 
     def __post_init__(self) -> None:
         if not self.host:
@@ -46,10 +49,11 @@ class PortalConnection:
                 f"Portal connection scheme {self.scheme!r} is not supported: use https "
                 "(or http for a portal on this machine)."
             )
-        if self.scheme == "http" and not is_loopback(self.host):
+        if self.scheme == "http" and not (is_loopback(self.host) or self.allow_plain_http):
             raise ConfigurationError(
                 f"Refusing plain http to {self.host}: credentials would travel unencrypted. "
-                "Use https (http is allowed only for loopback hosts such as 127.0.0.1)."
+                "Use https (http is allowed only for loopback hosts such as 127.0.0.1, or for "
+                'a stand-in on a private network whose connection extra sets "allow_plain_http": true).'
             )
 
     def __repr__(self) -> str:
@@ -131,6 +135,7 @@ class PortalConnection:
             username=getattr(conn, "login", None) or None,
             password=getattr(conn, "password", None) or None,
             app_token=extra.get("app_token") or None,
+            allow_plain_http=extra.get("allow_plain_http") is True,
         )
 
 

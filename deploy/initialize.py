@@ -1,0 +1,285 @@
+"""One-shot set-up of a ctdata cluster: the compose file's `airflow-init` service, and the same
+steps for the local-process deployment test. Every step can run again safely.
+
+1. the settings every component needs are present and not the .env.example placeholders;
+2. the ctdata state and metrics store: its PostgreSQL role and database when missing (made with
+   the metadata database's account, which owns the server in the compose file), then its tables;
+3. `airflow db migrate` (Airflow's tables and the FAB auth manager's);
+4. the admin account (`AIRFLOW_ADMIN_USERNAME` / `AIRFLOW_ADMIN_PASSWORD`);
+5. the pool bounding concurrent writes to the portal (`CTDATA_SOCRATA_POOL`, default `socrata`,
+   with `CTDATA_SOCRATA_POOL_SLOTS`, default 4, slots);
+6. the staging root (`CTDATA_STAGING_ROOT`): bucket created when missing, write checked;
+7. every Airflow connection the agency specs and the usage metrics job name resolves (from the
+   `AIRFLOW_CONN_*` environment variables or the metadata database).
+
+Run: python deploy/initialize.py      (exit 1 with the reason when a step cannot be done)
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+PLACEHOLDER = "change-me"
+REQUIRED_SETTINGS = {
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "Airflow's metadata database",
+    "AIRFLOW__CORE__FERNET_KEY": "encrypts connection passwords kept in the metadata database",
+    "AIRFLOW__API_AUTH__JWT_SECRET": "signs the tokens of the REST API and of running tasks",
+    "AIRFLOW__API__SECRET_KEY": "signs the UI's session cookies",
+    "AIRFLOW_ADMIN_PASSWORD": "the Airflow admin account's password",
+    "CTDATA_STATE_URL": "the ctdata state and metrics store (SQLAlchemy URL)",
+    "CTDATA_STAGING_ROOT": "where tasks hand data to each other (s3://bucket/prefix)",
+    "CTDATA_PSEUDONYM_KEY": "keys the hash that replaces identifiers in published records",
+}
+DEFAULT_POOL, DEFAULT_POOL_SLOTS = "socrata", 4
+DATABASE_WAIT_S = 120.0
+
+
+class InitError(Exception):
+    """A step that cannot be done; the message says what to change."""
+
+
+def check_settings(env: dict[str, str]) -> None:
+    problems = [f"  {name}: {why}" for name, why in REQUIRED_SETTINGS.items() if not env.get(name)]
+    problems += [
+        f"  {name}: still the .env.example placeholder"
+        for name, value in sorted(env.items())
+        if PLACEHOLDER in value
+    ]
+    if problems:
+        raise InitError(
+            "these settings are missing or unfinished:\n"
+            + "\n".join(problems)
+            + "\nSet them in .env (deploy/new-secrets.sh .env fills in the secrets)."
+        )
+    slots = env.get("CTDATA_SOCRATA_POOL_SLOTS", str(DEFAULT_POOL_SLOTS))
+    if not slots.isdigit() or int(slots) < 1:
+        raise InitError(f"CTDATA_SOCRATA_POOL_SLOTS must be a whole number >= 1, got {slots!r}")
+
+
+def wait_for_database(url: str, timeout_s: float = DATABASE_WAIT_S) -> None:
+    import sqlalchemy as sa
+
+    from ctdata.store import redacted
+
+    engine = sa.create_engine(url)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            try:
+                with engine.connect():
+                    return
+            except sa.exc.OperationalError as exc:
+                if time.monotonic() > deadline:
+                    raise InitError(f"database {redacted(url)} unreachable: {exc.orig}") from None
+                time.sleep(2)
+    finally:
+        engine.dispose()
+
+
+def ensure_state_database(state_url: str, admin_url: str) -> None:
+    """Create the store's role and database on PostgreSQL when they are missing."""
+    import sqlalchemy as sa
+
+    from ctdata.store import redacted
+
+    target = sa.engine.make_url(state_url)
+    if target.get_backend_name() != "postgresql" or _can_connect(state_url):
+        return
+    admin = sa.engine.make_url(admin_url).set(drivername=target.drivername)
+    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    role, database = target.username or "", target.database or ""
+    try:
+        with engine.connect() as connection:
+            if not connection.scalar(
+                sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}
+            ):
+                password = (target.password or "").replace("'", "''")
+                connection.exec_driver_sql(
+                    f"CREATE ROLE {_ident(role)} LOGIN PASSWORD '{password}'"
+                )
+            if not connection.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": database}
+            ):
+                connection.exec_driver_sql(
+                    f"CREATE DATABASE {_ident(database)} OWNER {_ident(role)}"
+                )
+    except sa.exc.SQLAlchemyError as exc:
+        raise InitError(
+            f"cannot reach {redacted(state_url)} and cannot create it as "
+            f"{admin.username}: {exc.__cause__ or exc}. Create role {role!r} and database "
+            f"{database!r} (owned by it) on that server, or fix CTDATA_STATE_URL."
+        ) from None
+    finally:
+        engine.dispose()
+    print(f"created the state store's database {redacted(state_url)}")
+
+
+def _can_connect(url: str) -> bool:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect():
+            return True
+    except sa.exc.OperationalError:
+        return False
+    finally:
+        engine.dispose()
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def create_store_tables(state_url: str) -> None:
+    """Create the tables once here, not concurrently from several workers' first tasks."""
+    from ctdata.metrics.store import MetricsStore
+    from ctdata.publishing.state import StateStore
+
+    for store in (StateStore(state_url), MetricsStore(state_url)):
+        store.dispose()
+
+
+def migrate() -> None:
+    """`airflow db migrate`: Airflow's tables and those of the FAB auth manager."""
+    airflow = os.path.join(os.path.dirname(sys.executable), "airflow")
+    done = subprocess.run([airflow, "db", "migrate"], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise InitError(f"`airflow db migrate` failed:\n{done.stderr[-3000:]}")
+
+
+def create_admin(env: dict[str, str]) -> None:
+    """The first Admin account of the FAB auth manager (as `airflow users create` makes it)."""
+    from airflow.providers.fab.auth_manager.cli_commands.utils import get_application_builder
+
+    username = env.get("AIRFLOW_ADMIN_USERNAME", "admin")
+    email = env.get("AIRFLOW_ADMIN_EMAIL", f"{username}@example.invalid")
+    with get_application_builder() as appbuilder:
+        security = appbuilder.sm
+        if security.find_user(username=username):
+            return
+        role = security.find_role("Admin")
+        if not security.add_user(
+            username, "Airflow", "Admin", email, role, env["AIRFLOW_ADMIN_PASSWORD"]
+        ):
+            raise InitError(f"could not create the admin account {username!r} ({email})")
+    print(f"created the admin account {username!r}")
+
+
+def create_pool(env: dict[str, str]) -> None:
+    from airflow.models.pool import Pool
+
+    name = env.get("CTDATA_SOCRATA_POOL", DEFAULT_POOL)
+    slots = int(env.get("CTDATA_SOCRATA_POOL_SLOTS", DEFAULT_POOL_SLOTS))
+    description = "Concurrent writes to the Socrata portal, all agencies together"
+    Pool.create_or_update_pool(name, slots, description, include_deferred=False)
+    print(f"pool {name!r}: {slots} slots")
+
+
+def check_staging(root: str) -> None:
+    from airflow.sdk import ObjectStoragePath
+
+    path = ObjectStoragePath(root)
+    probe = path / f".ctdata-init-{uuid.uuid4().hex}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except Exception as exc:  # noqa: BLE001 - any storage error is reported the same way
+        raise InitError(
+            f"staging root {root} is not writable ({type(exc).__name__}: {exc}); check "
+            "CTDATA_STAGING_ROOT and the AWS_* settings in .env"
+        ) from None
+    print(f"staging root {root}: writable")
+
+
+@dataclass
+class NeededConnection:
+    users: list[str] = field(default_factory=list)  # agency codes, datasets, usage_metrics
+    portal: bool = False  # a Socrata connection, checked as PortalConnection too
+
+
+def needed_connections() -> dict[str, NeededConnection]:
+    from ctdata.metrics.config import load_metrics_config
+    from ctdata.specs import load_all
+
+    needed: dict[str, NeededConnection] = {}
+    specs = load_all()
+    for error in specs.errors:
+        print(f"warning: invalid agency spec (its DAG will not load): {error}", file=sys.stderr)
+    for agency in specs.agencies:
+        _need(needed, agency.socrata_conn_id, agency.code, portal=True)
+        for dataset in agency.datasets:
+            if conn_id := getattr(dataset.source, "conn_id", None):
+                _need(needed, conn_id, f"{agency.code}.{dataset.slug}", portal=False)
+    _need(needed, load_metrics_config().socrata_conn_id, "usage_metrics", portal=True)
+    return needed
+
+
+def _need(needed: dict[str, NeededConnection], conn_id: str, user: str, *, portal: bool) -> None:
+    entry = needed.setdefault(conn_id, NeededConnection())
+    entry.users.append(user)
+    entry.portal = entry.portal or portal
+
+
+def check_connections() -> None:
+    from airflow.exceptions import AirflowNotFoundException
+    from airflow.models.connection import Connection
+
+    from ctdata.errors import ConfigurationError
+    from ctdata.portal.connection import PortalConnection
+
+    needed = needed_connections()
+    problems = []
+    for conn_id, need in needed.items():
+        users = ", ".join(need.users)
+        try:
+            conn = Connection.get_connection_from_secrets(conn_id)
+        except AirflowNotFoundException:
+            problems.append(
+                f"  {conn_id} (used by {users}): not set; add AIRFLOW_CONN_{conn_id.upper()} to .env"
+            )
+            continue
+        if need.portal:
+            try:
+                PortalConnection.from_airflow_connection(conn)
+            except ConfigurationError as exc:
+                problems.append(f"  {conn_id} (used by {users}): {exc}")
+    if problems:
+        raise InitError("connections missing or unusable:\n" + "\n".join(problems))
+    print(f"connections: {', '.join(sorted(needed))} resolve")
+
+
+def main() -> int:
+    env = dict(os.environ)
+    steps: list[tuple[str, Callable[[], None]]] = [
+        ("settings", lambda: check_settings(env)),
+        ("metadata database", lambda: wait_for_database(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])),
+        ("state store", lambda: ensure_state_database(
+            env["CTDATA_STATE_URL"], env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])),
+        ("state store tables", lambda: create_store_tables(env["CTDATA_STATE_URL"])),
+        ("migrations", migrate),
+        ("admin account", lambda: create_admin(env)),
+        ("pool", lambda: create_pool(env)),
+        ("staging", lambda: check_staging(env["CTDATA_STAGING_ROOT"])),
+        ("connections", check_connections),
+    ]  # fmt: skip
+    for name, step in steps:
+        started = time.monotonic()
+        try:
+            step()
+        except InitError as exc:
+            print(f"airflow-init: {name}: {exc}", file=sys.stderr)
+            return 1
+        print(f"airflow-init: {name} done ({time.monotonic() - started:.1f} s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
