@@ -74,3 +74,15 @@ def test_the_view_is_in_airflow_navigation(demo_ui) -> None:
     view = ours["external_views"][0]
     assert view["name"] == "Open Data" and view["url_route"] == "open-data"
     assert ours["fastapi_apps"][0]["url_prefix"] == "/ctdata"
+
+
+def test_data_docs_of_the_last_run_are_served_to_those_who_may_see_them(demo_ui) -> None:
+    page = demo_ui.get("/ctdata/api/datasets/opmt-wn01", user="opm").json()
+    suites = page["last_run_detail"]["validation"]["validate_source"]["suites"]
+    docs = suites[0]["data_docs"]
+    shown = demo_ui.get("/ctdata/data-docs", user="opm", params={"page": docs})
+    assert shown.status_code == 200 and "opm_towns_publishable" in shown.text
+    refused = demo_ui.get("/ctdata/data-docs", user="ocme_officer", params={"page": docs})
+    assert refused.status_code == 404
+    html = demo_ui.get("/ctdata/datasets/opmt-wn01", user="opm").text
+    assert 'class="data-docs"' in html
