@@ -31,7 +31,9 @@ Every night at 02:00 Eastern this DAG
    date replaces it; a missed night is filled from the next snapshot and flagged `filled`.
 2. **publish**: upserts the *dataset usage* rows and the *agency scorecard* rows to their
    portal datasets (ids in `include/usage_metrics.yaml`) through the ordinary publishing path.
-3. **report**: writes `usage-<date>.html` and `usage-latest.html` (charts and the freshness
+3. **digest**: e-mails each data officer and OPM one digest of their failing, overdue and
+   soon-due datasets (SMTP connection `CTDATA_ALERT_SMTP_CONN_ID`, default `smtp_default`).
+4. **report**: writes `usage-<date>.html` and `usage-latest.html` (charts and the freshness
    table, overdue first) to the reports folder.
 
 The snapshot date is the local (Eastern) date of the run's data interval end, so clearing a
@@ -85,6 +87,14 @@ def publish(collected: dict[str, Any]) -> dict[str, Any]:
 
 
 @task
+def digest() -> dict[str, Any]:
+    """One e-mail per recipient listing failing, overdue and soon-due datasets."""
+    from ctdata.airflow.alerts import send_digests
+
+    return send_digests()
+
+
+@task
 def report(collected: dict[str, Any]) -> dict[str, Any]:
     """The night's HTML report in the reports folder."""
     from ctdata.metrics.job import write_report
@@ -106,3 +116,4 @@ with DAG(
     collected = collect()
     publish(collected)
     report(collected)
+    digest()

@@ -38,6 +38,17 @@ class Settings(BaseSettings):
         PROJECT_ROOT / "include" / "opm_registers.yaml",
         description="the state's registers: retired assets, inventories, data officers",
     )
+    airflow_url: str = Field(
+        "", description="Airflow UI base URL for links; [api] base_url if unset"
+    )
+    alert_smtp_conn_id: str = Field("smtp_default", description="Airflow SMTP connection of alerts")
+    alert_from_email: str = Field("ctdata-pipeline@ct.gov", description="sender of alert e-mail")
+    alert_opm_email: str = Field(
+        "opendata@ct.gov", description="OPM's open-data address, told of every agency's alerts"
+    )
+    run_log_dataset_id: str = Field(
+        "pipe-runs", description="four-by-four of the portal's run-log dataset ('' turns it off)"
+    )
     data_docs_root: str = Field(
         "", description="validation results and Data Docs pages (path or object storage URL)"
     )

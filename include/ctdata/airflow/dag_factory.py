@@ -14,6 +14,8 @@ from airflow.sdk import DAG, TaskGroup
 
 from ctdata import settings
 from ctdata.airflow import tasks
+from ctdata.airflow.alerts import FailureNotifier, deadline_alert
+from ctdata.airflow.assets import portal_asset
 from ctdata.airflow.policies import START_DATE, agency_schedule, agency_timetable, default_args
 from ctdata.errors import SpecError
 from ctdata.specs import AgencySpec, DatasetSpec, load_all
@@ -54,7 +56,11 @@ def build_agency_dag(agency: AgencySpec) -> DAG:
         catchup=False,
         max_active_runs=1,
         tags=["ctdata", "publish", f"agency:{agency.code}"],
-        default_args=default_args(agency.airflow_owner),
+        default_args={
+            **default_args(agency.airflow_owner),
+            "on_failure_callback": FailureNotifier(agency.code),
+        },
+        deadline=deadline_alert(agency),
         doc_md=agency_doc(agency),
     )
     with dag:
@@ -103,11 +109,15 @@ def _dataset_tasks(agency_code: str, dataset: DatasetSpec, dag_cron: str | None)
     checked = tasks.validate.override(task_id="validate_publishable")(
         agency_code, slug, prepared, "publishable"
     )
-    published = tasks.publish.override(task_id="publish")(agency_code, slug, prepared)
+    asset = portal_asset(dataset.portal_id, dataset.metadata.title)
+    published = tasks.publish.override(task_id="publish", outlets=[asset])(
+        agency_code, slug, prepared
+    )
     synced = tasks.sync_metadata.override(task_id="sync_metadata")(agency_code, slug)
     cleaned = tasks.clean_staging.override(task_id="clean_staging")(agency_code, slug)
     checked_source >> prepared
     checked >> published >> synced >> cleaned
+    synced >> tasks.log_run.override(task_id="log_run")(agency_code, slug)
 
 
 def _retirement_tasks(agency_code: str, dataset: DatasetSpec) -> None:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import get_current_context, task, teardown
 
 from ctdata import settings
+from ctdata.airflow.assets import emit_publish_event
+from ctdata.airflow.monitor import close_run, recorded
 from ctdata.airflow.policies import dataset_is_due, fail_fast
 from ctdata.airflow.runtime import airflow_connection, airflow_staging, portal_client
 
@@ -64,6 +66,7 @@ def is_due(agency_code: str, slug: str) -> bool:
 
 
 @task
+@recorded
 @fail_fast
 def extract(agency_code: str, slug: str) -> dict[str, Any]:
     from ctdata.pipeline import steps
@@ -81,6 +84,7 @@ def extract(agency_code: str, slug: str) -> dict[str, Any]:
 
 
 @task
+@recorded
 @fail_fast
 def validate(agency_code: str, slug: str, staged: dict[str, Any], stage: str) -> dict[str, Any]:
     from ctdata.pipeline import steps
@@ -99,6 +103,7 @@ def validate(agency_code: str, slug: str, staged: dict[str, Any], stage: str) ->
 
 
 @task
+@recorded
 @fail_fast
 def aggregate_and_suppress(agency_code: str, slug: str, staged: dict[str, Any]) -> dict[str, Any]:
     from ctdata.pipeline import steps
@@ -121,6 +126,7 @@ def aggregate_and_suppress(agency_code: str, slug: str, staged: dict[str, Any]) 
 
 
 @task
+@recorded
 @fail_fast
 def prepare_records(agency_code: str, slug: str, staged: dict[str, Any]) -> dict[str, Any]:
     from ctdata.pipeline import steps
@@ -132,6 +138,7 @@ def prepare_records(agency_code: str, slug: str, staged: dict[str, Any]) -> dict
 
 
 @task(pool=settings.socrata_pool())
+@recorded
 @fail_fast
 def publish(agency_code: str, slug: str, prepared: dict[str, Any]) -> dict[str, Any]:
     from ctdata.pipeline import steps
@@ -148,10 +155,12 @@ def publish(agency_code: str, slug: str, prepared: dict[str, Any]) -> dict[str, 
         result["unchanged"],
         f"{result['bytes_sent']:,}",
     )
+    emit_publish_event(get_current_context(), result)
     return result
 
 
 @task(pool=settings.socrata_pool())
+@recorded
 @fail_fast
 def sync_metadata(agency_code: str, slug: str) -> dict[str, Any]:
     from ctdata.pipeline import steps
@@ -269,6 +278,13 @@ def clean_staging(agency_code: str, slug: str) -> dict[str, Any]:
             staging.run_dir(agency_code, slug, run_id),
         )
     return {"published": published}
+
+
+@teardown
+def log_run(agency_code: str, slug: str) -> dict[str, Any]:
+    """Close the dataset's run in the monitoring ledger and append it to the portal's run-log
+    dataset (whatever happened upstream: a failed run is logged too)."""
+    return close_run(agency_code, slug)
 
 
 @task

@@ -36,8 +36,19 @@ def portal_seed(agencies: list[AgencySpec], portal_dir: Path | None = None) -> d
     entries += portal_seed_entries(PUBLISHER[0])
     registers = load_registers_config().agency()
     entries += [seed_entry(registers, dataset, PUBLISHER[0]) for dataset in registers.datasets]
+    entries += run_log_seed_entries(PUBLISHER[0])
     existing = _existing_datasets(portal_dir) if portal_dir else set()
     return {"datasets": [e for e in entries if e["id"] not in existing]}
+
+
+def run_log_seed_entries(owner: str) -> list[dict[str, Any]]:
+    """The pipeline's run-log dataset (ctdata.monitoring.run_log), when one is configured."""
+    from ctdata.monitoring.run_log import run_log_agency
+
+    if not settings.current().run_log_dataset_id:
+        return []
+    agency = run_log_agency()
+    return [seed_entry(agency, agency.datasets[0], owner=owner)]
 
 
 def _existing_datasets(portal_dir: Path) -> set[str]:

@@ -290,6 +290,15 @@ class AccessPlanEntry(Strict):
     )
 
 
+class Alerts(Strict):
+    """Who hears of this agency's failed and late runs besides its data officer."""
+
+    to: list[Annotated[str, Field(pattern=EMAIL)]] = []
+    opm: Annotated[str, Field(pattern=EMAIL)] | None = Field(
+        default=None, description="OPM's address for this agency; CTDATA_ALERT_OPM_EMAIL if unset"
+    )
+
+
 class AgencySpec(Strict):
     code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=30)]
     name: str
@@ -297,6 +306,7 @@ class AgencySpec(Strict):
     owner: str | None = Field(default=None, description="Airflow owner; the agency code if unset")
     socrata_conn_id: str = "socrata_default"
     access_plan: list[AccessPlanEntry] = []
+    alerts: Alerts = Alerts()
     datasets: Annotated[list[DatasetSpec], Field(min_length=1)]
 
     @model_validator(mode="after")

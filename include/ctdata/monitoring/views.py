@@ -1,0 +1,302 @@
+"""Read models of the Open Data view: the dataset list (the JSON API's `datasets`), the
+overview by agency, and one dataset's page. Plain JSON-ready dicts built from the agency
+specs, the monitoring ledger and the metrics store; the FastAPI app and the alerts both use
+them, so the page, the API and the e-mail say the same thing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from ctdata import settings
+from ctdata.metrics.store import COUNTERS
+from ctdata.monitoring import schedule
+from ctdata.monitoring.catalog import Catalog, Entry, load_catalog
+from ctdata.monitoring.ledger import Ledger
+from ctdata.monitoring.usage import UsageReader
+
+VALIDATE_STEPS = ("validate_source", "validate_publishable")
+
+
+@dataclass(frozen=True)
+class Filters:
+    agency: str | None = None
+    category: str | None = None
+    status: str | None = None
+
+    def keep(self, row: dict[str, Any]) -> bool:
+        return (
+            (not self.agency or row["agency"] == self.agency)
+            and (not self.category or row["category"] == self.category)
+            and (not self.status or row["status"] == self.status)
+        )
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where the pages point: the portal, and the Airflow UI (its base URL)."""
+
+    portal: str
+    airflow: str = ""
+
+    def dataset(self, portal_id: str) -> str:
+        return f"{self.portal}/d/{portal_id}"
+
+    def run(self, dag_id: str, run_id: str) -> str:
+        return f"{self.airflow}/dags/{dag_id}/runs/{run_id}"
+
+    def task(self, dag_id: str, run_id: str, task_id: str) -> str:
+        return f"{self.run(dag_id, run_id)}/tasks/{task_id}"
+
+
+class OpenDataViews:
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        links: Links | None = None,
+        catalog: Catalog | None = None,
+    ) -> None:
+        self.ledger = Ledger(url)
+        self.usage = UsageReader(url)
+        self.links = links or Links(settings.portal_url())
+        self._catalog = catalog
+        self._rows: tuple[tuple[Any, ...], list[dict[str, Any]]] | None = None
+
+    def dispose(self) -> None:
+        self.ledger.dispose()
+        self.usage.dispose()
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog or load_catalog()
+
+    # -- the dataset list ----------------------------------------------------------------------
+
+    def datasets(
+        self,
+        allowed: Collection[str] | None = None,
+        filters: Filters = Filters(),
+        now: dt.datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every dataset the user may see (`allowed`: agency codes, None for all), failing and
+        overdue first."""
+        rows = self._all_rows(now or dt.datetime.now(dt.UTC))
+        return [
+            row
+            for row in rows
+            if (allowed is None or row["agency"] in allowed) and filters.keep(row)
+        ]
+
+    def _all_rows(self, now: dt.datetime) -> list[dict[str, Any]]:
+        """Every dataset's row, built again when the ledger or the metrics store changed, or
+        the minute did (due times move with the clock). Callers must not modify the rows."""
+        minute = now.replace(second=0, microsecond=0)
+        key = (minute, self.ledger.version(), self.usage.version(), id(self.catalog))
+        if self._rows is None or self._rows[0] != key:
+            self._rows = (key, self._build_rows(now))
+        return self._rows[1]
+
+    def _build_rows(self, now: dt.datetime) -> list[dict[str, Any]]:
+        latest = self.ledger.latest_runs()
+        today = now.astimezone(schedule.STATE_TIMEZONE).date()
+        usage = self.usage.totals(today - dt.timedelta(days=29), today)
+        missing = self.usage.missing_metadata()
+        rows = []
+        for entry in self.catalog.entries.values():
+            row = self._row(entry, latest.get(entry.dataset.portal_id), now)
+            row["usage_30d"] = usage.get(entry.dataset.portal_id, dict.fromkeys(COUNTERS, 0))
+            row["missing_metadata"] = missing.get(entry.dataset.portal_id)
+            rows.append(row)
+        rank = {s: i for i, s in enumerate(schedule.STATUS_ORDER)}
+        rows.sort(key=lambda r: (rank.get(r["status"], 99), r["agency"], r["title"]))
+        return rows
+
+    def _row(self, entry: Entry, runs: dict[str, Any] | None, now: dt.datetime) -> dict[str, Any]:
+        dataset = entry.dataset
+        last = runs["last"] if runs else None
+        success = runs["success"] if runs else None
+        due = schedule.standing(
+            dataset.effective_schedule,
+            dataset.metadata.update_frequency,
+            last_success=success["started"] if success else None,
+            last_status=last["status"] if last else None,
+            now=now,
+        )
+        return {
+            "agency": entry.agency.code,
+            "agency_name": entry.agency.name,
+            "portal_id": dataset.portal_id,
+            "slug": dataset.slug,
+            "title": dataset.metadata.title,
+            "category": dataset.metadata.category,
+            "update_frequency": dataset.metadata.update_frequency,
+            "portal_url": self.links.dataset(dataset.portal_id),
+            "status": due.status,
+            "next_due": _iso(due.next_due),
+            "next_due_local": schedule.local_time(due.next_due),
+            "last_publish": _publish(success),
+            "last_run": self._run_brief(last),
+            "suppressed_cells": last.get("cells_suppressed") if last else None,
+            "validation": _validation(last),
+        }
+
+    def _run_brief(self, run: dict[str, Any] | None) -> dict[str, Any] | None:
+        if run is None:
+            return None
+        brief = {
+            "run_id": run["run_id"],
+            "status": run["status"],
+            "started": _iso(run["started"]),
+            "started_local": schedule.local_time(run["started"]),
+            "finished": _iso(run.get("finished")),
+            "failed_step": run.get("failed_step"),
+            "reason": run.get("reason"),
+            "airflow_url": self.links.run(run["dag_id"], run["run_id"]),
+        }
+        if run.get("failed_step"):
+            task_id = f"{run['slug']}.{run['failed_step']}"
+            brief["log_url"] = self.links.task(run["dag_id"], run["run_id"], task_id)
+        return brief
+
+    # -- the overview --------------------------------------------------------------------------
+
+    def overview(
+        self,
+        allowed: Collection[str] | None = None,
+        filters: Filters = Filters(),
+        now: dt.datetime | None = None,
+    ) -> dict[str, Any]:
+        """One row per agency (failing and overdue first) and the filters' choices."""
+        rows = self.datasets(allowed, filters, now)
+        by_agency: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            by_agency.setdefault(row["agency"], []).append(row)
+        catalog = self.catalog
+        specs = {a.code: a for a in catalog.agencies}
+        agencies = [_agency_row(code, specs.get(code), ds) for code, ds in by_agency.items()]
+        agencies.sort(key=lambda a: (-a["failing"], -a["overdue"], a["name"]))
+        visible = [a for a in catalog.agencies if allowed is None or a.code in allowed]
+        return {
+            "agencies": agencies,
+            "datasets": rows,
+            "choices": {
+                "agency": [(a.code, a.name) for a in sorted(visible, key=lambda a: a.name)],
+                "category": sorted({d.metadata.category for a in visible for d in a.datasets}),
+                "status": list(schedule.STATUS_ORDER),
+            },
+        }
+
+    # -- one dataset ---------------------------------------------------------------------------
+
+    def dataset(self, portal_id: str, now: dt.datetime | None = None) -> dict[str, Any] | None:
+        """The dataset page: its row, the last run's steps, usage series and run history."""
+        entry = self.catalog.entries.get(portal_id)
+        if entry is None:
+            return None
+        now = now or dt.datetime.now(dt.UTC)
+        history = self.ledger.history(portal_id, limit=100)
+        runs = None
+        if history:
+            success = next((r for r in history if r["status"] == "succeeded"), None)
+            if success is None:
+                success = self.ledger.latest_runs().get(portal_id, {}).get("success")
+            runs = {"last": history[0], "success": success}
+        page = self._row(entry, runs, now)
+        today = now.astimezone(schedule.STATE_TIMEZONE).date()
+        series = self.usage.series(portal_id, today - dt.timedelta(days=364), today)
+        page["usage_30d"] = _sum(series[-30:])
+        page["usage_365d"] = _sum(series)
+        page["usage_series"] = series
+        page["missing_metadata"] = self.usage.missing_metadata(portal_id).get(portal_id)
+        page["data_officer"] = entry.agency.data_officer.model_dump()
+        page["dag_id"] = entry.agency.dag_id
+        aggregation = entry.dataset.aggregation
+        page["protection"] = aggregation.protection if aggregation else None
+        page["threshold"] = aggregation.threshold if aggregation else None
+        page["last_run_detail"] = self._last_run_detail(history[0]) if history else None
+        page["history"] = [self._history_row(r) for r in history]
+        return page
+
+    def _last_run_detail(self, run: dict[str, Any]) -> dict[str, Any]:
+        detail = self.ledger.run(run["dataset_id"], run["run_id"]) or {"steps": {}}
+        steps = detail["steps"]
+        validation = {}
+        for step in VALIDATE_STEPS:
+            record = steps.get(step)
+            if record:
+                summary = record["summary"]
+                validation[step] = summary.get("validation", summary)
+        prepared = steps.get("aggregate_and_suppress") or steps.get("prepare_records")
+        return {
+            **self._run_brief(run),
+            "steps": {name: s["status"] for name, s in steps.items()},
+            "validation": validation,
+            "disclosure": prepared["summary"] if prepared else None,
+            "publish": steps["publish"]["summary"] if "publish" in steps else None,
+        }
+
+    def _history_row(self, run: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **self._run_brief(run),
+            "created": run.get("created"),
+            "updated": run.get("updated"),
+            "deleted": run.get("deleted"),
+            "bytes_sent": run.get("bytes_sent"),
+            "cells_suppressed": run.get("cells_suppressed"),
+            "validation": _validation(run),
+        }
+
+
+def _agency_row(code: str, spec: Any, datasets: list[dict[str, Any]]) -> dict[str, Any]:
+    counts = {s: sum(d["status"] == s for d in datasets) for s in schedule.STATUS_ORDER}
+    measured = [d for d in datasets if d["missing_metadata"] is not None]
+    plan = [e.portal_id for e in spec.access_plan] if spec else []
+    published = {d["portal_id"] for d in datasets if d["last_publish"]}
+    return {
+        "agency": code,
+        "name": spec.name if spec else code,
+        "datasets": len(datasets),
+        "on_time": counts[schedule.ON_TIME],
+        "overdue": counts[schedule.OVERDUE],
+        "failing": counts[schedule.FAILING],
+        "never_run": counts[schedule.NEVER_RUN],
+        "usage_30d": {c: sum(d["usage_30d"][c] for d in datasets) for c in COUNTERS},
+        "metadata_complete": _share(
+            sum(not d["missing_metadata"] for d in measured), len(measured)
+        ),
+        "access_plan": {
+            "published": sum(1 for p in plan if p in published),
+            "planned": len(plan),
+        },
+    }
+
+
+def _publish(run: dict[str, Any] | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    return {
+        "finished": _iso(run.get("finished")),
+        "finished_local": schedule.local_time(run.get("finished")),
+        **{k: run.get(k) for k in ("created", "updated", "deleted", "bytes_sent")},
+    }
+
+
+def _validation(run: dict[str, Any] | None) -> str | None:
+    if run is None or run.get("validation_passed") is None:
+        return None
+    return "passed" if run["validation_passed"] else "failed"
+
+
+def _sum(series: list[dict[str, Any]]) -> dict[str, int]:
+    return {c: sum(d[c] or 0 for d in series) for c in COUNTERS}
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,86 @@
+"""The demo setup after the demo's runs, with the Airflow API server (and so the Open Data
+view) running on it: shared by the auth, lineage and browser tests of this folder."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from ctdata.demo.environment import LocalSetup
+from ctdata.demo.runner import local_portal, run_dag, run_usage_metrics
+from ctdata.demo.services import AirflowServices, airflow_services
+from ctdata.specs import load_all
+
+USERS = {"opm": ("admin", "opm-password-1"), "ocme_officer": ("viewer", "ocme-password-1")}
+
+
+@dataclass
+class DemoUI:
+    setup: LocalSetup
+    env: dict[str, str]
+    services: AirflowServices
+    portal: Any
+
+    @property
+    def url(self) -> str:
+        return self.services.api_url
+
+    def token(self, user: str) -> str:
+        answer = requests.post(
+            f"{self.url}/auth/token",
+            json={"username": user, "password": USERS[user][1]},
+            timeout=30,
+        )
+        answer.raise_for_status()
+        return str(answer.json()["access_token"])
+
+    def get(
+        self,
+        path: str,
+        user: str | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        headers = dict(headers or {})
+        if user:
+            headers["Authorization"] = f"Bearer {self.token(user)}"
+        return requests.get(f"{self.url}{path}", headers=headers, timeout=60, **kwargs)
+
+
+def auth_env(setup: LocalSetup) -> dict[str, str]:
+    """Named users with known passwords, and the per-DAG auth manager of scoped_auth.py."""
+    passwords = setup.airflow_home / "passwords.json"
+    passwords.write_text(json.dumps({name: pw for name, (_, pw) in USERS.items()}))
+    here = str(Path(__file__).parent)
+    return {
+        "AIRFLOW__CORE__AUTH_MANAGER": "scoped_auth.AgencyScopedAuthManager",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(
+            f"{name}:{role}" for name, (role, _) in USERS.items()
+        ),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+        "PYTHONPATH": os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p),
+    }
+
+
+@pytest.fixture(scope="session")
+def demo_ui(tmp_path_factory) -> Iterator[DemoUI]:
+    setup = LocalSetup(tmp_path_factory.mktemp("ui") / "var")
+    setup.prepare()
+    agencies = load_all().agencies
+    with local_portal(setup, agencies) as portal:
+        env = setup.env("127.0.0.1", portal.port)
+        for agency in agencies:
+            ok, log = run_dag(setup, env, agency.dag_id)
+            assert ok, log.read_text()[-4000:]
+        assert run_usage_metrics(setup, env, agencies, portal.url), "usage_metrics failed"
+        env = {**env, **auth_env(setup)}
+        logs = setup.logs_dir / "services"
+        with airflow_services(env, logs, components=("api-server",)) as services:
+            yield DemoUI(setup, env, services, portal)

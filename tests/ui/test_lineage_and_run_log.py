@@ -1,0 +1,50 @@
+"""After the demo's runs: every publish emitted its Airflow Asset with the row counts, the
+Assets API lists them, and the portal's run-log dataset holds one row per dataset run with
+counts and no data values."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from ctdata import settings
+from ctdata.demo.environment import ADMIN, APP_TOKEN
+from ctdata.monitoring.run_log import COLUMNS
+
+pytestmark = pytest.mark.e2e
+
+DEMO_IDS = {"ocme-twn7", "rybz-nyjw", "opmt-wn01"}
+
+
+def test_each_publish_emits_its_asset_with_row_counts(demo_ui) -> None:
+    engine = sa.create_engine(f"sqlite:///{demo_ui.setup.airflow_home / 'airflow.db'}")
+    with engine.connect() as conn:
+        events = conn.execute(sa.text(
+            "SELECT a.uri, e.extra, e.source_dag_id, e.source_task_id FROM asset_event e "
+            "JOIN asset a ON a.id = e.asset_id"
+        )).all()  # fmt: skip
+    engine.dispose()
+    by_uri = {uri: (json.loads(extra), dag, task) for uri, extra, dag, task in events}
+    assert set(by_uri) == {f"socrata://127.0.0.1/{i}" for i in DEMO_IDS}
+    extra, dag, task = by_uri["socrata://127.0.0.1/ocme-twn7"]
+    assert (dag, task) == ("publish_ocme", "deaths_by_town.publish")
+    assert extra["rows_created"] == 171 * 8 * 4 and extra["rows_deleted"] == 0
+    assets = demo_ui.get("/api/v2/assets", user="opm").json()["assets"]
+    assert {a["uri"] for a in assets} >= set(by_uri)
+
+
+def test_the_run_log_dataset_holds_each_run_without_data(demo_ui) -> None:
+    from socrata_emulator.testing import sodapy_client
+
+    admin = sodapy_client(demo_ui.portal, username=ADMIN[0], password=ADMIN[1], app_token=APP_TOKEN)
+    rows = admin.get(settings.current().run_log_dataset_id)
+    assert {r["dataset_id"] for r in rows} == DEMO_IDS and len(rows) == 3
+    allowed = {field for _, field, _, _ in COLUMNS}
+    for row in rows:
+        assert set(row) <= allowed, set(row) - allowed
+        assert row["status"] == "succeeded" and "message" not in row
+        assert row["run_key"] == f"{row['dataset_id']}|{row['airflow_run_id']}"
+    towns = next(r for r in rows if r["dataset_id"] == "opmt-wn01")
+    assert int(towns["rows_created"]) == 169 and int(towns["bytes_sent"]) > 0

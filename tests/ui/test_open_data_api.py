@@ -1,0 +1,88 @@
+"""The Open Data view in the real API server after the demo's runs: behind Airflow's login,
+scoped by the auth manager's DAG permissions, listing the demo datasets with their figures."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+DEMO_IDS = {"ocme-twn7", "rybz-nyjw", "opmt-wn01"}
+
+
+@pytest.mark.parametrize(
+    "path", ["/ctdata/api/datasets", "/ctdata/api/datasets/ocme-twn7", "/ctdata/api/overview"]
+)
+def test_anonymous_api_calls_get_401_and_no_data(demo_ui, path) -> None:
+    answer = demo_ui.get(path)
+    assert answer.status_code == 401
+    assert "ocme" not in answer.text and "Accidental" not in answer.text
+
+
+def test_a_forged_token_is_refused(demo_ui) -> None:
+    answer = demo_ui.get("/ctdata/api/datasets", headers={"Authorization": "Bearer abc.def.ghi"})
+    assert answer.status_code in (401, 403) and "ocme" not in answer.text
+
+
+def test_anonymous_pages_go_to_the_login_page(demo_ui) -> None:
+    answer = demo_ui.get("/ctdata/datasets/ocme-twn7", allow_redirects=False)
+    assert answer.status_code == 303
+    assert "/auth/login?next=" in answer.headers["location"]
+    assert "Accidental" not in answer.text
+
+
+def test_datasets_lists_the_demo_datasets_with_their_figures(demo_ui) -> None:
+    body = demo_ui.get("/ctdata/api/datasets", user="opm").json()
+    rows = {r["portal_id"]: r for r in body["datasets"]}
+    assert set(rows) == DEMO_IDS and body["count"] == 3
+    town = rows["ocme-twn7"]
+    assert town["agency"] == "ocme" and town["title"].startswith("Accidental Drug Related Deaths")
+    assert town["last_publish"]["created"] == 171 * 8 * 4
+    assert town["suppressed_cells"] > 0 and town["validation"] == "passed"
+    assert town["status"] == "on time" and town["next_due_local"].endswith("06:00 EST")
+    assert rows["opmt-wn01"]["status"] == "not scheduled"
+    assert rows["opmt-wn01"]["last_publish"]["created"] == 169
+    assert sum(r["usage_30d"]["views"] for r in rows.values()) > 0  # the demo's traffic
+
+
+def test_dataset_page_data_has_run_history_and_validation(demo_ui) -> None:
+    page = demo_ui.get("/ctdata/api/datasets/ocme-twn7", user="opm").json()
+    assert page["history"][0]["status"] == "succeeded"
+    assert page["history"][0]["airflow_url"].endswith(
+        f"/dags/publish_ocme/runs/{page['history'][0]['run_id']}"
+    )
+    detail = page["last_run_detail"]
+    assert detail["validation"]["validate_publishable"]["success"] is True
+    assert detail["disclosure"]["audit_passed"] is True
+    assert (
+        detail["disclosure"]["primary"] + detail["disclosure"]["complementary"]
+        == page["suppressed_cells"]
+    )
+
+
+def test_an_agency_officer_sees_only_their_agency(demo_ui) -> None:
+    rows = demo_ui.get("/ctdata/api/datasets", user="ocme_officer").json()["datasets"]
+    assert {r["portal_id"] for r in rows} == {"ocme-twn7", "rybz-nyjw"}
+    assert demo_ui.get("/ctdata/api/datasets/opmt-wn01", user="ocme_officer").status_code == 404
+    agencies = demo_ui.get("/ctdata/api/overview", user="ocme_officer").json()["agencies"]
+    assert [a["agency"] for a in agencies] == ["ocme"]
+
+
+def test_the_view_is_in_airflow_navigation(demo_ui) -> None:
+    plugins = demo_ui.get("/api/v2/plugins", user="opm").json()["plugins"]
+    ours = next(p for p in plugins if p["name"] == "ctdata_open_data")
+    view = ours["external_views"][0]
+    assert view["name"] == "Open Data" and view["url_route"] == "open-data"
+    assert ours["fastapi_apps"][0]["url_prefix"] == "/ctdata"
+
+
+def test_data_docs_of_the_last_run_are_served_to_those_who_may_see_them(demo_ui) -> None:
+    page = demo_ui.get("/ctdata/api/datasets/opmt-wn01", user="opm").json()
+    suites = page["last_run_detail"]["validation"]["validate_source"]["suites"]
+    docs = suites[0]["data_docs"]
+    shown = demo_ui.get("/ctdata/data-docs", user="opm", params={"page": docs})
+    assert shown.status_code == 200 and "opm_towns_publishable" in shown.text
+    refused = demo_ui.get("/ctdata/data-docs", user="ocme_officer", params={"page": docs})
+    assert refused.status_code == 404
+    html = demo_ui.get("/ctdata/datasets/opmt-wn01", user="opm").text
+    assert 'class="data-docs"' in html
