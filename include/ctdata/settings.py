@@ -34,6 +34,17 @@ class Settings(BaseSettings):
     socrata_pool: str = Field("socrata", description="Airflow pool bounding portal writes")
     task_timeout_minutes: int = Field(180, ge=1, description="execution_timeout of every task")
     staging_keep_failed_days: int = Field(7, ge=0, description="days a failed run's files stay")
+    review_timeout_hours: int = Field(
+        72, ge=1, description="hours a review waits for OPM's decision before the run fails"
+    )
+    reviewers: list[str] = Field(
+        default_factory=list,
+        description='Airflow user ids who may decide reviews, as JSON (["opm-reviewer"]); '
+        "empty: anyone allowed to act on the DAG",
+    )
+    onboarding_settle_minutes: int = Field(
+        30, ge=0, description="minutes a create whose answer was lost gets to show up on the portal"
+    )
 
     @model_validator(mode="after")
     def _derived_defaults(self) -> Settings:

@@ -90,6 +90,8 @@ class Dataset:
     columns: list[Column] = field(default_factory=list)
     viewers: list[str] = field(default_factory=list)  # emails the dataset is shared with
     attachments: list[dict[str, str]] = field(default_factory=list)  # metadata.attachments
+    # Other keys of the view's free-form `metadata` object, kept as given (as Socrata does).
+    extra_metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
     def table(self) -> str:
@@ -118,7 +120,7 @@ class Dataset:
     def view(self, view_count: int = 0, download_count: int = 0) -> dict[str, Any]:
         """The dataset as `GET /api/views/{id}.json` answers it."""
         rid = self.column(self.rowIdentifier) if self.rowIdentifier else None
-        metadata: dict[str, Any] = {"custom_fields": self.custom_fields}
+        metadata: dict[str, Any] = {**self.extra_metadata, "custom_fields": self.custom_fields}
         if rid:
             metadata["rowIdentifier"] = rid.fieldName
         if self.attachments:

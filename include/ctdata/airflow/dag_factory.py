@@ -15,6 +15,7 @@ from airflow.sdk import DAG, TaskGroup
 from ctdata import settings
 from ctdata.airflow import tasks
 from ctdata.airflow.policies import START_DATE, agency_schedule, agency_timetable, default_args
+from ctdata.airflow.review import DatasetReviewOperator
 from ctdata.errors import SpecError
 from ctdata.specs import AgencySpec, DatasetSpec, load_all
 
@@ -65,6 +66,9 @@ def build_agency_dag(agency: AgencySpec) -> DAG:
     return dag
 
 
+UNPINNED = "created by the pipeline (`ctdata datasets`)"
+
+
 def agency_doc(agency: AgencySpec) -> str:
     base = settings.portal_url()
     lines = [
@@ -77,8 +81,9 @@ def agency_doc(agency: AgencySpec) -> str:
     ]
     for d in agency.datasets:
         suppression = f"threshold {d.aggregation.threshold}" if d.aggregation else "record level"
+        portal = f"[{d.portal_id}]({base}/d/{d.portal_id})" if d.portal_id else UNPINNED
         lines.append(
-            f"| {d.metadata.title} | [{d.portal_id}]({base}/d/{d.portal_id}) | "
+            f"| {d.metadata.title} | {portal} | "
             f"{d.metadata.update_frequency} | {d.source.kind} | {suppression} |"
         )
     return "\n".join(lines)
@@ -104,4 +109,16 @@ def _dataset_tasks(agency_code: str, dataset: DatasetSpec, dag_cron: str | None)
     synced = tasks.sync_metadata.override(task_id="sync_metadata")(agency_code, slug)
     cleaned = tasks.clean_staging.override(task_id="clean_staging")(agency_code, slug)
     checked_source >> prepared
-    checked >> published >> synced >> cleaned
+    _onboard_and_review(agency_code, slug, prepared, checked) >> published
+    published >> synced >> cleaned
+
+
+def _onboard_and_review(agency_code: str, slug: str, prepared: Any, checked: Any) -> Any:
+    """Create the dataset (private) if the spec pins no id, then wait for OPM's decision when
+    the public would see it for the first time or with changed columns. Returns the last task."""
+    onboarded = tasks.onboard.override(task_id="onboard")(agency_code, slug)
+    reviewed = DatasetReviewOperator(
+        task_id="review", agency_code=agency_code, slug=slug, prepared=prepared, validation=checked
+    )
+    checked >> onboarded >> reviewed
+    return reviewed

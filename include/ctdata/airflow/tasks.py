@@ -42,6 +42,7 @@ def _is_scheduled(dag_run: Any) -> bool:
 def is_due(agency_code: str, slug: str) -> bool:
     """On scheduled runs, go on only when the dataset's own schedule has fired since its last
     successful publish (the agency DAG runs at its most frequent dataset's pace)."""
+    from ctdata.lifecycle.registry import resolve_portal_id
     from ctdata.publishing.state import StateStore
 
     _, dataset = load_dataset(agency_code, slug)
@@ -50,7 +51,8 @@ def is_due(agency_code: str, slug: str) -> bool:
         log.info("Manual run: %s is published whatever its schedule.", slug)
         return True
     at = dag_run.run_after or dag_run.logical_date or dt.datetime.now(dt.UTC)
-    last = StateStore().last_success(dataset.portal_id)
+    portal_id = resolve_portal_id(agency_code, dataset)
+    last = StateStore().last_success(portal_id) if portal_id else None
     due = dataset_is_due(dataset.effective_schedule, scheduled=True, at=at, last_success=last)
     log.info(
         "%s (%s, schedule %s): last successful publish %s; %s.",
@@ -125,6 +127,29 @@ def prepare_records(agency_code: str, slug: str, staged: dict[str, Any]) -> dict
 
 @task(pool=settings.socrata_pool())
 @fail_fast
+def onboard(agency_code: str, slug: str) -> dict[str, Any]:
+    """Make sure the dataset exists on the portal: a spec without portal_id gets its dataset
+    created (private, with its columns and metadata) once, and the id recorded."""
+    from ctdata.lifecycle.onboarding import ensure_dataset
+
+    agency, dataset = load_dataset(agency_code, slug)
+    with portal_client(agency.socrata_conn_id) as client:
+        done = ensure_dataset(agency, dataset, client)
+    log.info(ONBOARDED[done.how], done.portal_id, f"{settings.portal_url()}/d/{done.portal_id}")
+    return {"portal_id": done.portal_id, "how": done.how}
+
+
+ONBOARDED = {
+    "pinned": "Dataset %s is pinned in the spec (%s).",
+    "registered": "Dataset %s was created by an earlier run; its id is in the state store (%s).",
+    "found": "Dataset %s, made by an earlier attempt whose answer was lost, is now recorded (%s).",
+    "created": "Created dataset %s on the portal, private, with the spec's columns, row "
+    "identifier and metadata; its id is recorded in the state store (%s).",
+}
+
+
+@task(pool=settings.socrata_pool())
+@fail_fast
 def publish(agency_code: str, slug: str, prepared: dict[str, Any]) -> dict[str, Any]:
     from ctdata.pipeline import steps
 
@@ -133,7 +158,7 @@ def publish(agency_code: str, slug: str, prepared: dict[str, Any]) -> dict[str, 
         result = steps.publish(agency, dataset, prepared["path"], client, airflow_staging())
     log.info(
         "Published to %s: %s created, %s changed, %s deleted, %s unchanged; %s bytes sent.",
-        dataset.portal_id,
+        result["dataset_id"],
         result["created"],
         result["updated"],
         result["deleted"],
@@ -153,7 +178,7 @@ def sync_metadata(agency_code: str, slug: str) -> dict[str, Any]:
         result = steps.sync_metadata(agency, dataset, client)
     changed = ", ".join(result["changed_fields"]) or "nothing"
     log.info(
-        "Metadata of %s: changed %s; public: %s.", dataset.portal_id, changed, result["public"]
+        "Metadata of %s: changed %s; public: %s.", result["portal_id"], changed, result["public"]
     )
     return result
 

@@ -31,6 +31,7 @@ def portal_seed(agencies: list[AgencySpec], portal_dir: Path | None = None) -> d
         seed_entry(agency, dataset, owner=PUBLISHER[0])
         for agency in agencies
         for dataset in agency.datasets
+        if dataset.portal_id is not None  # the others the pipeline creates (onboarding)
     ]
     entries += portal_seed_entries(PUBLISHER[0])
     existing = _existing_datasets(portal_dir) if portal_dir else set()
@@ -171,11 +172,20 @@ def format_table(outcomes: list[DatasetOutcome]) -> str:
 
 
 @contextmanager
-def local_portal(setup: LocalSetup, agencies: list[AgencySpec]) -> Iterator[Any]:
+def local_portal(
+    setup: LocalSetup, agencies: list[AgencySpec], *, reviewed: bool = True
+) -> Iterator[Any]:
     """The portal stand-in on a free loopback port, with the publishing account, an
     administrator and the agencies' datasets (see `portal_seed`). The site analytics dataset is
-    shared with the publishing account, which the usage metrics job signs in as."""
+    shared with the publishing account, which the usage metrics job signs in as.
+
+    `reviewed` records in the setup's state store that OPM approved every dataset as its spec
+    stands, so runs publish without waiting for a reviewer; the demo and the review tests pass
+    False and answer the reviews through Airflow's REST API."""
     from socrata_emulator.testing import run_emulator
+
+    if reviewed:
+        record_reviews(setup, agencies)
 
     with run_emulator(
         setup.portal_dir,
@@ -186,6 +196,16 @@ def local_portal(setup: LocalSetup, agencies: list[AgencySpec]) -> Iterator[Any]
         analytics_viewers=[PUBLISHER[0]],
     ) as portal:
         yield portal
+
+
+def record_reviews(setup: LocalSetup, agencies: list[AgencySpec]) -> None:
+    from ctdata.lifecycle.registry import DatasetRegistry
+    from ctdata.lifecycle.review import record_prior_approval
+
+    registry = DatasetRegistry(setup.state_url)
+    for agency in agencies:
+        record_prior_approval(agency, "setup", "approved before the run (test setup)", registry)
+    registry.dispose()
 
 
 def main() -> int:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ctdata.connections import ConnectionLookup, environment_connection
 from ctdata.errors import SourceError
+from ctdata.lifecycle.registry import DatasetRegistry, require_portal_id
 from ctdata.pipeline.portal_metadata import metadata_changes, view_metadata
 from ctdata.specs.models import AgencySpec, DatasetSpec
 from ctdata.staging import Staging
@@ -114,16 +115,16 @@ def publish(
     from ctdata.publishing import publish_parquet
     from ctdata.publishing.state import StateStore
 
+    portal_id = require_portal_id(agency.code, dataset)
+    apply_approved_columns(agency, dataset, portal_id, client)
     columns = [PortalColumn(c.field, c.name, c.type, c.description) for c in dataset.columns]
     options = dataset.publish
     state = StateStore()
     every = options.reconcile_every_days
-    reconcile = every is not None and state.reconcile_due(
-        dataset.portal_id, dt.timedelta(days=every)
-    )
+    reconcile = every is not None and state.reconcile_due(portal_id, dt.timedelta(days=every))
     result = publish_parquet(
         client,
-        dataset.portal_id,
+        portal_id,
         staging.open_path(publishable_path),
         columns=columns,
         method=options.method,
@@ -141,14 +142,27 @@ def sync_metadata(
 ) -> dict[str, Any]:
     """Bring the portal's dataset and column metadata in line with the spec; publish the
     dataset and set its visibility. Only changed fields are written."""
-    current = client.get_metadata(dataset.portal_id)
+    portal_id = require_portal_id(agency.code, dataset)
+    current = client.get_metadata(portal_id)
     changes = metadata_changes(current, view_metadata(agency, dataset))
     if changes:
-        client.update_metadata(dataset.portal_id, changes)
+        client.update_metadata(portal_id, changes)
     if current.get("publicationStage") != "published":
-        client.publish(dataset.portal_id)
-    client.set_permission(dataset.portal_id, public=dataset.public)
-    return {"changed_fields": sorted(changes), "public": dataset.public}
+        client.publish(portal_id)
+    client.set_permission(portal_id, public=dataset.public)
+    return {"changed_fields": sorted(changes), "public": dataset.public, "portal_id": portal_id}
+
+
+def apply_approved_columns(
+    agency: AgencySpec, dataset: DatasetSpec, portal_id: str, client: SocrataClient
+) -> None:
+    """Once OPM approved the spec's columns (added, removed or retyped ones), give them to the
+    portal dataset before publishing; unapproved changes are left to the publisher's guards."""
+    from ctdata.lifecycle.columns import apply_column_changes, spec_signature
+    from ctdata.lifecycle.review import approved_columns
+
+    if approved_columns(agency.code, dataset, DatasetRegistry()) == spec_signature(dataset):
+        apply_column_changes(client, portal_id, dataset)
 
 
 def conform(frame: pd.DataFrame, dataset: DatasetSpec) -> pd.DataFrame:
