@@ -18,6 +18,7 @@ SUBCOMMAND_MODULES = (
     "socrata_emulator.cli",
     "ctdata.disclosure.cli",
     "ctdata.publishing.cli",
+    "ctdata.cli.datasets",
 )
 
 

@@ -34,7 +34,7 @@ from ctdata.errors import ConfigurationError
 from ctdata.store import create_store_engine, redacted
 
 if TYPE_CHECKING:
-    from ctdata.specs import DatasetSpec
+    from ctdata.specs import AgencySpec, DatasetSpec
 
 metadata = MetaData()
 
@@ -246,3 +246,49 @@ def require_portal_id(
             "task creates it on the first run (or pin its id with portal_id in the spec)"
         )
     return portal_id
+
+
+@dataclass(frozen=True)
+class DatasetLocation:
+    """Where one spec dataset lives, how that id came about, and OPM's last decision on it."""
+
+    agency: str
+    slug: str
+    title: str
+    portal_id: str | None
+    origin: Literal["spec", "created", "creating", "not created"]
+    created_at: datetime | None
+    last_decision: ReviewDecision | None
+
+
+def locate_all(
+    agencies: list[AgencySpec], registry: DatasetRegistry | None = None
+) -> list[DatasetLocation]:
+    """Every spec dataset with its portal id: pinned in the spec, or created and recorded."""
+    registry = registry or DatasetRegistry()
+    located = []
+    for agency in agencies:
+        for dataset in agency.datasets:
+            entry = registry.entry(agency.code, dataset.slug)
+            decisions = registry.decisions(agency.code, dataset.slug)
+            portal_id = resolve_portal_id(agency.code, dataset, registry)
+            if dataset.portal_id is not None:
+                origin = "spec"
+            elif portal_id is not None:
+                origin = "created"
+            elif entry is not None and entry.create_attempted_at is not None:
+                origin = "creating"
+            else:
+                origin = "not created"
+            located.append(
+                DatasetLocation(
+                    agency=agency.code,
+                    slug=dataset.slug,
+                    title=dataset.metadata.title,
+                    portal_id=portal_id,
+                    origin=origin,
+                    created_at=entry.created_at if entry else None,
+                    last_decision=decisions[0] if decisions else None,
+                )
+            )
+    return located
