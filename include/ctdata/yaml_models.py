@@ -1,5 +1,6 @@
-"""Read a YAML file into a pydantic model, with errors that name the file, the field and the
-reason. Agency specs, suppression specs and the usage metrics config all load this way."""
+"""YAML-backed models: their strict base, and reading a YAML file into one with errors that
+name the file, the field and the reason. Agency specs, suppression specs and the usage metrics
+config all are such models."""
 
 from __future__ import annotations
 
@@ -7,11 +8,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ctdata.errors import CtDataError
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class Strict(BaseModel):
+    """Base of every YAML-backed model: a misspelt key fails loudly instead of being ignored,
+    and a loaded spec cannot be changed by the code that reads it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def load_yaml_model(

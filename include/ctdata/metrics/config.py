@@ -11,12 +11,12 @@ import os
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from ctdata import settings
 from ctdata.errors import SpecError
 from ctdata.specs.models import FOUR_BY_FOUR, AgencySpec, Contact, DatasetSpec
-from ctdata.yaml_models import load_yaml_model
+from ctdata.yaml_models import Strict, load_yaml_model
 
 DEFAULT_PATH = settings.PROJECT_ROOT / "include" / "usage_metrics.yaml"
 
@@ -55,10 +55,6 @@ GENERATED_SOURCE = {"kind": "csv", "path": "generated-by-usage-metrics.csv"}
 
 
 FIELD = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")]  # a Socrata column field name
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class AnalyticsFields(Strict):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ctdata.disclosure.spec import AggregationSpec
 from ctdata.publishing.methods import Method
@@ -22,14 +22,11 @@ from ctdata.specs.vocabulary import (
     License,
     UpdateFrequency,
 )
+from ctdata.yaml_models import Strict
 
 FOUR_BY_FOUR = r"^[a-z0-9]{4}-[a-z0-9]{4}$"
 FIELD_NAME = r"^[a-z_][a-z0-9_]*$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Contact(Strict):
