@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ctdata.lifecycle.onboarding import Onboarded, ensure_dataset
+from ctdata.pipeline.portal_metadata import view_metadata
 from ctdata.portal.client import SocrataClient
 from ctdata.portal.connection import PortalConnection
 
@@ -29,3 +31,8 @@ def client_for(emulator: Any) -> SocrataClient:
 
 def datasets_on(client: SocrataClient) -> list[dict[str, Any]]:
     return [entry["resource"] for entry in client.catalog()]
+
+
+def onboard(agency: Any, dataset: Any, client: SocrataClient, registry: Any) -> Onboarded:
+    """`ensure_dataset` as the pipeline's onboard step calls it."""
+    return ensure_dataset(agency.code, dataset, client, view_metadata(agency, dataset), registry)

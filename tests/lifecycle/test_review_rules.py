@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from lifecycle_support import NEW, client_for
+from lifecycle_support import NEW, client_for, onboard
 
 from ctdata.lifecycle.columns import apply_column_changes, portal_signature
-from ctdata.lifecycle.onboarding import ensure_dataset
 from ctdata.lifecycle.review import decision, review_need
 from ctdata.lifecycle.review_request import review_request
 from ctdata.specs.models import Column
@@ -125,7 +124,7 @@ def test_approved_column_changes_are_carried_to_the_portal(ocme, portal, registr
     retyped = cols[1].model_copy(update={"type": "number"})
     changed = _with_columns(dataset, [cols[0], retyped, cols[2], cols[4], extra])
     with portal() as emulator, client_for(emulator) as client:
-        portal_id = ensure_dataset(ocme, dataset, client, registry).portal_id
+        portal_id = onboard(ocme, dataset, client, registry).portal_id
         changes = apply_column_changes(client, portal_id, changed)
         assert changes.removed == ["deaths_suppressed"] and changes.added == ["rate"]
         view = client.get_metadata(portal_id)

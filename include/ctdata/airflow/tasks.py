@@ -130,13 +130,14 @@ def prepare_records(agency_code: str, slug: str, staged: dict[str, Any]) -> dict
 def onboard(agency_code: str, slug: str) -> dict[str, Any]:
     """Make sure the dataset exists on the portal: a spec without portal_id gets its dataset
     created (private, with its columns and metadata) once, and the id recorded."""
-    from ctdata.lifecycle.onboarding import ensure_dataset
+    from ctdata.pipeline import steps
 
     agency, dataset = load_dataset(agency_code, slug)
     with portal_client(agency.socrata_conn_id) as client:
-        done = ensure_dataset(agency, dataset, client)
-    log.info(ONBOARDED[done.how], done.portal_id, f"{settings.portal_url()}/d/{done.portal_id}")
-    return {"portal_id": done.portal_id, "how": done.how}
+        done = steps.onboard(agency, dataset, client)
+    portal_id = done["portal_id"]
+    log.info(ONBOARDED[done["how"]], portal_id, f"{settings.portal_url()}/d/{portal_id}")
+    return done
 
 
 ONBOARDED = {

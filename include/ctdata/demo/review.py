@@ -104,8 +104,6 @@ def run_dag_with_reviews(
 ) -> ReviewedRun:
     """`airflow dags test DAG_ID` (log in var/logs/<dag_id>.log), answering each review it waits
     for with `decide` through the REST API."""
-    from ctdata.demo.runner import dag_run_state
-
     log = setup.logs_dir / f"{dag_id}.log"
     airflow = str(Path(sys.executable).with_name("airflow"))
     reviews: list[dict[str, Any]] = []
@@ -127,8 +125,7 @@ def run_dag_with_reviews(
             if process.poll() is None:
                 process.kill()
                 process.wait()
-    ok = process.returncode == 0 and dag_run_state(setup, dag_id) == "success"
-    return ReviewedRun(ok, log, reviews)
+    return ReviewedRun(process.returncode == 0, log, reviews)  # non-zero: the run failed
 
 
 def publish_with_reviews(

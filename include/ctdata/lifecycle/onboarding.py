@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from ctdata import settings
 from ctdata.errors import AmbiguousWriteError, PortalError, PortalRefusedError
 from ctdata.lifecycle.registry import DatasetRegistry
-from ctdata.pipeline.portal_metadata import view_metadata
 from ctdata.portal.schema import PortalColumn
 
 if TYPE_CHECKING:
     from ctdata.portal.client import SocrataClient
-    from ctdata.specs import AgencySpec, DatasetSpec
+    from ctdata.specs import DatasetSpec
 
 log = logging.getLogger(__name__)
 
@@ -44,57 +43,65 @@ class Onboarded:
     how: Literal["pinned", "registered", "found", "created"]
 
 
-def marker(agency: AgencySpec, dataset: DatasetSpec) -> dict[str, str]:
-    return {"agency": agency.code, "dataset": dataset.slug}
+def marker(agency_code: str, dataset: DatasetSpec) -> dict[str, str]:
+    return {"agency": agency_code, "dataset": dataset.slug}
 
 
 def ensure_dataset(
-    agency: AgencySpec,
+    agency_code: str,
     dataset: DatasetSpec,
     client: SocrataClient,
+    view: dict[str, Any],
     registry: DatasetRegistry | None = None,
 ) -> Onboarded:
-    """The dataset's portal id, creating the dataset (private) if it has none yet."""
+    """The dataset's portal id, creating the dataset (private) if it has none yet. `view` is
+    the metadata the spec gives it (`ctdata.pipeline.portal_metadata.view_metadata`)."""
     if dataset.portal_id is not None:
         return Onboarded(dataset.portal_id, "pinned")
     registry = registry or DatasetRegistry()
-    entry = registry.entry(agency.code, dataset.slug)
+    entry = registry.entry(agency_code, dataset.slug)
     if entry is not None and entry.portal_id is not None:
         return Onboarded(entry.portal_id, "registered")
-    found = find_created(client, agency, dataset)
+    found = find_created(client, agency_code, dataset)
     if found is not None:
-        registry.record_created(agency.code, dataset.slug, found)
+        registry.record_created(agency_code, dataset.slug, found)
         log.info("Found dataset %s, created by an earlier attempt; recorded it.", found)
         return Onboarded(found, "found")
     if entry is not None and entry.create_attempted_at is not None:
         _wait_for_earlier_attempt(dataset, entry.create_attempted_at)
-    return _create(agency, dataset, client, registry)
+    return _create(
+        agency_code, dataset, client, creation_request(agency_code, dataset, view), registry
+    )
 
 
 def _create(
-    agency: AgencySpec, dataset: DatasetSpec, client: SocrataClient, registry: DatasetRegistry
+    agency_code: str,
+    dataset: DatasetSpec,
+    client: SocrataClient,
+    request: dict[str, Any],
+    registry: DatasetRegistry,
 ) -> Onboarded:
-    registry.note_create_attempt(agency.code, dataset.slug)
+    registry.note_create_attempt(agency_code, dataset.slug)
     try:
-        view = client.create_dataset(**creation_request(agency, dataset))
+        created = client.create_dataset(**request)
     except AmbiguousWriteError as exc:
-        found = find_created(client, agency, dataset)
+        found = find_created(client, agency_code, dataset)
         if found is None:
             raise OnboardingPending(
                 f"Creating dataset {dataset.slug!r} on the portal may or may not have succeeded "
                 f"({exc}); the portal does not list it yet. The next attempt looks for it again "
                 "before creating anything."
             ) from exc
-        registry.record_created(agency.code, dataset.slug, found)
+        registry.record_created(agency_code, dataset.slug, found)
         log.info("The create request's answer was lost, but dataset %s exists; recorded.", found)
         return Onboarded(found, "found")
     except PortalError:
-        registry.clear_create_attempt(agency.code, dataset.slug)  # refused: nothing was made
+        registry.clear_create_attempt(agency_code, dataset.slug)  # refused: nothing was made
         raise
-    portal_id = str(view["id"])
-    registry.record_created(agency.code, dataset.slug, portal_id)
+    portal_id = str(created["id"])
+    registry.record_created(agency_code, dataset.slug, portal_id)
     client.set_permission(portal_id, public=False)  # private until OPM approves it
-    log.info("Created dataset %s (private) for %s/%s.", portal_id, agency.code, dataset.slug)
+    log.info("Created dataset %s (private) for %s/%s.", portal_id, agency_code, dataset.slug)
     return Onboarded(portal_id, "created")
 
 
@@ -115,22 +122,23 @@ def _wait_for_earlier_attempt(dataset: DatasetSpec, attempted_at: dt.datetime) -
     )
 
 
-def creation_request(agency: AgencySpec, dataset: DatasetSpec) -> dict[str, Any]:
-    """`SocrataClient.create_dataset` arguments: the spec's metadata, typed columns, row
+def creation_request(
+    agency_code: str, dataset: DatasetSpec, view: dict[str, Any]
+) -> dict[str, Any]:
+    """`SocrataClient.create_dataset` arguments: the spec's view metadata, typed columns, row
     identifier and the marker."""
-    view = view_metadata(agency, dataset)
     columns = [PortalColumn(c.field, c.name, c.type, c.description) for c in dataset.columns]
-    meta = {**view["metadata"], MARKER_KEY: marker(agency, dataset)}
+    meta = {**view["metadata"], MARKER_KEY: marker(agency_code, dataset)}
     fields = {k: v for k, v in view.items() if k not in ("name", "columns", "metadata")}
     return {"name": view["name"], "columns": columns, **fields, "metadata": meta}
 
 
-def find_created(client: SocrataClient, agency: AgencySpec, dataset: DatasetSpec) -> str | None:
+def find_created(client: SocrataClient, agency_code: str, dataset: DatasetSpec) -> str | None:
     """The id of a dataset carrying this spec dataset's marker, if the portal lists one.
 
     Candidates come from the catalog (as the publishing account sees it, private datasets
     included) by the spec's attribution and title; the marker is read from each one's view."""
-    wanted = marker(agency, dataset)
+    wanted = marker(agency_code, dataset)
     title = dataset.metadata.title
     candidates = [
         entry["resource"]["id"]

@@ -102,6 +102,15 @@ def prepare_records(
     return {"path": path, "rows": len(table), "cells_suppressed": 0}
 
 
+def onboard(agency: AgencySpec, dataset: DatasetSpec, client: SocrataClient) -> dict[str, Any]:
+    """Make sure the dataset is on the portal: one the spec pins no id for is created (private,
+    with the spec's columns, row identifier and metadata) once, and its id recorded."""
+    from ctdata.lifecycle.onboarding import ensure_dataset
+
+    done = ensure_dataset(agency.code, dataset, client, view_metadata(agency, dataset))
+    return {"portal_id": done.portal_id, "how": done.how}
+
+
 def publish(
     agency: AgencySpec,
     dataset: DatasetSpec,
