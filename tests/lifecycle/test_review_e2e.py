@@ -74,7 +74,7 @@ class Story:
         self.engineer = ReviewerClient(api_url, *ENGINEER)
 
     def run(self, decide) -> ReviewedRun:
-        return run_dag_with_reviews(self.setup, self.env, DAG, self.reviewer, decide, timeout=240)
+        return run_dag_with_reviews(self.setup, self.env, DAG, self.reviewer, decide, timeout=900)
 
     def portal_id(self) -> str | None:
         registry = DatasetRegistry(self.setup.state_url)

@@ -14,6 +14,7 @@ from airflow.sdk import DAG, TaskGroup
 
 from ctdata import settings
 from ctdata.airflow import tasks
+from ctdata.airflow.dry_run import dag_params
 from ctdata.airflow.policies import START_DATE, agency_schedule, agency_timetable, default_args
 from ctdata.airflow.review import DatasetReviewOperator
 from ctdata.errors import SpecError
@@ -57,6 +58,7 @@ def build_agency_dag(agency: AgencySpec) -> DAG:
         tags=["ctdata", "publish", f"agency:{agency.code}"],
         default_args=default_args(agency.airflow_owner),
         doc_md=agency_doc(agency),
+        params=dag_params(),
     )
     with dag:
         tasks.sweep_staging.override(task_id="sweep_staging")(agency.code)

@@ -19,6 +19,7 @@ from airflow.sdk import Param
 from airflow.sdk.exceptions import AirflowFailException
 
 from ctdata import settings
+from ctdata.airflow.dry_run import is_dry_run, log_skipped
 from ctdata.airflow.runtime import airflow_staging, portal_client
 
 log = logging.getLogger(__name__)
@@ -42,17 +43,19 @@ class DatasetReviewOperator(ApprovalOperator):
         **kwargs: Any,
     ) -> None:
         config = settings.current()
+        dag_params = kwargs.pop("params", None) or {}  # given by the DAG the task is built in
         reviewers = [{"id": r, "name": r} for r in config.reviewers] or None
         super().__init__(
             subject=f"Review before publication: {agency_code}/{slug}",  # titled at run time
             body=None,
             params={
+                **dag_params,
                 REASON: Param(
                     "",
                     type="string",
                     title="Reason",
                     description="Why you decide so; a rejection's reason ends the run's log.",
-                )
+                ),
             },
             response_timeout=dt.timedelta(hours=config.review_timeout_hours),
             assigned_users=reviewers,
@@ -66,6 +69,8 @@ class DatasetReviewOperator(ApprovalOperator):
         from ctdata.lifecycle.registry import DatasetRegistry, require_portal_id
         from ctdata.lifecycle.review import ALREADY_PUBLIC, decision, review_need
 
+        if is_dry_run(context):
+            return log_skipped("asking for OPM's review")
         agency, dataset = load_dataset(self.agency_code, self.slug)
         registry = DatasetRegistry()
         portal_id = require_portal_id(agency.code, dataset, registry)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import get_current_context, task, teardown
 
 from ctdata import settings
+from ctdata.airflow import dry_run
 from ctdata.airflow.policies import dataset_is_due, fail_fast
 from ctdata.airflow.runtime import airflow_connection, airflow_staging, portal_client
 
@@ -132,6 +133,8 @@ def onboard(agency_code: str, slug: str) -> dict[str, Any]:
     created (private, with its columns and metadata) once, and the id recorded."""
     from ctdata.pipeline import steps
 
+    if dry_run.is_dry_run():
+        return dry_run.log_onboarding(agency_code, slug)
     agency, dataset = load_dataset(agency_code, slug)
     with portal_client(agency.socrata_conn_id) as client:
         done = steps.onboard(agency, dataset, client)
@@ -154,6 +157,8 @@ ONBOARDED = {
 def publish(agency_code: str, slug: str, prepared: dict[str, Any]) -> dict[str, Any]:
     from ctdata.pipeline import steps
 
+    if dry_run.is_dry_run():
+        return dry_run.log_plan(agency_code, slug, prepared)
     agency, dataset = load_dataset(agency_code, slug)
     with portal_client(agency.socrata_conn_id) as client:
         result = steps.publish(agency, dataset, prepared["path"], client, airflow_staging())
@@ -174,6 +179,8 @@ def publish(agency_code: str, slug: str, prepared: dict[str, Any]) -> dict[str, 
 def sync_metadata(agency_code: str, slug: str) -> dict[str, Any]:
     from ctdata.pipeline import steps
 
+    if dry_run.is_dry_run():
+        return dry_run.log_skipped("writing metadata and visibility")
     agency, dataset = load_dataset(agency_code, slug)
     with portal_client(agency.socrata_conn_id) as client:
         result = steps.sync_metadata(agency, dataset, client)

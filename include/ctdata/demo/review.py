@@ -100,7 +100,7 @@ def run_dag_with_reviews(
     dag_id: str,
     reviewer: ReviewerClient,
     decide: Decide,
-    timeout: float = 600,
+    timeout: float = 1800,
 ) -> ReviewedRun:
     """`airflow dags test DAG_ID` (log in var/logs/<dag_id>.log), answering each review it waits
     for with `decide` through the REST API."""
@@ -138,7 +138,8 @@ def publish_with_reviews(
 
     env = {**env, **reviewer_env(setup)}
     failed = []
-    print("Starting Airflow's API server: reviews are answered through its REST API...")
+    print("Starting Airflow's API server: reviews are answered through its REST API...",
+          flush=True)  # fmt: skip
     with airflow_services(env, setup.logs_dir / "services", ("api-server",)) as services:
         reviewer = ReviewerClient(services.api_url, *REVIEWER)
         for agency in agencies:
@@ -146,7 +147,7 @@ def publish_with_reviews(
             run = run_dag_with_reviews(setup, env, agency.dag_id, reviewer, approve_as_reviewer)
             status = "ok" if run.ok else f"FAILED, see {run.log}"
             print(f"  airflow dags test {agency.dag_id}: {status} "
-                  f"({time.monotonic() - started:.0f} s)")  # fmt: skip
+                  f"({time.monotonic() - started:.0f} s)", flush=True)  # fmt: skip
             if not run.ok:
                 failed.append(agency.dag_id)
     return failed
@@ -159,7 +160,7 @@ def approve_as_reviewer(review: dict[str, Any]) -> tuple[bool, str]:
     rows = next((line for line in lines if line.endswith("rows would be published.")), "")
     print(f"    {review['subject']}")
     print(f"      {why.split('. Until')[0]}; {rows}")
-    print(f"      approved by {REVIEWER[0]} through the REST API")
+    print(f"      approved by {REVIEWER[0]} through the REST API", flush=True)
     return True, "Checked title, columns, suppression and sample rows"
 
 

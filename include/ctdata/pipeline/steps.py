@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ctdata.connections import ConnectionLookup, environment_connection
 from ctdata.errors import SourceError
-from ctdata.lifecycle.registry import DatasetRegistry, require_portal_id
+from ctdata.lifecycle.registry import DatasetRegistry, require_portal_id, resolve_portal_id
 from ctdata.pipeline.portal_metadata import metadata_changes, view_metadata
 from ctdata.specs.models import AgencySpec, DatasetSpec
 from ctdata.staging import Staging
@@ -20,6 +20,7 @@ from ctdata.staging import Staging
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ctdata.lifecycle.plan import DatasetPlan
     from ctdata.portal.client import SocrataClient
 
 
@@ -160,6 +161,39 @@ def sync_metadata(
         client.publish(portal_id)
     client.set_permission(portal_id, public=dataset.public)
     return {"changed_fields": sorted(changes), "public": dataset.public, "portal_id": portal_id}
+
+
+def plan(
+    agency: AgencySpec,
+    dataset: DatasetSpec,
+    prepared: dict[str, Any],
+    client: SocrataClient,
+    staging: Staging,
+) -> DatasetPlan:
+    """What publishing the staged publishable table would change on the portal (rows, metadata,
+    columns, creation, review), sending nothing and recording nothing."""
+    from ctdata.lifecycle.columns import ColumnChanges, portal_signature, spec_signature
+    from ctdata.lifecycle.plan import DatasetPlan, metadata_field_changes
+    from ctdata.lifecycle.plan_rows import new_dataset_rows, row_changes
+    from ctdata.lifecycle.review import review_need
+
+    registry = DatasetRegistry()
+    portal_id = resolve_portal_id(agency.code, dataset, registry)
+    path = staging.open_path(prepared["path"])
+    common = {"agency": agency.code, "slug": dataset.slug, "title": dataset.metadata.title}
+    if portal_id is None:
+        review = ["first publication"] if dataset.public else []
+        return DatasetPlan(**common, portal_id=None, rows=new_dataset_rows(path), review=review)
+    view = client.get_metadata(portal_id)
+    columns = ColumnChanges.between(portal_signature(view), spec_signature(dataset))
+    return DatasetPlan(
+        **common,
+        portal_id=portal_id,
+        rows=row_changes(client, portal_id, path, dataset, columns),
+        metadata=metadata_field_changes(view, view_metadata(agency, dataset)),
+        columns=columns,
+        review=review_need(agency.code, dataset, view, registry).reasons,
+    )
 
 
 def apply_approved_columns(
