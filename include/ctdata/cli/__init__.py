@@ -19,6 +19,7 @@ SUBCOMMAND_MODULES = (
     "ctdata.disclosure.cli",
     "ctdata.publishing.cli",
     "ctdata.cli.datasets",
+    "ctdata.cli.plan",
 )
 
 

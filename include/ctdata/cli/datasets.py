@@ -69,7 +69,7 @@ def _row(location: Any) -> dict[str, Any]:
 
 def _table(rows: list[dict[str, Any]]) -> str:
     header = {"agency": "agency", "dataset": "dataset", "portal_id": "portal id",
-              "origin": "id", "review": "last review"}  # fmt: skip
+              "origin": "id from", "review": "last review"}  # fmt: skip
     lines = [header, *[{k: str(r[k] or "-") for k in header} for r in rows]]
     widths = {k: max(len(line[k]) for line in lines) for k in header}
     text = ["  ".join(line[k].ljust(widths[k]) for k in header).rstrip() for line in lines]

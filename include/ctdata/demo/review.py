@@ -171,3 +171,23 @@ def review_outcome(result: dict[str, Any] | None) -> str:
     if result.get("review") == "approved":
         return f"approved by {result.get('reviewer')}"
     return str(result.get("review", "-"))
+
+
+def lifecycle_summary(agencies: list[AgencySpec], client: Any) -> str:
+    """Where each dataset is in its life: how its id came about, OPM's decision, visibility."""
+    from ctdata.lifecycle.registry import locate_all
+    from ctdata.lifecycle.review import is_public
+
+    lines = ["Datasets' lifecycle (also: ctdata datasets):"]
+    for where in locate_all(agencies):
+        origin = (
+            "pinned in the spec" if where.origin == "spec" else f"{where.origin} by the pipeline"
+        )
+        decision = where.last_decision
+        review = f"{decision.decision} by {decision.reviewer}" if decision else "never reviewed"
+        visible = "-"
+        if where.portal_id:
+            visible = "public" if is_public(client.get_metadata(where.portal_id)) else "private"
+        lines.append(f"  {where.agency}/{where.slug}: {where.portal_id or '-'} {origin}; "
+                     f"{review}; {visible}")  # fmt: skip
+    return "\n".join(lines)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from ctdata import settings
 from ctdata.demo.environment import ADMIN, APP_TOKEN, PUBLISHER, LocalSetup
-from ctdata.demo.review import publish_with_reviews, review_outcome
+from ctdata.demo.review import lifecycle_summary, publish_with_reviews, review_outcome
 from ctdata.lifecycle.registry import resolve_portal_id
 from ctdata.pipeline.portal_metadata import seed_entry
 from ctdata.specs import AgencySpec, load_all
@@ -241,6 +241,8 @@ def main() -> int:
         )
         print()
         print(format_table(summarize(setup, specs.agencies, portal.url, client)))
+        print()
+        print(lifecycle_summary(specs.agencies, client))
         print()
         report = run_usage_metrics(setup, env, specs.agencies, portal.url)
         if report is None:

@@ -136,8 +136,9 @@ def creation_request(
 def find_created(client: SocrataClient, agency_code: str, dataset: DatasetSpec) -> str | None:
     """The id of a dataset carrying this spec dataset's marker, if the portal lists one.
 
-    Candidates come from the catalog (as the publishing account sees it, private datasets
-    included) by the spec's attribution and title; the marker is read from each one's view."""
+    Candidates come from the catalog by the spec's attribution and title (Socrata's catalog
+    lists the private assets an authenticated account may see, socrata/cetera#265); the marker
+    is read from each one's view."""
     wanted = marker(agency_code, dataset)
     title = dataset.metadata.title
     candidates = [
