@@ -32,13 +32,18 @@ def registry(store_url: str) -> Iterator[DatasetRegistry]:
 
 @pytest.fixture
 def portal(tmp_path: Path) -> Callable[..., AbstractContextManager[Any]]:
-    """portal(faults=(...)) starts a fresh stand-in whose first writes get those faults."""
+    """portal(faults=(...)) starts the test's stand-in (same data each time) whose first writes
+    get those faults; portal(fail_writes=True) one on which every write fails."""
     from socrata_emulator.testing import run_emulator
 
-    def start(faults: tuple[str | None, ...] = ()) -> AbstractContextManager[Any]:
+    def start(
+        faults: tuple[str | None, ...] = (), fail_writes: bool = False
+    ) -> AbstractContextManager[Any]:
         options: dict[str, Any] = {}
         if faults:
             options = {"fault_rate": 0.5, "fault_seed": first_faults_seed(*faults)}
+        if fail_writes:
+            options = {"fault_rate": 1.0, "fault_seed": 0}
         return run_emulator(tmp_path / "portal", users=[f"{USER}:{PASSWORD}"], **options)
 
     return start

@@ -43,11 +43,15 @@ ROWS = 9 * 8  # (8 age groups + Total) x (7 years + Total)
 SUITE = "ocme_deaths_by_age_publishable"
 
 
-def _write_agency(folder: Path, drop_column: str | None = None) -> None:
+def _write_agency(
+    folder: Path, drop_column: str | None = None, description: str | None = None
+) -> None:
     """The OCME spec with only the new dataset (optionally without one column, and its suite
-    without the expectations on that column)."""
+    without the expectations on that column; or with another description)."""
     raw = yaml.safe_load((settings.agencies_dir() / "ocme.yaml").read_text())
     [dataset] = [d for d in raw["datasets"] if d["slug"] == NEW]
+    if description:
+        dataset["metadata"]["description"] = description
     if drop_column:
         dataset["columns"] = [c for c in dataset["columns"] if c["field"] != drop_column]
         _drop_from_suite(folder / "expectations" / f"{SUITE}.json", drop_column)
@@ -73,8 +77,9 @@ class Story:
         self.reviewer = ReviewerClient(api_url, *REVIEWER)
         self.engineer = ReviewerClient(api_url, *ENGINEER)
 
-    def run(self, decide) -> ReviewedRun:
-        return run_dag_with_reviews(self.setup, self.env, DAG, self.reviewer, decide, timeout=900)
+    def run(self, decide, conf: dict[str, Any] | None = None) -> ReviewedRun:
+        return run_dag_with_reviews(self.setup, self.env, DAG, self.reviewer, decide,
+                                    timeout=900, conf=conf)  # fmt: skip
 
     def portal_id(self) -> str | None:
         registry = DatasetRegistry(self.setup.state_url)
@@ -166,3 +171,26 @@ def test_a_removed_column_waits_for_review_then_leaves_the_portal(story: Story) 
     view = story.client.get_metadata(story.portal_id())
     assert "deaths_suppressed" not in [c["fieldName"] for c in view["columns"]]
     assert is_public(view) and len(story.rows(story.portal_id())) == ROWS
+
+
+def no_review_expected(review: dict[str, Any]) -> tuple[bool, str]:
+    raise AssertionError(f"unexpected review: {review['subject']}")
+
+
+def test_a_dry_run_logs_the_plan_and_sends_nothing(story: Story) -> None:
+    portal_id = story.portal_id()
+    before = story.client.get_metadata(portal_id)
+    rows_before = story.rows(portal_id)
+    wanted = "Deaths by age group at death and year, as counted by the Chief Medical Examiner."
+    _write_agency(story.agencies_dir, drop_column="deaths_suppressed", description=wanted)
+    run = story.run(no_review_expected, conf={"dry_run": True})
+    assert run.ok, run.log.read_text()[-4000:]
+    log = run.log.read_text()
+    assert "Dry run: nothing was sent. Publishing would do:" in log
+    assert f"ocme/{NEW}: Accidental Drug Related Deaths by Age Group and Year" in log
+    assert f"rows: {ROWS} publishable; 0 created, 0 changed, 0 deleted, {ROWS} unchanged" in log
+    assert "metadata: 1 field(s) differ" in log and f"-> {wanted[:40]}" in log
+    after = story.client.get_metadata(portal_id)
+    assert after["description"] == before["description"] != wanted
+    assert after["viewLastModified"] == before["viewLastModified"]
+    assert story.rows(portal_id) == rows_before

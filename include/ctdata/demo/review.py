@@ -101,17 +101,17 @@ def run_dag_with_reviews(
     reviewer: ReviewerClient,
     decide: Decide,
     timeout: float = 1800,
+    conf: dict[str, Any] | None = None,
 ) -> ReviewedRun:
-    """`airflow dags test DAG_ID` (log in var/logs/<dag_id>.log), answering each review it waits
-    for with `decide` through the REST API."""
+    """`airflow dags test DAG_ID [-c CONF]` (log in var/logs/<dag_id>.log), answering each
+    review it waits for with `decide` through the REST API."""
     log = setup.logs_dir / f"{dag_id}.log"
     airflow = str(Path(sys.executable).with_name("airflow"))
     reviews: list[dict[str, Any]] = []
     deadline = time.monotonic() + timeout
     with log.open("w") as handle:
-        process = subprocess.Popen(
-            [airflow, "dags", "test", dag_id], env=env, stdout=handle, stderr=subprocess.STDOUT
-        )
+        command = [airflow, "dags", "test", dag_id, *(["-c", json.dumps(conf)] if conf else [])]
+        process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
         try:
             while process.poll() is None:
                 if time.monotonic() > deadline:
