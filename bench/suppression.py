@@ -21,12 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from baseline import row_column_rule  # bench/baseline.py, beside this script
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from ctdata.disclosure import AggregationSpec, SuppressionSpec, aggregate, suppress
-from ctdata.disclosure.baseline import row_column_rule
 from ctdata.disclosure.lp import feasible_intervals, is_safe
-from ctdata.disclosure.spec import DATA_DIR
+from ctdata.disclosure.reference import DATA_DIR
 from ctdata.disclosure.structure import build_structure
 
 MILP_MAX_CELLS = 6000

@@ -45,14 +45,19 @@ class Settings(BaseSettings):
     onboarding_settle_minutes: int = Field(
         30, ge=0, description="minutes a create whose answer was lost gets to show up on the portal"
     )
+    data_docs_root: str = Field(
+        "", description="validation results and Data Docs pages (path or object storage URL)"
+    )
 
     @model_validator(mode="after")
     def _derived_defaults(self) -> Settings:
-        """Store and staging default under var_dir (whatever var_dir was set to)."""
+        """Store and staging default under var_dir, Data Docs under reports_dir."""
         if not self.state_url:
             object.__setattr__(self, "state_url", f"sqlite:///{self.var_dir / 'state.db'}")
         if not self.staging_root:
             object.__setattr__(self, "staging_root", f"file://{self.var_dir / 'staging'}")
+        if not self.data_docs_root:
+            object.__setattr__(self, "data_docs_root", str(self.reports_dir / "data_docs"))
         object.__setattr__(self, "portal_url", self.portal_url.rstrip("/"))
         return self
 

@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _upath(url: str) -> Any:
+def open_url(url: str) -> Any:
+    """A path object for a local path or storage URL (universal-pathlib), the library's default
+    `open_path`; front doors may pass another (Airflow's ObjectStoragePath)."""
     from upath import UPath
 
     return UPath(url)
@@ -43,7 +45,7 @@ class Staging:
     """One staging area (the configured root unless given)."""
 
     root: str = field(default_factory=settings.staging_root)
-    open_path: Callable[[str], Any] = _upath
+    open_path: Callable[[str], Any] = open_url
 
     def run_dir(self, agency: str, dataset: str, run_id: str) -> Any:
         return self.open_path(self.root) / agency / dataset / safe_run_id(run_id)

@@ -1,13 +1,12 @@
-"""Builders for small hand-made and random tables with margins (independent of `aggregate`)."""
+"""Builders for small hand-made and random tables with margins (independent of `aggregate`),
+imported by name by the tests of this folder."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-import pytest
 
 TOTAL = "Total"
 
@@ -47,12 +46,7 @@ def hierarchy_for(names: list[str], groups: dict[str, dict[str, str]]) -> dict:
     out: dict[str, dict[str, str]] = {}
     for name, mapping in groups.items():
         full = dict(mapping)
-        for parent in set(mapping.values()):
+        for parent in dict.fromkeys(mapping.values()):
             full[parent] = TOTAL
         out[name] = full
     return out
-
-
-@pytest.fixture(scope="session")
-def make_table() -> Callable[..., pd.DataFrame]:
-    return build_table

@@ -13,8 +13,8 @@ import pytest
 import yaml
 from disclosure_support import build_table
 
+from ctdata.cli.disclosure import register
 from ctdata.disclosure import AggregationSpec, aggregate, suppress
-from ctdata.disclosure.cli import register
 from ctdata.disclosure.spec import SuppressionSpec
 from ctdata.errors import CtDataError, DisclosureError
 

@@ -1,33 +1,44 @@
-"""Shared frames for the validation tests: small valid tables for each demo suite.
+"""Shared frames for the validation tests: small valid tables for each demo suite, built from
+the domains tools/build_suites.py wrote the suites from.
 
 GX is slow to import and to build a context, so ctdata.validation caches one ephemeral
-context per process; every test here reuses it.
+context per process; every test here reuses it. Results a test keeps go to its own folder.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import itertools
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from ctdata.validation.build_suites import (
-    AGE_GROUPS,
-    DRUG_FLAGS,
-    SEXES,
-    TOTAL,
-    UNKNOWN,
-    YEARS,
-    ct_towns,
-    town_counties,
-)
+from ctdata.validation.store import ResultStore
 
 REPO = Path(__file__).resolve().parents[2]
 SUITES_DIR = REPO / "expectations"
+
+
+def load_suite_tool() -> ModuleType:
+    """tools/build_suites.py (a script, not part of the library) as a module."""
+    spec = importlib.util.spec_from_file_location(
+        "build_suites", REPO / "tools" / "build_suites.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+suite_tool = load_suite_tool()
+AGE_GROUPS, DRUG_FLAGS, SEXES = suite_tool.AGE_GROUPS, suite_tool.DRUG_FLAGS, suite_tool.SEXES
+TOTAL, UNKNOWN, YEARS = suite_tool.TOTAL, suite_tool.UNKNOWN, suite_tool.YEARS
+ct_towns, town_counties = suite_tool.ct_towns, suite_tool.town_counties
 BY_TOWN_SPEC = {
     "dimensions": ["town", "year", "sex"],
     "counts": ["deaths"],
@@ -40,6 +51,18 @@ BY_TOWN_SPEC = {
 def by_town_spec() -> dict:
     """The suppression spec of the by-town table, as the DAG passes it at run time."""
     return dict(BY_TOWN_SPEC)
+
+
+@pytest.fixture(scope="session")
+def build_suites() -> ModuleType:
+    """The suite generator, tools/build_suites.py."""
+    return suite_tool
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ResultStore:
+    """A result store of the test's own (a local folder)."""
+    return ResultStore(str(tmp_path / "data_docs"))
 
 
 @pytest.fixture(scope="session")

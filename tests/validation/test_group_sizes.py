@@ -14,13 +14,12 @@ def _frame(groups: dict[tuple[str, str], int]) -> pd.DataFrame:
 
 def test_groups_of_at_least_k_pass() -> None:
     verdict = small_groups(_frame({("2012", "Male"): 6, ("2012", "Female"): 9}), ["year", "sex"], 6)
-    assert verdict == {"groups": 2, "small": 0, "examples": [], "error": None}
+    assert verdict == {"groups": 2, "small": 0, "rows_in_small": 0, "error": None}
 
 
-def test_a_small_group_fails_and_is_shown() -> None:
+def test_a_small_group_is_counted_not_shown() -> None:
     verdict = small_groups(_frame({("2012", "Male"): 6, ("2013", "Female"): 2}), ["year", "sex"], 6)
-    assert verdict["small"] == 1
-    assert verdict["examples"] == [{"year": "2013", "sex": "Female", "rows": 2}]
+    assert verdict == {"groups": 2, "small": 1, "rows_in_small": 2, "error": None}
 
 
 def test_unknown_column_is_an_error_not_a_pass() -> None:
@@ -52,4 +51,10 @@ def test_suite_expectation_fails_a_small_group(tmp_path) -> None:
         expectations_dir=tmp_path,
     )
     assert not bad.success
-    assert "2014" in bad.message()
+    assert "1 of 2 groups (1 rows) have fewer than 6 rows" in bad.message()
+    assert "2014" not in bad.message()  # the group's values describe a real person
+    assert bad.outcomes[0].observed_value == {
+        "groups": 2,
+        "small_groups": 1,
+        "rows_in_small_groups": 1,
+    }

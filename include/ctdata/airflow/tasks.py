@@ -90,7 +90,15 @@ def validate(agency_code: str, slug: str, staged: dict[str, Any], stage: str) ->
 
     _, dataset = load_dataset(agency_code, slug)
     suites = dataset.expectations.source if stage == "source" else dataset.expectations.publishable
-    return steps.validate(airflow_staging(), staged["path"], suites, dataset, stage)
+    return steps.validate(
+        airflow_staging(),
+        staged["path"],
+        suites,
+        dataset,
+        stage,
+        agency=agency_code,
+        run_id=_run_id(),
+    )
 
 
 @task

@@ -16,7 +16,7 @@ from ctdata.errors import CtDataError
 
 SUBCOMMAND_MODULES = (
     "socrata_emulator.cli",
-    "ctdata.disclosure.cli",
+    "ctdata.cli.disclosure",
     "ctdata.publishing.cli",
     "ctdata.cli.datasets",
     "ctdata.cli.plan",

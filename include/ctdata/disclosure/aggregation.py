@@ -8,65 +8,16 @@ margins come from one tensor product per dimension and always add up.
 from __future__ import annotations
 
 import itertools
+import logging
 
 import numpy as np
 import pandas as pd
 
-from ctdata.disclosure.spec import AggregationSpec, DimensionSpec, resolve_data_path
+from ctdata.disclosure.reference import read_reference, require_columns
+from ctdata.disclosure.spec import AggregationSpec, DimensionSpec
 from ctdata.errors import DisclosureError
 
-
-def _read_reference(path: str) -> pd.DataFrame:
-    file = resolve_data_path(path)
-    try:
-        return pd.read_csv(file, dtype=str, keep_default_na=False)
-    except OSError as exc:
-        raise DisclosureError(f"reference file {file}: cannot read ({exc.strerror})") from exc
-
-
-def domain_of(dim: DimensionSpec) -> list[str]:
-    """Every category of a dimension, in a stable order, including the missing label."""
-    if dim.values is not None:
-        values = [str(v) for v in dim.values]
-    elif dim.range is not None:
-        values = [str(v) for v in range(dim.range.start, dim.range.stop + 1)]
-    else:
-        ref = dim.reference
-        assert ref is not None
-        table = _read_reference(ref.path)
-        if ref.column not in table.columns:
-            raise DisclosureError(
-                f"dimension {dim.column!r}: reference {ref.path} has no column {ref.column!r} "
-                f"(it has {list(table.columns)})"
-            )
-        values = list(dict.fromkeys(table[ref.column].str.strip()))
-    if dim.missing_label is not None and dim.missing_label not in values:
-        values.append(dim.missing_label)
-    return values
-
-
-def hierarchy_of(dim: DimensionSpec, total_label: str) -> dict[str, str]:
-    """child -> parent over leaves and inner levels; the top parent is the total label."""
-    pm = dim.parent_map
-    if pm is None:
-        return {}
-    table = _read_reference(pm.path)
-    for col in (pm.child, pm.parent):
-        if col not in table.columns:
-            raise DisclosureError(
-                f"dimension {dim.column!r}: parent_map {pm.path} has no column {col!r}"
-            )
-    parent_of = dict(zip(table[pm.child].str.strip(), table[pm.parent].str.strip(), strict=True))
-    domain = domain_of(dim)
-    if set(parent_of.values()) & set(domain):  # e.g. the town of Tolland in Tolland County
-        suffix = pm.parent.replace("_", " ").title()
-        parent_of = {c: f"{p} {suffix}" for c, p in parent_of.items()}
-    mapping: dict[str, str] = {}
-    for leaf in domain:
-        mapping[leaf] = parent_of.get(leaf, total_label)
-    for parent in set(mapping.values()) - {total_label}:
-        mapping[parent] = total_label
-    return mapping
+logger = logging.getLogger(__name__)
 
 
 def _codes(records: pd.DataFrame, dim: DimensionSpec, domain: list[str]) -> np.ndarray:
@@ -87,11 +38,11 @@ def _codes(records: pd.DataFrame, dim: DimensionSpec, domain: list[str]) -> np.n
     outside = np.isnan(codes)
     if outside.any():
         if dim.missing_label is None:
-            bad = np.flatnonzero(outside)[:5]
-            shown = [f"row {r + 1}: {raw.iloc[r]!r}" for r in bad]
+            rows = ", ".join(str(r + 1) for r in np.flatnonzero(outside)[:5])
+            # Row numbers, not values: the records may be confidential and this reaches the logs.
             raise DisclosureError(
                 f"column {col!r} has {outside.sum()} values outside the domain of "
-                f"{dim.column!r} ({'; '.join(shown)}): extend the domain or set missing_label"
+                f"{dim.column!r} (rows {rows}): extend the domain or set missing_label"
             )
         codes[outside] = index[dim.missing_label]
     return codes.astype(np.int64)
@@ -121,7 +72,7 @@ def _apply(cube: np.ndarray, matrices: list[np.ndarray]) -> np.ndarray:
 def aggregate(records: pd.DataFrame, spec: AggregationSpec) -> pd.DataFrame:
     """The full cube with every category and all margins (total_label), integer counts."""
     total = spec.total_label
-    domains = [domain_of(d) for d in spec.dimensions]
+    domains = [d.domain() for d in spec.dimensions]
     for d, dom in zip(spec.dimensions, domains, strict=True):
         if total in dom:
             raise DisclosureError(
@@ -133,7 +84,7 @@ def aggregate(records: pd.DataFrame, spec: AggregationSpec) -> pd.DataFrame:
     flat = np.ravel_multi_index(tuple(codes), shape) if len(records) else np.array([], int)
     leaves = np.bincount(flat, minlength=int(np.prod(shape))).reshape(shape)
     rolled = [
-        _rollup(dom, hierarchy_of(d, total), total)
+        _rollup(dom, d.hierarchy(total), total)
         for d, dom in zip(spec.dimensions, domains, strict=True)
     ]
     cube = _apply(leaves, [m for _, m in rolled])
@@ -151,6 +102,12 @@ def aggregate(records: pd.DataFrame, spec: AggregationSpec) -> pd.DataFrame:
             )
         den = out[rate.denominator].astype(float)
         out[rate.column] = out[rate.numerator] / den.where(den > 0) * rate.per
+    logger.info(
+        "Aggregated %d records into %d cells over %s (every category and margin)",
+        len(records),
+        len(out),
+        " x ".join(d.column for d in spec.dimensions),
+    )
     return out
 
 
@@ -164,10 +121,8 @@ def _denominators(
     unknown = [k for k in den.keys if k not in names]
     if unknown:
         raise DisclosureError(f"denominators.keys {unknown} are not dimensions {names}")
-    ref = _read_reference(den.path)
-    missing = [c for c in [*den.keys, den.column] if c not in ref.columns]
-    if missing:
-        raise DisclosureError(f"denominator file {den.path} lacks columns {missing}")
+    ref = read_reference(den.path)
+    require_columns(ref, [*den.keys, den.column], f"denominator file {den.path}")
     axes = [names.index(k) for k in den.keys]
     shape = tuple(len(domains[a]) for a in axes)
     leaf = np.full(shape, np.nan)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -17,6 +19,8 @@ from ctdata.errors import DisclosureError
 
 Status = Literal["safe", "exact", "narrow", "inconsistent", "published_small", "rate_published"]
 FAILING = {"exact", "narrow", "inconsistent", "published_small", "rate_published"}
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -64,14 +68,26 @@ class AuditReport:
     def passed(self) -> bool:
         return not self.failures
 
-    def summary(self) -> str:
+    def status_counts(self) -> dict[str, int]:
+        """How many cells have each status, e.g. {"safe": 1750, "exact": 2}."""
+        return dict(Counter(c.status for c in self.cells))
+
+    def headline(self) -> str:
+        """Counts only, never a cell's interval (which is its value when exact): safe for logs,
+        task failures and alerts."""
         suppressed = sum(c.status not in {"published_small", "rate_published"} for c in self.cells)
-        head = (
+        failing = Counter(c.status for c in self.failures)
+        kinds = f" ({', '.join(f'{n} {s}' for s, n in sorted(failing.items()))})" if failing else ""
+        return (
             f"audit {'passed' if self.passed else 'FAILED'}: {suppressed} suppressed cells, "
-            f"{len(self.failures)} failing (protection={self.protection}, "
-            f"threshold={self.threshold})"
+            f"{len(self.failures)} failing{kinds}; protection={self.protection}, "
+            f"threshold={self.threshold}"
         )
-        lines = [head] + [f"  {c.describe()}" for c in self.failures[:20]]
+
+    def summary(self) -> str:
+        """The headline and each failing cell with its interval: for `ctdata audit`, run by
+        someone who holds the table, not for logs."""
+        lines = [self.headline()] + [f"  {c.describe()}" for c in self.failures[:20]]
         if len(self.failures) > 20:
             lines.append(f"  ... and {len(self.failures) - 20} more")
         return "\n".join(lines)
@@ -230,4 +246,7 @@ def audit_published(
         )
         report.cells += _exposed(structure, published, spec, column)
     report.cells += _rates_revealing(table, structure, spec)
+    logger.log(
+        logging.INFO if report.passed else logging.WARNING, "Disclosure %s", report.headline()
+    )
     return report

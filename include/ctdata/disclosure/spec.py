@@ -7,16 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ctdata.disclosure.reference import read_reference, require_columns
 from ctdata.errors import DisclosureError
 from ctdata.yaml_models import load_yaml_model
-
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
-
-
-def resolve_data_path(path: str) -> Path:
-    """Reference files are named relative to the package data folder unless absolute."""
-    candidate = Path(path)
-    return candidate if candidate.is_absolute() else DATA_DIR / candidate
 
 
 class _Model(BaseModel):
@@ -107,6 +100,44 @@ class DimensionSpec(_Model):
     def input_column(self) -> str:
         return self.source or self.column
 
+    def domain(self) -> list[str]:
+        """Every category, in a stable order, including the missing label."""
+        if self.values is not None:
+            values = [str(v) for v in self.values]
+        elif self.range is not None:
+            values = [str(v) for v in range(self.range.start, self.range.stop + 1)]
+        else:
+            ref = self.reference
+            assert ref is not None
+            table = read_reference(ref.path)
+            require_columns(table, [ref.column], f"dimension {self.column!r}: reference {ref.path}")
+            values = list(dict.fromkeys(table[ref.column].str.strip()))
+        if self.missing_label is not None and self.missing_label not in values:
+            values.append(self.missing_label)
+        return values
+
+    def hierarchy(self, total_label: str) -> dict[str, str]:
+        """child -> parent over leaves and inner levels; the top parent is the total label."""
+        pm = self.parent_map
+        if pm is None:
+            return {}
+        table = read_reference(pm.path)
+        require_columns(
+            table, [pm.child, pm.parent], f"dimension {self.column!r}: parent_map {pm.path}"
+        )
+        parent_of = dict(
+            zip(table[pm.child].str.strip(), table[pm.parent].str.strip(), strict=True)
+        )
+        domain = self.domain()
+        if set(parent_of.values()) & set(domain):  # e.g. the town of Tolland in Tolland County
+            suffix = pm.parent.replace("_", " ").title()
+            parent_of = {c: f"{p} {suffix}" for c, p in parent_of.items()}
+        mapping = {leaf: parent_of.get(leaf, total_label) for leaf in domain}
+        for parent in dict.fromkeys(mapping.values()):  # insertion order: no hash-seed dependence
+            if parent != total_label:
+                mapping[parent] = total_label
+        return mapping
+
 
 class DenominatorSpec(_Model):
     """A reference table of denominators (e.g. population) keyed by dimension columns."""
@@ -129,10 +160,8 @@ class AggregationSpec(_Model):
     denominators: DenominatorSpec | None = None
 
     def to_suppression_spec(self) -> SuppressionSpec:
-        from ctdata.disclosure.aggregation import hierarchy_of
-
         hierarchy = {
-            d.column: hierarchy_of(d, self.total_label) for d in self.dimensions if d.parent_map
+            d.column: d.hierarchy(self.total_label) for d in self.dimensions if d.parent_map
         }
         return SuppressionSpec(
             dimensions=[d.column for d in self.dimensions],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +13,8 @@ from ctdata.disclosure.complementary import protect
 from ctdata.disclosure.spec import RateSpec, SuppressionSpec
 from ctdata.disclosure.validate import parse_counts, validate_table
 from ctdata.errors import DisclosureError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -59,6 +62,7 @@ def _apply_rates(
             values = num / den.where(den > 0) * rate.per
         out[rate.column] = values.mask(hide)
         out[flag_column(rate.column)] = hide
+        logger.info("Rate %r: %d of %d values withheld", rate.column, int(hide.sum()), hide.size)
 
 
 def suppress(table: pd.DataFrame, spec: SuppressionSpec) -> SuppressionResult:
@@ -83,6 +87,17 @@ def suppress(table: pd.DataFrame, spec: SuppressionSpec) -> SuppressionResult:
         masks[column] = mask
         n_primary += int(primary.sum())
         n_comp += int((mask & ~primary).sum())
+        logger.info(
+            "Column %r: %d primary cells (counts 1 to %d) and %d complementary cells suppressed "
+            "of %d (protection=%s, %d rounds)",
+            column,
+            int(primary.sum()),
+            spec.threshold,
+            int((mask & ~primary).sum()),
+            mask.size,
+            spec.protection,
+            outcome.rounds,
+        )
         report.cells += audit_column(
             structure,
             values,
@@ -99,5 +114,6 @@ def suppress(table: pd.DataFrame, spec: SuppressionSpec) -> SuppressionResult:
         out[flag_column(column)] = masks[column]
     _apply_rates(out, table, spec, masks)
     if not report.passed:
-        raise DisclosureError(f"suppression could not be made safe; refusing: {report.summary()}")
+        raise DisclosureError(f"suppression could not be made safe; refusing: {report.headline()}")
+    logger.info("Disclosure %s", report.headline())
     return SuppressionResult(out, n_primary, n_comp, report)

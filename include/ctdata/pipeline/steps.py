@@ -41,22 +41,37 @@ def extract(
 
 
 def validate(
-    staging: Staging, path: str, suites: list[str], dataset: DatasetSpec, stage: str
+    staging: Staging,
+    path: str,
+    suites: list[str],
+    dataset: DatasetSpec,
+    stage: str,
+    *,
+    agency: str | None = None,
+    run_id: str | None = None,
 ) -> dict[str, Any]:
-    """Run the named GX suites on a staged frame; raise ValidationFailed (nothing published)."""
-    from ctdata.validation import run_suites
+    """Run the named GX suites on a staged frame, keep each suite's result and Data Docs page
+    (see ctdata.validation.store), and raise ValidationFailed (nothing published) on failure.
 
-    runtime_kwargs = None
+    Run-time values reach the suites as GX suite parameters: `suppression_spec`, for datasets
+    with an aggregation. Results are written through the staging area's `open_path` (Airflow's
+    ObjectStoragePath in tasks). `agency` and `run_id` say where (when not given, as from
+    tests, they are read from the staged path <root>/<agency>/<dataset>/<run>/<step>.parquet).
+    """
+    from ctdata.validation import ResultStore, RunStage, run_suites
+
+    parameters = {}
     if dataset.aggregation is not None:
-        spec = dataset.aggregation.to_suppression_spec()
-        runtime_kwargs = {
-            "expect_table_disclosure_audit_to_pass": {"suppression_spec": spec.model_dump()}
-        }
+        parameters["suppression_spec"] = dataset.aggregation.to_suppression_spec()
+    staged_agency, staged_run = str(path).rstrip("/").split("/")[-4::2]
+    keep_at = RunStage(agency or staged_agency, dataset.slug, run_id or staged_run, stage)
     summary = run_suites(
         staging.read_frame(path),
         suites,
         dataset=f"{dataset.slug} ({stage})",
-        runtime_kwargs=runtime_kwargs,
+        parameters=parameters,
+        keep_at=keep_at,
+        store=ResultStore(open_path=staging.open_path),
     )
     summary.raise_for_failure()
     return summary.as_dict()

@@ -6,12 +6,10 @@ batch definition; each validation passes its frame as a batch parameter.
 
 from __future__ import annotations
 
-import os
 import threading
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
-
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 DATASOURCE = "ctdata"
 ASSET = "frame"
@@ -37,8 +35,19 @@ def get_batch(frame: Any) -> Any:
         return _batch_definition().get_batch(batch_parameters={"dataframe": frame})
 
 
-def validate_suites(frame: Any, suites: list[Any], result_format: dict[str, Any]) -> list[Any]:
-    """Validate `frame` against each suite; serialised, as the context is shared by threads."""
+def validate_suites(
+    frame: Any,
+    suites: list[Any],
+    result_format: dict[str, Any],
+    parameters: Mapping[str, Any] | None = None,
+) -> list[Any]:
+    """Validate `frame` against each suite, GX suite parameters (`$PARAMETER`) taken from
+    `parameters`; serialised, as the context is shared by threads."""
     with _lock:
         batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
-        return [batch.validate(suite, result_format=result_format) for suite in suites]
+        return [
+            batch.validate(
+                suite, result_format=result_format, expectation_parameters=dict(parameters or {})
+            )
+            for suite in suites
+        ]

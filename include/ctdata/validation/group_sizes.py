@@ -1,6 +1,8 @@
 """Privacy gate for record-level tables: every combination of the quasi-identifiers (the
 columns someone could know about a person, such as year, age group and sex) is shared by at
-least `min_size` rows, so no row stands for a group of 1 to the threshold (k-anonymity)."""
+least `min_size` rows, so no row stands for a group of 1 to the threshold (k-anonymity).
+
+Results hold counts only: the values of a small group describe real people."""
 
 from __future__ import annotations
 
@@ -14,28 +16,21 @@ from great_expectations.expectations.expectation import BatchExpectation
 from great_expectations.expectations.metrics.metric_provider import metric_value
 from great_expectations.expectations.metrics.table_metric_provider import TableMetricProvider
 
-from ctdata.validation.results import json_safe
-
 METRIC_NAME = "table.small_groups"
-MAX_EXAMPLES = 20
 
 
 def small_groups(table: pd.DataFrame, columns: list[str], min_size: int) -> dict[str, Any]:
-    """Groups of the columns' values with fewer than `min_size` rows (never raises)."""
+    """How many groups of the columns' values have fewer than `min_size` rows (never raises)."""
     missing = [c for c in columns if c not in table.columns]
     if missing or not columns:
         reason = f"columns not in the table: {missing}" if missing else "no columns given"
-        return {"groups": 0, "small": -1, "examples": [], "error": reason}
+        return {"groups": 0, "small": -1, "rows_in_small": 0, "error": reason}
     sizes = table.groupby(columns, dropna=False).size()
     small = sizes[sizes < min_size]
-    examples = [
-        {**dict(zip(columns, key if isinstance(key, tuple) else (key,), strict=True)), "rows": n}
-        for key, n in small.head(MAX_EXAMPLES).items()
-    ]
     return {
-        "groups": len(sizes),
-        "small": len(small),
-        "examples": json_safe(examples),
+        "groups": int(len(sizes)),
+        "small": int(len(small)),
+        "rows_in_small": int(small.sum()),
         "error": None,
     }
 
@@ -87,12 +82,12 @@ class ExpectTableGroupSizesToBeAtLeast(BatchExpectation):
         return {
             "success": verdict["error"] is None and verdict["small"] == 0,
             "result": {
-                "observed_value": {"groups": verdict["groups"], "small_groups": verdict["small"]},
-                "details": {
-                    "small_groups": verdict["examples"],
-                    "error": verdict["error"],
-                    "summary": _summary(verdict, self.min_size),
+                "observed_value": {
+                    "groups": verdict["groups"],
+                    "small_groups": verdict["small"],
+                    "rows_in_small_groups": verdict["rows_in_small"],
                 },
+                "details": {"error": verdict["error"], "summary": _summary(verdict, self.min_size)},
             },
         }
 
@@ -102,11 +97,7 @@ def _summary(verdict: dict[str, Any], min_size: int) -> str:
         return f"cannot check group sizes: {verdict['error']}"
     if not verdict["small"]:
         return f"all {verdict['groups']} groups have at least {min_size} rows"
-    shown = "; ".join(
-        ", ".join(f"{k}={v}" for k, v in group.items() if k != "rows") + f" ({group['rows']} rows)"
-        for group in verdict["examples"][:5]
-    )
     return (
-        f"{verdict['small']} of {verdict['groups']} groups have fewer than {min_size} rows, "
-        f"e.g. {shown}; generalize or remove them (transform suppress_small_groups)"
+        f"{verdict['small']} of {verdict['groups']} groups ({verdict['rows_in_small']} rows) have "
+        f"fewer than {min_size} rows; generalize or remove them (transform suppress_small_groups)"
     )

@@ -1,7 +1,10 @@
 """What a validation run reports: plain dataclasses, JSON-safe for XCom, no GX import.
 
-The DAG keeps only `ValidationSummary.as_dict()` in XCom, so it must stay small: long lists
-(value sets, example values) are cut, and everything is converted to JSON types.
+`ValidationSummary.as_dict()` is the task's XCom and the stored summary the Open Data view and
+alerts read: per suite its Data Docs page, per expectation its type, column, pass/fail and
+observed counts. It holds no value from the data (the results are redacted first, see
+`redaction`), so messages and logs built from it can go anywhere. Long lists in an
+expectation's arguments (value sets) are cut to keep XCom small.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from typing import Any
 
 from ctdata.errors import ValidationFailed
 
-MAX_EXAMPLES = 10
 MAX_COLLECTION_IN_DICT = 20
 MAX_FAILURES_IN_MESSAGE = 20
 
@@ -23,9 +25,10 @@ HINTS = {
     "expect_column_values_to_not_be_small_counts": "counts from 1 to the threshold must be "
     "suppressed (published empty) before publishing: run the suppression step on this table",
     "expect_table_disclosure_audit_to_pass": "some suppressed cells can be worked out from the "
-    "published totals: rerun suppression (ctdata suppress) so complements are added, or "
-    "aggregate to coarser categories",
+    "published totals: rerun suppression so complements are added, or aggregate to coarser "
+    "categories; `ctdata audit --spec SPEC.yaml TABLE.csv` on the staged table lists the cells",
 }
+PRIVACY_NOTE = "Values from the data are not shown, to protect privacy: counts only."
 
 
 def json_safe(value: Any) -> Any:
@@ -85,7 +88,7 @@ def compact(value: Any, limit: int = MAX_COLLECTION_IN_DICT) -> Any:
 
 @dataclass
 class ExpectationOutcome:
-    """One expectation's result, reduced to what a person needs to act on it."""
+    """One expectation's result in counts, reduced to what a person needs to act on it."""
 
     suite: str
     expectation_type: str
@@ -94,31 +97,37 @@ class ExpectationOutcome:
     success: bool
     unexpected_count: int | None = None
     unexpected_percent: float | None = None
-    partial_unexpected_list: list[Any] = field(default_factory=list)
+    element_count: int | None = None
     observed_value: Any = None
-    details: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+    exception: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        """Every outcome gives type, column, pass/fail and counts; failures add the rule."""
+        out = {
             "suite": self.suite,
             "expectation_type": self.expectation_type,
             "column": self.column,
-            "kwargs": compact(json_safe(self.kwargs)),
             "success": bool(self.success),
+            "observed_value": compact(json_safe(self.observed_value)),
             "unexpected_count": json_safe(self.unexpected_count),
             "unexpected_percent": json_safe(self.unexpected_percent),
-            "partial_unexpected_list": json_safe(self.partial_unexpected_list[:MAX_EXAMPLES]),
-            "observed_value": compact(json_safe(self.observed_value)),
-            "details": compact(json_safe(self.details)),
+            "element_count": json_safe(self.element_count),
         }
+        if not self.success:
+            out["rule"] = compact(json_safe(self.kwargs))
+            out["reason"] = self.reason
+            out["exception"] = self.exception
+        return out
 
-    def describe(self) -> str:
-        """One line naming the suite, expectation, column, what was seen and examples."""
+    def describe(self, *, with_suite: bool = True) -> str:
+        """One line naming the suite, expectation, column and what was counted."""
         where = f" on column '{self.column}'" if self.column else ""
-        text = f"[{self.suite}] {self.expectation_type}{where}"
-        text += _describe_rule(self.kwargs)
-        if self.details.get("exception"):
-            return f"{text}: could not be evaluated: {self.details['exception']}"
+        text = f"{self.expectation_type}{where}{_describe_rule(self.kwargs)}"
+        if with_suite:
+            text = f"[{self.suite}] {text}"
+        if self.exception:
+            return f"{text}: could not be evaluated: {self.exception}"
         if self.unexpected_count is not None:
             pct = self.unexpected_percent or 0.0
             text += f": {self.unexpected_count} unexpected value(s) ({pct:.2f}% of rows checked"
@@ -126,31 +135,14 @@ class ExpectationOutcome:
             if isinstance(mostly, (int, float)) and mostly < 1:
                 text += f", at most {(1 - mostly) * 100:.2f}% allowed"
             text += ")"
-            examples = self.examples()
-            if examples:
-                text += f", e.g. {examples}"
         elif self.observed_value is not None:
             text += f": observed {json_safe(self.observed_value)!r}"
-        summary = self.details.get("summary")
-        if summary:
-            text += "".join(f"\n      {line.strip()}" for line in str(summary).splitlines())
+        if self.reason:
+            text += "".join(f"\n      {line.strip()}" for line in self.reason.splitlines())
         hint = HINTS.get(self.expectation_type)
         if hint:
             text += f"\n      -> {hint}"
         return text
-
-    def examples(self) -> str:
-        """Distinct offending values with how often each occurs, e.g. "'Unknown' (x4), 'M'"."""
-        counts = json_safe(self.details.get("partial_unexpected_counts") or [])
-        # GX counts only the sampled values: show counts only when they cover every failure.
-        if counts and sum(e.get("count", 0) for e in counts) == self.unexpected_count:
-            shown = []
-            for entry in counts[:MAX_EXAMPLES]:
-                times = f" (x{entry['count']})" if entry.get("count", 1) > 1 else ""
-                shown.append(f"{entry.get('value')!r}{times}")
-            return ", ".join(shown)
-        distinct = list(dict.fromkeys(repr(v) for v in json_safe(self.partial_unexpected_list)))
-        return ", ".join(distinct[:MAX_EXAMPLES])
 
 
 def _describe_rule(kwargs: dict[str, Any]) -> str:
@@ -169,6 +161,28 @@ def _describe_rule(kwargs: dict[str, Any]) -> str:
 
 
 @dataclass
+class SuiteOutcome:
+    """One suite's run: its file, verdict and where its Data Docs page was kept."""
+
+    name: str
+    file: str
+    success: bool
+    evaluated: int
+    failed: int
+    data_docs: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "file": self.file,
+            "success": bool(self.success),
+            "evaluated": int(self.evaluated),
+            "failed": int(self.failed),
+            "data_docs": self.data_docs,
+        }
+
+
+@dataclass
 class ValidationSummary:
     """The outcome of every expectation of every suite run on one dataset's frame."""
 
@@ -177,25 +191,29 @@ class ValidationSummary:
     evaluated: int
     failed: int
     outcomes: list[ExpectationOutcome]
-    suite_files: dict[str, str] = field(default_factory=dict)
+    suites: list[SuiteOutcome] = field(default_factory=list)
+    run: dict[str, str] | None = None  # agency, dataset, run_id, stage when results are kept
+    record: str | None = None  # where the summary itself was kept
 
     @property
     def failures(self) -> list[ExpectationOutcome]:
         return [o for o in self.outcomes if not o.success]
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-safe and small: counts for every expectation, details only for failures."""
+        """JSON-safe and small: counts for every expectation, the rule only for failures."""
         return {
             "dataset": self.dataset,
             "success": bool(self.success),
             "evaluated": int(self.evaluated),
             "failed": int(self.failed),
-            "suites": sorted({o.suite for o in self.outcomes} | set(self.suite_files)),
-            "outcomes": [_outcome_dict(o) for o in self.outcomes],
+            "run": self.run,
+            "record": self.record,
+            "suites": [s.as_dict() for s in self.suites],
+            "outcomes": [o.as_dict() for o in self.outcomes],
         }
 
     def message(self) -> str:
-        """What failed, where, with examples, and what to do: the text of ValidationFailed."""
+        """What failed, where, in counts, and what to do: the text of ValidationFailed."""
         failures = self.failures
         lines = [
             f"Validation failed for dataset '{self.dataset}': {self.failed} of "
@@ -205,13 +223,13 @@ class ValidationSummary:
             lines.append(f"  - {outcome.describe()}")
         if len(failures) > MAX_FAILURES_IN_MESSAGE:
             lines.append(f"  ... and {len(failures) - MAX_FAILURES_IN_MESSAGE} more")
-        files = sorted(
-            {self.suite_files.get(o.suite, f"expectations/{o.suite}.json") for o in failures}
-        )
+        failed_suites = [s for s in self.suites if not s.success]
+        lines += [f"Data Docs for {s.name}: {s.data_docs}" for s in failed_suites if s.data_docs]
+        lines.append(PRIVACY_NOTE)
         lines.append(
             "What to do: fix the source data (or the extract/aggregation step) so these rows "
             "meet the rules; if a rule itself is wrong, edit the suite file "
-            + ", ".join(files)
+            + ", ".join(sorted({s.file for s in failed_suites}))
             + " and rerun."
         )
         return "\n".join(lines)
@@ -220,15 +238,3 @@ class ValidationSummary:
         """Raise ValidationFailed (fail closed) unless every expectation passed."""
         if not self.success:
             raise ValidationFailed(self.message())
-
-
-def _outcome_dict(outcome: ExpectationOutcome) -> dict[str, Any]:
-    """Failures in full; passes keep only what monitoring needs (counts, observed value)."""
-    full = outcome.as_dict()
-    if not outcome.success:
-        return full
-    keep = ("suite", "expectation_type", "column", "success", "unexpected_count")
-    small = {key: full[key] for key in keep}
-    small["unexpected_percent"] = full["unexpected_percent"]
-    small["observed_value"] = full["observed_value"]
-    return small

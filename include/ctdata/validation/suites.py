@@ -2,13 +2,16 @@
 
 GX's own ExpectationSuite constructor logs and *drops* an expectation it cannot build; for a
 publication gate that would silently weaken the checks, so every expectation is built here
-first and any problem raises ValidationFailed naming the file and the expectation.
+first and any problem raises ValidationFailed naming the file and the expectation. Values known
+only at run time are GX suite parameters (`{"$PARAMETER": "name"}`); `check_parameters` makes
+sure a run supplies every one a suite uses before anything is validated.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +19,6 @@ from ctdata.errors import ValidationFailed
 
 SUITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 PASSED_THROUGH = ("meta", "notes", "description", "severity")
-
-RuntimeKwargs = dict[str, dict[str, Any]]
 
 
 def suite_path(name: str, expectations_dir: Path) -> Path:
@@ -69,20 +70,25 @@ def _check_shape(data: Any, path: Path, name: str) -> None:
         )
 
 
-def build_expectations(
-    data: dict[str, Any], path: Path, runtime_kwargs: RuntimeKwargs | None = None
-) -> list[Any]:
-    """GX Expectation objects for every entry, runtime kwargs merged in (they win)."""
+def register_custom_expectations() -> None:
+    """Importing the ctdata expectation modules registers them with GX (its metaclass does)."""
+    import ctdata.validation.disclosure_audit
+    import ctdata.validation.group_sizes
+    import ctdata.validation.small_counts  # noqa: F401
+
+
+def build_expectations(data: dict[str, Any], path: Path) -> list[Any]:
+    """GX Expectation objects for every entry of a suite file."""
     from great_expectations.exceptions import ExpectationNotFoundError
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
     )
 
+    register_custom_expectations()
     built = []
     for index, entry in enumerate(data["expectations"]):
         where = f"expectations[{index}] of {path}"
         exp_type, kwargs, extra = _entry_parts(entry, where)
-        kwargs.update(_plain(runtime_kwargs.get(exp_type, {})) if runtime_kwargs else {})
         try:
             config = ExpectationConfiguration(type=exp_type, kwargs=kwargs, **extra)
             built.append(config.to_domain_obj())
@@ -90,7 +96,8 @@ def build_expectations(
             raise ValidationFailed(
                 f"Unknown expectation type '{exp_type}' in {where}. Use a GX 1.x built-in or a "
                 f"ctdata custom expectation (expect_column_values_to_not_be_small_counts, "
-                f"expect_table_disclosure_audit_to_pass), and check the spelling."
+                f"expect_table_disclosure_audit_to_pass, expect_table_group_sizes_to_be_at_least), "
+                f"and check the spelling."
             ) from exc
         except Exception as exc:  # pydantic errors, bad severity, bad row_condition ...
             raise ValidationFailed(
@@ -115,46 +122,33 @@ def _entry_parts(entry: Any, where: str) -> tuple[str, dict[str, Any], dict[str,
     return exp_type, dict(kwargs), extra
 
 
-def _plain(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Runtime kwargs may carry pydantic models (e.g. a SuppressionSpec): dump them to dicts."""
-    out = {}
-    for key, value in kwargs.items():
-        out[key] = value.model_dump(mode="json") if hasattr(value, "model_dump") else value
-    return out
-
-
 def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def check_runtime_kwargs(runtime_kwargs: RuntimeKwargs | None) -> None:
-    """Catch typos in the expectation types the caller means to fill at run time."""
-    if not runtime_kwargs:
-        return
-    from great_expectations.expectations.registry import _registered_expectations
-
-    for exp_type, kwargs in runtime_kwargs.items():
-        if exp_type not in _registered_expectations:
+def check_parameters(suite: Any, path: Path, given: Mapping[str, Any]) -> None:
+    """Every suite parameter the suite uses must be given: GX would stop at the first missing
+    one with a bare "No value found"; this names the file, the expectation and the remedy."""
+    for index, expectation in enumerate(suite.expectations):
+        missing = [p for p in expectation.suite_parameter_options if p not in given]
+        if missing:
+            offered = ", ".join(sorted(given)) or "none"
             raise ValidationFailed(
-                f"runtime_kwargs names unknown expectation type '{exp_type}': use the snake_case "
-                f"type as it appears in the suite JSON."
-            )
-        if not isinstance(kwargs, dict):
-            raise ValidationFailed(
-                f"runtime_kwargs['{exp_type}'] must be a dict of kwargs, not "
-                f"{type(kwargs).__name__}."
+                f"Suite parameter '{missing[0]}' of '{expectation.expectation_type}' "
+                f"(expectations[{index}] of {path}) has no value in this run (given: {offered}). "
+                f"The pipeline gives 'suppression_spec' to datasets with an 'aggregation' in "
+                f"their spec; elsewhere pass run_suites(..., parameters={{'{missing[0]}': ...}}) "
+                f"or write the value into the suite."
             )
 
 
-def load_suite(
-    name: str, expectations_dir: Path, runtime_kwargs: RuntimeKwargs | None = None
-) -> Any:
+def load_suite(name: str, expectations_dir: Path) -> Any:
     """The GX ExpectationSuite stored in `<expectations_dir>/<name>.json`, fully built."""
     import great_expectations as gx
 
     path = suite_path(name, expectations_dir)
     data = read_suite_json(path, name)
-    expectations = build_expectations(data, path, runtime_kwargs)
+    expectations = build_expectations(data, path)
     try:
         return gx.ExpectationSuite(name=name, expectations=expectations, meta=data.get("meta"))
     except Exception as exc:  # e.g. a 'meta' that is not a JSON object

@@ -1,4 +1,5 @@
-"""The Department of Education's row/column rule alone: the baseline the engine is measured by.
+"""The Department of Education's row/column rule alone: the baseline bench/suppression.py
+measures the engine against (not part of the library: no pipeline step uses it).
 
 Rule 2 applied to every line of the table (row, column, or any relation of a larger table):
 while a line holds exactly one suppressed cell, also suppress the next highest value in it,

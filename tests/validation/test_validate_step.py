@@ -1,0 +1,57 @@
+"""The pipeline's validate step: the dataset's suppression spec reaches the suites as a GX suite
+parameter, results are kept by agency, dataset and run, also when validation fails."""
+
+from __future__ import annotations
+
+import pytest
+
+from ctdata import settings
+from ctdata.errors import ValidationFailed
+from ctdata.pipeline import steps
+from ctdata.specs import load_agency
+from ctdata.staging import Staging
+from ctdata.validation import load_validation
+
+RUN = "manual__2025-03-01T12:00:00+00:00"
+SUITE = "ocme_deaths_by_town_publishable"
+
+
+@pytest.fixture
+def by_town(tmp_path, monkeypatch):
+    monkeypatch.setenv("CTDATA_STAGING_ROOT", f"file://{tmp_path / 'staging'}")
+    monkeypatch.setenv("CTDATA_DATA_DOCS_ROOT", str(tmp_path / "docs"))
+    return load_agency(settings.agencies_dir() / "ocme.yaml").dataset("deaths_by_town")
+
+
+def stage(frame) -> str:
+    staging = Staging()
+    return staging.write_frame(frame, staging.path("ocme", "deaths_by_town", RUN, "publishable"))
+
+
+def test_validate_passes_the_spec_as_a_suite_parameter_and_keeps_results(by_town, by_town_frame):
+    result = steps.validate(
+        Staging(), stage(by_town_frame), [SUITE], by_town, "publishable", agency="ocme", run_id=RUN
+    )
+    assert result["success"] and result["failed"] == 0
+    audit = next(o for o in result["outcomes"] if o["expectation_type"].endswith("audit_to_pass"))
+    assert audit["observed_value"] == {"cells_audited": 8, "failures": 0}
+    assert result["run"] == {
+        "agency": "ocme",
+        "dataset": "deaths_by_town",
+        "run_id": RUN,
+        "stage": "publishable",
+    }
+    (suite,) = result["suites"]
+    assert suite["name"] == SUITE and suite["data_docs"].endswith(f"/publishable/{SUITE}.html")
+    assert load_validation("ocme", "deaths_by_town", RUN) == {"publishable": result}
+
+
+def test_a_failed_validation_is_kept_and_its_message_links_the_page(
+    by_town, by_town_unsafe_frame
+) -> None:
+    with pytest.raises(ValidationFailed) as caught:  # agency and run read from the staged path
+        steps.validate(Staging(), stage(by_town_unsafe_frame), [SUITE], by_town, "publishable")
+    kept = load_validation("ocme", "deaths_by_town", RUN)["publishable"]
+    assert kept["success"] is False and kept["failed"] == 1
+    assert f"Data Docs for {SUITE}: {kept['suites'][0]['data_docs']}" in str(caught.value)
+    assert "Andover" not in str(caught.value)
