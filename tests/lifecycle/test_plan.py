@@ -22,6 +22,7 @@ from ctdata.staging import Staging
 def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A var folder with the OCME source database; credentials for `--portal`."""
     monkeypatch.setenv("CTDATA_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("CTDATA_REPORTS_DIR", str(tmp_path / "reports"))
     monkeypatch.setenv("CTDATA_PSEUDONYM_KEY", "test-key")
     monkeypatch.setenv("SOCRATA_USERNAME", USER)
     monkeypatch.setenv("SOCRATA_PASSWORD", PASSWORD)

@@ -91,7 +91,8 @@ def test_the_reviewer_sees_what_would_be_published(ocme, registry, by_age_table)
     need = review_need("ocme", dataset, _view(dataset, public=False), registry)
     prepared = {"rows": 4, "cells_suppressed": 16, "primary": 10, "complementary": 6,
                 "audit_passed": True}  # fmt: skip
-    validation = {"success": True, "evaluated": 16, "suites": ["ocme_deaths_by_age_publishable"]}
+    suites = [{"name": "ocme_deaths_by_age_publishable", "success": True}]
+    validation = {"success": True, "evaluated": 16, "suites": suites}
     request = review_request(ocme, dataset, "http://portal/d/abcd-1234", need, by_age_table,
                              prepared, validation)  # fmt: skip
     body = request.body

@@ -36,7 +36,7 @@ def is_dry_run(context: Any = None) -> bool:
 
 def log_plan(agency_code: str, slug: str, prepared: dict[str, Any]) -> dict[str, Any]:
     """The publish task of a dry run: the plan, in the log and as the task's result."""
-    from ctdata.airflow.tasks import load_dataset
+    from ctdata.airflow.runtime import load_dataset
     from ctdata.pipeline import steps
 
     agency, dataset = load_dataset(agency_code, slug)
@@ -48,7 +48,7 @@ def log_plan(agency_code: str, slug: str, prepared: dict[str, Any]) -> dict[str,
 
 
 def log_onboarding(agency_code: str, slug: str) -> dict[str, Any]:
-    from ctdata.airflow.tasks import load_dataset
+    from ctdata.airflow.runtime import load_dataset
     from ctdata.lifecycle.registry import resolve_portal_id
 
     _, dataset = load_dataset(agency_code, slug)

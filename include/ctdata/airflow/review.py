@@ -65,7 +65,7 @@ class DatasetReviewOperator(ApprovalOperator):
         self.prepared, self.validation = prepared, validation
 
     def execute(self, context: Any) -> Any:
-        from ctdata.airflow.tasks import load_dataset
+        from ctdata.airflow.runtime import load_dataset
         from ctdata.lifecycle.registry import DatasetRegistry, require_portal_id
         from ctdata.lifecycle.review import ALREADY_PUBLIC, decision, review_need
 
@@ -99,7 +99,7 @@ class DatasetReviewOperator(ApprovalOperator):
         self.subject, self.body = request.subject, request.body
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
-        from ctdata.airflow.tasks import load_dataset
+        from ctdata.airflow.runtime import load_dataset
         from ctdata.lifecycle.registry import DatasetRegistry, resolve_portal_id
         from ctdata.lifecycle.review import APPROVE, ReviewNotGiven, ReviewRejected, decision
 

@@ -16,19 +16,17 @@ from airflow.sdk import get_current_context, task, teardown
 from ctdata import settings
 from ctdata.airflow import dry_run
 from ctdata.airflow.policies import dataset_is_due, fail_fast
-from ctdata.airflow.runtime import airflow_connection, airflow_staging, portal_client
+from ctdata.airflow.runtime import (
+    airflow_connection,
+    airflow_staging,
+    load_dataset,
+    portal_client,
+)
 
 if TYPE_CHECKING:
-    from ctdata.specs import AgencySpec, DatasetSpec
+    pass
 
 log = logging.getLogger(__name__)
-
-
-def load_dataset(agency_code: str, slug: str) -> tuple[AgencySpec, DatasetSpec]:
-    from ctdata.specs import load_agency
-
-    agency = load_agency(settings.agencies_dir() / f"{agency_code}.yaml")
-    return agency, agency.dataset(slug)
 
 
 def _run_id() -> str:

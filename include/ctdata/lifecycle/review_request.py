@@ -115,7 +115,7 @@ def _small_groups_line(t: SmallGroupTransform, publishable: pd.DataFrame) -> str
 
 
 def _validation_line(validation: dict[str, Any]) -> str:
-    suites = ", ".join(validation.get("suites") or []) or "none"
+    suites = ", ".join(s["name"] for s in validation.get("suites") or []) or "none"
     if validation.get("success"):
         return f"All {validation.get('evaluated', 0)} expectations passed (suites: {suites})."
     return f"{validation.get('failed')} expectations FAILED (suites: {suites})."
