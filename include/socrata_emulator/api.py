@@ -248,11 +248,11 @@ class PortalApi(CatalogEndpoints, FileEndpoints):
     def read_rows(self, req: Request, user: str | None, ds_id: str, fmt: str) -> Response:
         ds = self._readable(user, ds_id)
         params = dict(req.params)
-        columns, rows = self.store.query(ds, params)
+        columns, rows, out_of_date = self.store.read(ds, params)
         headers = {
             "X-SODA2-Fields": ENCODER.encode([c.key for c in columns]).decode(),
             "X-SODA2-Types": ENCODER.encode([c.dtype for c in columns]).decode(),
-            "X-SODA2-Data-Out-Of-Date": "false",
+            "X-SODA2-Data-Out-Of-Date": "true" if out_of_date else "false",
             "Last-Modified": time.strftime(
                 "%a, %d %b %Y %H:%M:%S GMT", time.gmtime(ds.rowsUpdatedAt)
             ),

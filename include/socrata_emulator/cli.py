@@ -66,6 +66,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--fault-seed", type=int, default=0)
     parser.add_argument("--latency-ms", type=int, default=0, help="delay added to every reply")
     parser.add_argument(
+        "--stale-reads",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="SODA reads of rows lag writes by this long, marked X-SODA2-Data-Out-Of-Date: true",
+    )
+    parser.add_argument(
         "--analytics-id",
         default=DEFAULT_ANALYTICS_ID,
         help="id of the private 'Site Analytics: Asset Access' dataset (default site-anly)",
@@ -123,12 +130,15 @@ def serve_command(args: argparse.Namespace) -> int:
         )
     if not 0.0 <= args.fault_rate <= 1.0:
         raise EmulatorConfigError(f"--fault-rate must be between 0 and 1, got {args.fault_rate}")
+    if args.stale_reads < 0:
+        raise EmulatorConfigError(f"--stale-reads must be >= 0 seconds, got {args.stale_reads}")
     accounts = Accounts(
         users=_credentials(args.user, "--user"),
         admins=_credentials(args.admin, "--admin"),
         app_tokens=frozenset(args.app_token),
     )
     store = Store(args.data_dir)
+    store.replica.lag_seconds = args.stale_reads
     if args.seed:
         apply_seed(store, args.seed)
     owner = next(iter(accounts.admins), "analytics@localhost")

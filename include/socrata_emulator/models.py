@@ -87,6 +87,8 @@ class Dataset:
     rowsUpdatedAt: int = 0
     viewLastModified: int = 0
     rowIdentifier: str | None = None  # a fieldName
+    # How the owner named it (field name or column id): the portal echoes that spelling.
+    rowIdentifierRef: str | int | None = None
     columns: list[Column] = field(default_factory=list)
     viewers: list[str] = field(default_factory=list)  # emails the dataset is shared with
     attachments: list[dict[str, str]] = field(default_factory=list)  # metadata.attachments
@@ -120,12 +122,17 @@ class Dataset:
     def view(self, view_count: int = 0, download_count: int = 0) -> dict[str, Any]:
         """The dataset as `GET /api/views/{id}.json` answers it."""
         rid = self.column(self.rowIdentifier) if self.rowIdentifier else None
-        metadata: dict[str, Any] = {**self.extra_metadata, "custom_fields": self.custom_fields}
-        if rid:
-            metadata["rowIdentifier"] = rid.fieldName
+        # As on data.ct.gov: "0" when there is none, else the spelling it was set with (a
+        # field name or the column's numeric id); rowIdentifierColumnId only when there is one.
+        ref = (self.rowIdentifierRef or rid.fieldName) if rid else "0"
+        metadata: dict[str, Any] = {
+            **self.extra_metadata,
+            "custom_fields": self.custom_fields,
+            "rowIdentifier": ref,
+        }
         if self.attachments:
             metadata["attachments"] = [dict(a) for a in self.attachments]
-        return {
+        view = {
             "id": self.id,
             "name": self.name,
             "description": self.description,
@@ -143,12 +150,14 @@ class Dataset:
             "displayType": "table",
             "assetType": "dataset",
             "provenance": "official",
-            "rowIdentifierColumnId": rid.id if rid else None,
             "owner": {"id": user_id(self.owner), "displayName": self.owner},
             "grants": self.grants(),
             "columns": [c.view() for c in sorted(self.columns, key=lambda c: c.position)],
             "metadata": metadata,
         }
+        if rid:
+            view["rowIdentifierColumnId"] = rid.id
+        return view
 
     def grants(self) -> list[dict[str, Any]]:
         """Socrata's `grants`: the public viewer grant and one per user it is shared with."""

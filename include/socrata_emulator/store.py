@@ -27,6 +27,7 @@ from socrata_emulator.models import (
     field_name_from,
     not_found,
 )
+from socrata_emulator.replica import ReadReplica
 from socrata_emulator.rows import Counts, delete_one, write_rows
 from socrata_emulator.soql import compile_query
 
@@ -46,6 +47,7 @@ class Store:
         self.conn.execute("PRAGMA case_sensitive_like=ON")
         self.conn.execute("PRAGMA cache_size=-65536")
         self.lock = threading.RLock()
+        self.replica = ReadReplica()  # `--stale-reads` sets how far SODA reads lag writes
         self.conn.execute("CREATE TABLE IF NOT EXISTS _datasets (id TEXT PRIMARY KEY, body TEXT)")
         self.conn.execute("CREATE TABLE IF NOT EXISTS _meta (key TEXT PRIMARY KEY, value INTEGER)")
         import msgspec
@@ -171,7 +173,7 @@ class Store:
 
     def _set_row_identifier(self, conn: sqlite3.Connection, ds: Dataset, ref: Any) -> None:
         col = None
-        if ref not in (None, ""):
+        if ref not in (None, "", "0", 0):  # "0" is how the portal spells "none"
             col = ds.column(str(ref))
             if col is None and str(ref).isdigit():
                 col = ds.column_by_id(int(ref))
@@ -196,7 +198,7 @@ class Store:
                     f"Cannot make '{col.fieldName}' the row identifier: value {dup[0]!r} repeats"
                 )
             conn.execute(f"CREATE UNIQUE INDEX {index} ON {ds.table} ({col.sql()})")
-        ds.rowIdentifier = col.fieldName if col else None
+        ds.rowIdentifier, ds.rowIdentifierRef = (col.fieldName, ref) if col else (None, None)
 
     def _add_column(self, conn: sqlite3.Connection, ds: Dataset, spec: Any) -> Column:
         if not isinstance(spec, dict) or not (spec.get("name") or spec.get("fieldName")):
@@ -282,13 +284,13 @@ class Store:
     # ---- rows -------------------------------------------------------------------------------
 
     def write(self, ds: Dataset, rows: Any, *, replace: bool = False) -> Counts:
-        with self.tx() as conn:
+        with self.tx() as conn, self.replica.writing(conn, ds):
             counts = write_rows(conn, ds, rows, replace=replace)
             self._touch_rows(conn, ds)
         return counts
 
     def delete_row(self, ds: Dataset, key: str) -> int:
-        with self.tx() as conn:
+        with self.tx() as conn, self.replica.writing(conn, ds):
             n = delete_one(conn, ds, key)
             if n:
                 self._touch_rows(conn, ds)
@@ -301,14 +303,15 @@ class Store:
         self._save(conn, current)
 
     def query(self, ds: Dataset, params: dict[str, str]) -> tuple[list[Any], list[tuple]]:
-        """Run a SoQL read; returns (output columns, rows as tuples)."""
+        """Run a SoQL read on the current rows; returns (output columns, rows as tuples)."""
+        return self.read(ds, params, lagged=False)[:2]
+
+    def read(self, ds: Dataset, params: dict[str, str], *, lagged: bool = True) -> tuple:
+        """A SODA read: (columns, rows, out of date); `lagged` reads come from the replica
+        while it is behind the latest writes (`--stale-reads`, see replica.py)."""
         q = compile_query(ds, params)
         with self.lock:
-            try:
-                rows = self.conn.execute(q.sql, q.params).fetchall()
-            except sqlite3.Error as exc:
-                raise bad_request(f"Query failed: {exc}", "query.compiler.malformed") from None
-        return q.columns, rows
+            return (q.columns, *self.replica.run(self.conn, ds, q.sql, q.params, lagged=lagged))
 
     def row_count(self, ds: Dataset) -> int:
         with self.lock:

@@ -111,6 +111,7 @@ def run_emulator(
     latency_ms: int = 0,
     domain: str = "data.ct.gov",
     analytics_viewers: Iterable[str] = (),
+    stale_reads: float = 0.0,
 ) -> Iterator[EmulatorHandle]:
     """Start the stand-in on a free port; users/admins are "EMAIL:PASSWORD" (or pairs).
 
@@ -127,6 +128,8 @@ def run_emulator(
     args += ["--fault-rate", str(fault_rate), "--fault-seed", str(fault_seed)]
     args += ["--latency-ms", str(latency_ms)]
     args += [a for v in analytics_viewers for a in ("--analytics-viewer", v)]
+    if stale_reads:
+        args += ["--stale-reads", str(stale_reads)]
     handle = EmulatorHandle(data_dir, args, users=tuple(users_l), admins=tuple(admins_l))
     handle.start()
     try:

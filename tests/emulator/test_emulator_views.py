@@ -67,7 +67,7 @@ def test_metadata_round_trip_and_partial_update(owner):
 def test_row_identifier_by_column_id_and_duplicates_refused(owner):
     ds = make_dataset(owner, "No rid yet", row_identifier=None)
     view = owner.get_metadata(ds)
-    assert view["rowIdentifierColumnId"] is None
+    assert view["metadata"]["rowIdentifier"] == "0" and "rowIdentifierColumnId" not in view
     town = next(c for c in view["columns"] if c["fieldName"] == "town")
     owner.upsert(
         ds, [{"record_id": "1", "town": "Hartford"}, {"record_id": "2", "town": "Hartford"}]
@@ -79,6 +79,7 @@ def test_row_identifier_by_column_id_and_duplicates_refused(owner):
     rid = next(c for c in view["columns"] if c["fieldName"] == "record_id")
     updated = owner.update_metadata(ds, {"metadata": {"rowIdentifier": rid["id"]}})
     assert updated["rowIdentifierColumnId"] == rid["id"]
+    assert updated["metadata"]["rowIdentifier"] == rid["id"]  # echoed as it was set
 
 
 def test_column_endpoints(owner, emu):

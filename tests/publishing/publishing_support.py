@@ -1,21 +1,20 @@
-"""Fixtures for the publishing tests: a stand-in portal, datasets, files and portal read-back."""
+"""Helpers for the publishing tests (imported by name): datasets, files and portal read-back.
+
+The fixtures live in conftest.py."""
 
 from __future__ import annotations
 
 import csv
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from ctdata.portal.client import SocrataClient
 from ctdata.portal.connection import PortalConnection
 from ctdata.portal.schema import PortalColumn
-from ctdata.publishing.state import StateStore
 
 USER, PASSWORD = "ocme@ct.gov", "secret-pw-123"
 COLUMNS = [
@@ -102,28 +101,11 @@ def source_multiset(rows: list[dict[str, Any]]) -> Counter:
     return Counter(normalize(r) for r in rows)
 
 
-@pytest.fixture
-def state(store_url: str) -> Iterator[StateStore]:
-    """The state store on each backend (see store_url in tests/conftest.py)."""
-    store = StateStore(store_url)
-    yield store
-    store.dispose()
-
-
 def client_for(url: str, **kwargs: Any) -> SocrataClient:
     conn = PortalConnection.from_url(url, username=USER, password=PASSWORD)
     kwargs.setdefault("backoff_base_seconds", 0.02)
     kwargs.setdefault("max_retry_seconds", 60)
     return SocrataClient(conn, **kwargs)
-
-
-@pytest.fixture(scope="module")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One fault-free stand-in per test module; tests add their own datasets."""
-    from socrata_emulator.testing import run_emulator
-
-    with run_emulator(tmp_path_factory.mktemp("emu"), users=[f"{USER}:{PASSWORD}"]) as emu:
-        yield emu
 
 
 def create_dataset(
@@ -133,3 +115,14 @@ def create_dataset(
         "Test dataset", list(columns or COLUMNS), row_identifier=row_identifier
     )
     return str(meta["id"])
+
+
+def fresh_multiset(client: SocrataClient, ds_id: str, timeout: float = 60.0) -> Counter:
+    """The portal's rows once its reads have caught up with the latest writes."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while client.read_page(ds_id, select="count(*)", order=None).out_of_date:
+        assert time.monotonic() < deadline, f"reads of {ds_id} stayed out of date"
+        time.sleep(0.2)
+    return portal_multiset(client, ds_id)

@@ -9,6 +9,8 @@ import pyarrow as pa
 
 from ctdata.portal.schema import PortalColumn
 from ctdata.publishing import canonical as canon
+from ctdata.publishing.encoding import row_json
+from ctdata.publishing.fingerprints import row_hashes
 
 COLS = [
     PortalColumn("id", "ID", "text"),
@@ -43,8 +45,8 @@ def test_typed_and_text_sources_round_trip_through_the_portal_form() -> None:
         "p": typed["p"],
     }  # fmt: skip
     a, b = _canon(typed), _canon(text)
-    assert canon.row_hashes(a, COLS).tolist() == canon.row_hashes(b, COLS).tolist()
-    sent = canon.row_json(a, COLS).to_pylist()
+    assert row_hashes(a, COLS).tolist() == row_hashes(b, COLS).tolist()
+    sent = row_json(a, COLS).to_pylist()
     decoded = [json.loads(r) for r in sent]  # valid JSON, empty values as explicit nulls
     assert decoded[0] == {
         "b": True, "d": "2014-03-26T22:38:00.123", "id": 'a "quoted"', "n": 5,
@@ -56,14 +58,14 @@ def test_typed_and_text_sources_round_trip_through_the_portal_form() -> None:
         [{k: (str(v) if k == "n" else v) for k, v in r.items() if v is not None} for r in decoded],
         COLS,
     )
-    assert canon.row_hashes(back, COLS).tolist() == canon.row_hashes(a, COLS).tolist()
+    assert row_hashes(back, COLS).tolist() == row_hashes(a, COLS).tolist()
 
 
 def test_any_change_changes_the_fingerprint() -> None:
     base = {"id": pa.array(["x"] * 4), "n": pa.array([1.0, 1.0, 1.0, 2.0]),
             "d": pa.array(["2020-01-01", "2020-01-02", "2020-01-01", "2020-01-01"]),
             "b": pa.array([True, True, None, True]), "p": pa.array([None] * 4, pa.string())}  # fmt: skip
-    hashes = canon.row_hashes(_canon(base), COLS).tolist()
+    hashes = row_hashes(_canon(base), COLS).tolist()
     assert len(set(hashes)) == 4
 
 
@@ -79,4 +81,43 @@ def test_all_null_row_sends_every_field_as_null() -> None:
     """Socrata keeps the old value of an omitted field, so clearing needs an explicit null."""
     arrays = _canon({c.field_name: pa.array([None, None], pa.string()) for c in COLS})
     expected = "{" + ",".join(f'"{n}":null' for n in sorted(c.field_name for c in COLS)) + "}"
-    assert canon.row_json(arrays, COLS).to_pylist() == [expected, expected]
+    assert row_json(arrays, COLS).to_pylist() == [expected, expected]
+
+
+def test_links_read_back_as_objects_hash_like_their_source() -> None:
+    """The portal answers a url column as {"url": ...}; the source gives the bare link."""
+    link = PortalColumn("u", "Link", "url")
+    source = canon.canonicalize(pa.array(["https://ct.gov/a", "", None, "ftp://x"]), link)
+    back = canon.portal_rows_to_arrays([{"u": {"url": "https://ct.gov/a"}}, {}, {}, {}], [link])[
+        "u"
+    ]
+    assert (
+        source.to_pylist()[:3] == back.to_pylist()[:3] == ['{"url":"https://ct.gov/a"}', None, None]
+    )
+    assert row_json({"u": source.slice(0, 1)}, [link]).to_pylist() == [
+        '{"u":{"url":"https://ct.gov/a"}}'
+    ]
+    problems = canon.TypeProblems()
+    canon.canonicalize(pa.array(["ftp://x"]), link, problems=problems)
+    assert problems.counts == {"u": 1}
+
+
+def test_rows_are_valid_json_whatever_mix_of_plain_and_escaped_text() -> None:
+    """Plain text columns are quoted inside the one join; the others through json_string."""
+    cols = [PortalColumn(name, name, "text") for name in ("a", "b", "c")]
+    cols.append(PortalColumn("n", "N", "number"))
+    cols.append(PortalColumn("d", "D", "calendar_date"))
+    source = {
+        "a": pa.array(["plain", "Ünïcode ✓", "x"]),  # plain, no nulls
+        "b": pa.array(['say "hi"', "back\\slash", "tab\tnew\nline\x02"]),  # needs escaping
+        "c": pa.array(["z", None, "y"]),  # plain with a null
+        "n": pa.array(["1", "", "2.5"]),
+        "d": pa.array(["2014-03-26T22:38:00.123", "", "0001-01-01"]),
+    }
+    arrays = {c.field_name: canon.canonicalize(source[c.field_name], c) for c in cols}
+    decoded = [json.loads(r) for r in row_json(arrays, cols, trailer="").to_pylist()]
+    assert decoded == [
+        {"a": "plain", "b": 'say "hi"', "c": "z", "d": "2014-03-26T22:38:00.123", "n": 1},
+        {"a": "Ünïcode ✓", "b": "back\\slash", "c": None, "d": None, "n": None},
+        {"a": "x", "b": "tab\tnew\nline\x02", "c": "y", "d": "0001-01-01T00:00:00.000", "n": 2.5},
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,46 @@ def test_accepts_object_storage_paths(portal, state, tmp_path) -> None:
     assert result.created == 40 and result.as_dict()["rows_in_source"] == 40
     assert json.loads(json.dumps(result.as_dict())) == result.as_dict()  # XCom-safe
     assert state.last_runs(ds)[0]["status"] == "succeeded"
+
+
+def test_task_log_tells_what_happened(portal, state, tmp_path, caplog) -> None:
+    """The log a data officer reads in the Airflow UI: rows, plan, chunks, deletions, check."""
+    caplog.set_level(logging.INFO, logger="ctdata")
+    client = client_for(portal.url)
+    ds = create_dataset(client)
+    rows = make_rows(1200)
+    _publish(client, ds, write_parquet(tmp_path / "a.parquet", rows), state, method="sync")
+    caplog.clear()
+    rows[7]["deaths"] = "4321"
+    _publish(client, ds, write_parquet(tmp_path / "b.parquet", rows[:1100]), state, method="sync")
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"Publishing 1,100 rows to dataset {ds} (sync, rows matched by record_id)" in text
+    assert "1,100 row(s) in the source: 1,099 unchanged, 0 new, 1 changed; 100 to delete" in text
+    assert "Chunk 1 sent: 1 row(s)" in text and "the portal created 0 and updated 1" in text
+    assert "100 deletion(s) of rows that left the source; the portal deleted 100" in text
+    assert "Verified: the portal holds 1,100 row(s), as expected" in text
+    assert (
+        f"Published dataset {ds}: rows created 0, updated 1, deleted 100, unchanged 1,099" in text
+    )
+
+
+def test_reading_the_source_does_not_keep_what_it_read(tmp_path) -> None:
+    """Memory stays bounded by a batch, not the file: Parquet's pre-buffering cache would keep
+    every row group read so far (the publisher's RSS then grows with the file)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ctdata.publishing.source import open_parquet
+
+    path = tmp_path / "groups.parquet"
+    rng = np.random.default_rng(0)
+    with pq.ParquetWriter(path, pa.schema([("id", pa.string()), ("x", pa.float64())])) as out:
+        for group in range(40):
+            ids = pa.array([f"R{group}-{i}" for i in range(20_000)])
+            out.write_table(pa.table({"id": ids, "x": rng.random(20_000)}))
+    base, peak = pa.total_allocated_bytes(), 0
+    with open_parquet(path) as pf:
+        for _batch in pf.iter_batches(batch_size=5_000):
+            peak = max(peak, pa.total_allocated_bytes() - base)
+    assert peak < path.stat().st_size / 4

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from publishing_support import (
     COLUMNS,
@@ -37,7 +39,8 @@ def faulty(tmp_path_factory):
 
 
 @pytest.mark.parametrize(("ds", "method"), [(KEYED, "sync"), (PLAIN, "append"), (PLAIN, "replace")])
-def test_publish_converges_under_faults(faulty, state, tmp_path, ds, method) -> None:
+def test_publish_converges_under_faults(faulty, state, tmp_path, ds, method, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="ctdata")
     client = client_for(faulty.url)
     versions = [make_rows(1500), make_rows(1400, start=100, version=1)]
     if method == "append":
@@ -51,3 +54,8 @@ def test_publish_converges_under_faults(faulty, state, tmp_path, ds, method) -> 
         assert result.verified is True
         assert portal_multiset(client, ds) == source_multiset(rows)
     assert client.stats.retries > 0 or result.replans > 0, "faults were injected"
+    text = "\n".join(r.getMessage() for r in caplog.records)  # the log says what went wrong
+    if client.stats.retries:
+        assert "failed (" in text and "trying again in" in text
+    if result.replans:
+        assert "may or may not have applied it" in text and "Reading the portal back" in text

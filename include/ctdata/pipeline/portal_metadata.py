@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ctdata.errors import PortalError
+from ctdata.portal.schema import row_identifier_from_metadata
 from ctdata.specs.models import AgencySpec, DatasetSpec
 from ctdata.specs.vocabulary import CUSTOM_FIELDS
 
@@ -48,11 +50,22 @@ def metadata_changes(current: dict[str, Any], wanted: dict[str, Any]) -> dict[st
                 changes[key] = value
         elif key == "metadata":
             current_meta = current.get("metadata") or {}
+            value = dict(value)
+            if "rowIdentifier" in value and _same_row_identifier(current, value["rowIdentifier"]):
+                del value["rowIdentifier"]  # the same column, perhaps spelled by its id or "0"
             if any(current_meta.get(k) != v for k, v in value.items()):
                 changes[key] = {**current_meta, **value}
         elif current.get(key) != value:
             changes[key] = value
     return changes
+
+
+def _same_row_identifier(current: dict[str, Any], wanted: str | None) -> bool:
+    """Does the portal's view already have this row identifier, however it spells it?"""
+    try:
+        return row_identifier_from_metadata(current) == wanted
+    except PortalError:
+        return False  # it names no column: write the spec's
 
 
 def _column_texts(columns: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:

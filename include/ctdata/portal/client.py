@@ -9,17 +9,18 @@ message. Writes that are not idempotent (appends) are never retried blindly: an 
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import msgspec
 import requests
 from requests.adapters import HTTPAdapter
 from sodapy import Socrata
+from sodapy.utils import raise_for_status
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_before_delay
 
 from ctdata.errors import (
@@ -30,18 +31,21 @@ from ctdata.errors import (
 )
 from ctdata.portal.attachments import AttachmentResult, upload_attachment
 from ctdata.portal.connection import PortalConnection
+from ctdata.portal.retry import (
+    RetryPolicy,
+    is_safe_to_repeat,
+    is_transient,
+    portal_message,
+    retry_after_seconds,
+    status_of,
+)
 from ctdata.portal.schema import PortalColumn
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+OUT_OF_DATE_HEADER = "X-SODA2-Data-Out-Of-Date"
 
 CATALOG_PATH = "/api/catalog/v1"
-_RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504, 520, 522, 524})
-_TRANSIENT_ERRORS = (
-    requests.exceptions.Timeout,
-    requests.exceptions.ConnectionError,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.JSONDecodeError,  # a body cut short by a dropped connection
-)
 
 
 @dataclass
@@ -58,64 +62,12 @@ class ClientStats:
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    """Backoff parameters: wait = min(cap, base * 2**attempt) * jitter, within max_seconds total."""
+class RowsPage:
+    """One page of a SODA read; `out_of_date` is the portal's X-SODA2-Data-Out-Of-Date header
+    (the read came from a copy that has not caught up with the latest writes)."""
 
-    max_seconds: float = 600.0
-    base_seconds: float = 0.5
-    cap_seconds: float = 60.0
-
-
-def _status_of(exc: BaseException) -> int | None:
-    response = getattr(exc, "response", None)
-    return getattr(response, "status_code", None) if response is not None else None
-
-
-def retry_after_seconds(exc: BaseException) -> float | None:
-    """Seconds the portal asked us to wait (Retry-After as seconds or an HTTP date)."""
-    response = getattr(exc, "response", None)
-    if response is None:
-        return None
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Would a later identical request plausibly succeed?"""
-    if isinstance(exc, requests.exceptions.HTTPError):
-        return _status_of(exc) in _RETRYABLE_STATUS
-    return isinstance(exc, _TRANSIENT_ERRORS)
-
-
-def is_safe_to_repeat(exc: BaseException) -> bool:
-    """Failures that prove the request was not applied (so even an append may be resent)."""
-    if isinstance(exc, requests.exceptions.HTTPError):
-        return _status_of(exc) == 429
-    return isinstance(exc, requests.exceptions.ConnectTimeout)
-
-
-def portal_message(exc: BaseException) -> str:
-    """The portal's own explanation (its JSON `message`), else the HTTP reason."""
-    response = getattr(exc, "response", None)
-    if response is None:
-        return f"{type(exc).__name__}: {exc}"
-    try:
-        body = response.json()
-        message = body.get("message") if isinstance(body, dict) else None
-    except ValueError:
-        message = None
-    if not message:
-        message = (response.text or "").strip()[:300] or response.reason
-    return f"HTTP {response.status_code}: {message}"
+    rows: list[dict[str, Any]]
+    out_of_date: bool
 
 
 class SocrataClient:
@@ -190,6 +142,12 @@ class SocrataClient:
 
         def before_sleep(state: RetryCallState) -> None:
             self.stats.retries += 1
+            exc = state.outcome.exception() if state.outcome else None
+            wait = state.next_action.sleep if state.next_action else 0.0
+            log.warning(
+                "%s %s failed (%s); trying again in %.1f s (attempt %d)",
+                method, path, portal_message(exc) if exc else "?", wait, state.attempt_number + 1,
+            )  # fmt: skip
 
         retrying = Retrying(
             retry=retry_if_exception(retryable),
@@ -217,7 +175,7 @@ class SocrataClient:
                     "rerun later; completed chunks are not sent again."
                 ) from None
             raise PortalRefusedError(
-                f"{where} was refused: {portal_message(exc)}", status=_status_of(exc)
+                f"{where} was refused: {portal_message(exc)}", status=status_of(exc)
             ) from None
 
     @staticmethod
@@ -327,6 +285,41 @@ class SocrataClient:
         path = f"/resource/{dataset_id}/{row_id}.json"
         self._call("DELETE", path, lambda: self.soda.delete(dataset_id, row_id=row_id))
 
+    def read_page(
+        self,
+        dataset_id: str,
+        *,
+        select: str | None = None,
+        where: str | None = None,
+        group: str | None = None,
+        order: str | None = ":id",
+        limit: int = 50_000,
+        offset: int = 0,
+    ) -> RowsPage:
+        """One page of rows (SoQL), with whether the portal says the read is out of date.
+
+        Goes through the session directly: sodapy's `get` returns the body only, and the
+        out-of-date header is what tells a caller to wait before trusting what it read.
+        """
+        path = f"/resource/{dataset_id}.json"
+        soql = {"$select": select, "$where": where, "$group": group, "$order": order,
+                "$limit": limit, "$offset": offset}  # fmt: skip
+        params = {k: v for k, v in soql.items() if v is not None}
+
+        def send() -> RowsPage:
+            response = self.soda.session.get(
+                self.connection.base_url + path, params=params, timeout=self.soda.timeout
+            )
+            if response.status_code not in (200, 202):
+                raise_for_status(response)
+            rows = response.json()
+            if not isinstance(rows, list):
+                raise PortalError(f"GET {path} returned {type(rows).__name__}, expected rows.")
+            stale = response.headers.get(OUT_OF_DATE_HEADER, "false").strip().lower() == "true"
+            return RowsPage(rows, stale)
+
+        return self._call("GET", path, send)
+
     def read_rows(
         self,
         dataset_id: str,
@@ -338,37 +331,20 @@ class SocrataClient:
         page_size: int = 50_000,
     ) -> Iterator[dict[str, Any]]:
         """All matching rows (or groups, with `group` and aggregates in `select`), paged with
-        $limit/$offset in a stable order."""
+        $limit/$offset in a stable order. Out-of-date pages are not told apart: a reader that
+        must see its own writes uses `read_page` (see ctdata.publishing.readback)."""
         offset = 0
-        path = f"/resource/{dataset_id}.json"
         while True:
-            page = self._call(
-                "GET",
-                path,
-                lambda off=offset: self.soda.get(
-                    dataset_id,
-                    select=select,
-                    where=where,
-                    group=group,
-                    order=order,
-                    limit=page_size,
-                    offset=off,
-                ),
-            )
-            if not isinstance(page, list):
-                raise PortalError(f"GET {path} returned {type(page).__name__}, expected rows.")
-            yield from page
-            if len(page) < page_size:
+            page = self.read_page(dataset_id, select=select, where=where, group=group,
+                                  order=order, limit=page_size, offset=offset)  # fmt: skip
+            yield from page.rows
+            if len(page.rows) < page_size:
                 return
             offset += page_size
 
     def count_rows(self, dataset_id: str) -> int:
         """Number of rows in the dataset (SoQL count(*))."""
-        path = f"/resource/{dataset_id}.json"
-        page = self._call("GET", path, lambda: self.soda.get(dataset_id, select="count(*)"))
-        row = page[0] if isinstance(page, list) and page else {}
-        value = next(iter(row.values()), 0) if isinstance(row, dict) else 0
-        return int(value)
+        return row_count(self.read_page(dataset_id, select="count(*)", order=None))
 
     # -- discovery ---------------------------------------------------------------------------
 
@@ -397,3 +373,10 @@ class SocrataClient:
             offset += len(results)
             if not results or len(results) < page_size or offset >= total:
                 return
+
+
+def row_count(page: RowsPage) -> int:
+    """The number a `count(*)` read answered."""
+    row = page.rows[0] if page.rows else {}
+    value = next(iter(row.values()), 0) if isinstance(row, dict) else 0
+    return int(value)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ctdata.errors import PortalError
+
 SOCRATA_TYPES = frozenset(
     {
         "text",
@@ -69,16 +71,33 @@ def columns_from_metadata(metadata: dict[str, Any]) -> list[PortalColumn]:
 
 
 def row_identifier_from_metadata(metadata: dict[str, Any]) -> str | None:
-    """The field name of the dataset's row identifier, if the portal has one set."""
-    meta = metadata.get("metadata") or {}
-    rid = meta.get("rowIdentifier")
-    columns = metadata.get("columns") or []
-    col_id = metadata.get("rowIdentifierColumnId")
-    if rid is None and col_id is not None:
-        rid = col_id
-    if rid is None:
-        return None
-    for col in columns:  # rowIdentifier may be a column id or a field name
-        if str(col.get("id")) == str(rid) or col.get("fieldName") == rid:
-            return str(col["fieldName"])
-    return str(rid) if isinstance(rid, str) else None
+    """The field name of the dataset's row identifier, or None when it has none.
+
+    Views read from data.ct.gov spell it three ways: `rowIdentifierColumnId` (the column's
+    numeric id, absent when there is none), and `metadata.rowIdentifier` as a field name, as
+    the column's numeric id, or `"0"` for "none". All resolve to the same answer here.
+    """
+    columns = [c for c in metadata.get("columns") or [] if "fieldName" in c]
+    column_id = metadata.get("rowIdentifierColumnId")
+    if column_id is not None:
+        return resolve_row_identifier(column_id, columns, metadata.get("id"))
+    return resolve_row_identifier(
+        (metadata.get("metadata") or {}).get("rowIdentifier"), columns, metadata.get("id")
+    )
+
+
+def resolve_row_identifier(
+    ref: str | int | None, columns: list[dict[str, Any]], dataset_id: Any = None
+) -> str | None:
+    """A row identifier given as a field name, a column id or `"0"` (none), as a field name."""
+    if ref is None or str(ref).strip() in ("", "0"):
+        return None  # "0" is never a column: it is how the portal says "no identifier"
+    text = str(ref).strip()
+    for column in columns:
+        if column["fieldName"] == text or str(column.get("id")) == text:
+            return str(column["fieldName"])
+    raise PortalError(
+        f"The row identifier {text!r} of dataset {dataset_id or '?'} names none of its "
+        f"columns ({', '.join(str(c['fieldName']) for c in columns)}): set the row identifier "
+        "again on the portal."
+    )

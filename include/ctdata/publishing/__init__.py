@@ -10,8 +10,9 @@ from ctdata.lazy import lazy_exports
 _EXPORTS = {
     "METHODS": "ctdata.publishing.methods",
     "Method": "ctdata.publishing.methods",
-    "PublishResult": "ctdata.publishing.engine",
-    "publish_parquet": "ctdata.publishing.engine",
+    "PublishResult": "ctdata.publishing.result",
+    "Publisher": "ctdata.publishing.publisher",
+    "publish_parquet": "ctdata.publishing.publisher",
     "StateStore": "ctdata.publishing.state",
 }
 

@@ -1,14 +1,13 @@
-"""Typing, serialization and fingerprints of rows, vectorized with Arrow.
+"""The canonical form of values: how source and portal values are typed, vectorized with Arrow.
 
-One canonical form serves three purposes: it is what is serialized and sent, what is hashed
-(fingerprints combine per-column hashes, computed without building any JSON, so unchanged rows
-cost only a vectorized pass) and what a portal read-back is converted to, so a row read back
+One canonical form serves three purposes: it is what is serialized and sent (encoding.py), what
+is hashed (fingerprints.py) and what a portal read-back is converted to, so a row read back
 from the portal hashes exactly like the source row that produced it.
 
 Canonical Arrow types: number -> float64 (sent as a JSON number), checkbox -> bool,
 calendar_date -> timestamp[ms] (sent as the floating timestamp "YYYY-MM-DDTHH:MM:SS.mmm"),
-point -> GeoJSON text (sent raw), everything else -> string (empty strings are null, as the
-portal stores them).
+point -> GeoJSON text and url -> `{"url": ...}` JSON text (both sent raw, as the portal reads
+them back), everything else -> string (empty strings are null, as the portal stores them).
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -28,7 +26,7 @@ from ctdata.portal.schema import PortalColumn
 NUMBER_TYPES = frozenset({"number", "money", "percent", "double"})
 DATE_TYPES = frozenset({"calendar_date", "date", "floating_timestamp"})
 BOOL_TYPES = frozenset({"checkbox", "boolean"})
-RAW_JSON_TYPES = frozenset({"point"})
+URL_TYPES = frozenset({"url"})
 
 _NUMBER_RE = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 _DATE_FORMATS = (
@@ -43,8 +41,6 @@ _DATE_FORMATS = (
 )
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
-_CONTROL_RE = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]"
-_ESCAPE_RE = '["\\\\\\x00-\\x1f]'
 
 _WKT_POINT = re.compile(r"^\s*POINT\s*\(\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)\s*\)\s*$", re.I)
 
@@ -75,8 +71,10 @@ def canonical_type(data_type: str) -> str:
         return "date"
     if data_type in BOOL_TYPES:
         return "bool"
-    if data_type in RAW_JSON_TYPES:
+    if data_type == "point":
         return "point"
+    if data_type in URL_TYPES:
+        return "url"
     return "text"
 
 
@@ -91,7 +89,8 @@ def canonicalize(
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     kind = canonical_type(column.data_type)
-    convert = {"number": _to_number, "date": _to_date, "bool": _to_bool, "point": _to_point}
+    convert = {"number": _to_number, "date": _to_date, "bool": _to_bool, "point": _to_point,
+               "url": _to_url}  # fmt: skip
     out, bad = convert.get(kind, _to_text)(array)
     if bad is not None and problems is not None:
         idx = np.flatnonzero(np.asarray(bad.to_numpy(zero_copy_only=False), dtype=bool))
@@ -113,7 +112,7 @@ def _to_text(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
     elif pa.types.is_boolean(t):
         text = pc.if_else(array, "true", "false")
     elif pa.types.is_timestamp(t) or pa.types.is_date(t):
-        text = _format_ts(_to_date(array)[0])
+        text = format_timestamp(_to_date(array)[0])
     elif pa.types.is_floating(t):
         text = pc.cast(pc.if_else(pc.is_nan(array), None, array), pa.string())
     elif pa.types.is_integer(t) or pa.types.is_decimal(t):
@@ -204,18 +203,53 @@ def _to_date(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
     return out, _bad(text, out)
 
 
-def _format_ts(ts: pa.Array) -> pa.Array:
-    return pc.strftime(ts, format="%Y-%m-%dT%H:%M:%S")  # ms unit prints "SS.mmm"
+def format_timestamp(ts: pa.Array) -> pa.Array:
+    """The floating timestamp text the portal uses ("YYYY-MM-DDTHH:MM:SS.mmm").
+
+    Arrow's cast of a millisecond timestamp prints "YYYY-MM-DD HH:MM:SS.mmm"; it is several
+    times faster than strftime, which matters for every date of every row sent.
+    """
+    return pc.replace_substring(pc.cast(ts, pa.string()), " ", "T", max_replacements=1)
 
 
-def _to_point(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
+def _per_value(array: pa.Array, convert: Any) -> tuple[pa.Array, pa.Array]:
+    """Convert value by value (points and links are rare columns); flag values that fail."""
     out: list[str | None] = []
     bad: list[bool] = []
     for value in array.to_pylist():
-        point = _point_json(value)
-        out.append(point)
-        bad.append(value not in (None, "") and point is None)
+        converted = convert(value)
+        out.append(converted)
+        bad.append(value not in (None, "") and converted is None)
     return pa.array(out, pa.string()), pa.array(bad, pa.bool_())
+
+
+def _to_point(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
+    return _per_value(array, _point_json)
+
+
+def _to_url(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
+    return _per_value(array, _url_json)
+
+
+def _url_json(value: Any) -> str | None:
+    """A link as the portal stores it: `{"url": ..., "description": ...}` (description optional)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    if isinstance(value, dict):
+        url, description = value.get("url"), value.get("description")
+    else:
+        url, description = value, None
+    if not isinstance(url, str) or not url.strip().lower().startswith(("http://", "https://")):
+        return None
+    link = {"url": url.strip()}
+    if description not in (None, ""):
+        link["description"] = str(description)
+    return json.dumps(link, separators=(",", ":"), ensure_ascii=False)
 
 
 def _point_json(value: Any) -> str | None:
@@ -237,144 +271,6 @@ def _point_json(value: Any) -> str | None:
             return None
         return json.dumps({"type": "Point", "coordinates": [lon, lat]}, separators=(",", ":"))
     return None
-
-
-# -- serialization -----------------------------------------------------------------------------
-
-
-def json_fragment(array: pa.Array, column: PortalColumn) -> pa.Array:
-    """The JSON text of each canonical value (null where the value is null)."""
-    kind = canonical_type(column.data_type)
-    if kind == "number":
-        return pc.cast(array, pa.string())
-    if kind == "bool":
-        return pc.if_else(array, "true", "false")
-    if kind == "point":
-        return array
-    if kind == "date":
-        return pc.binary_join_element_wise('"', _format_ts(array), '"', "")
-    return json_string(array)
-
-
-def json_string(text: pa.Array) -> pa.Array:
-    """Quote and escape strings as JSON, vectorized (rare control characters via json.dumps)."""
-    if not pc.any(pc.match_substring_regex(text, _ESCAPE_RE)).as_py():
-        return pc.binary_join_element_wise('"', text, '"', "")
-    esc = pc.replace_substring(text, "\\", "\\\\")
-    esc = pc.replace_substring(esc, '"', '\\"')
-    esc = pc.replace_substring(esc, "\n", "\\n")
-    esc = pc.replace_substring(esc, "\r", "\\r")
-    esc = pc.replace_substring(esc, "\t", "\\t")
-    quoted = pc.binary_join_element_wise('"', esc, '"', "")
-    odd = pc.fill_null(pc.match_substring_regex(text, _CONTROL_RE), False)
-    if pc.any(odd).as_py():
-        values = text.to_pylist()
-        flags = odd.to_pylist()
-        fixed = [
-            json.dumps(v, ensure_ascii=False) if f else q
-            for v, f, q in zip(values, flags, quoted.to_pylist(), strict=True)
-        ]
-        quoted = pa.array(fixed, pa.string())
-    return quoted
-
-
-def row_json(
-    arrays: dict[str, pa.Array], columns: list[PortalColumn], trailer: str = ""
-) -> pa.Array:
-    """Each row as a JSON object (plus `trailer`), every field present, in name order.
-
-    An empty value is sent as an explicit `null`: Socrata's upsert keeps the old value of any
-    field a row leaves out, so omitting it would leave a count published after the source
-    suppressed it (or any value the source cleared) on the portal for good.
-    """
-    if not columns:
-        raise ValueError("row_json needs at least one column")
-    parts = []
-    for index, column in enumerate(sorted(columns, key=lambda c: c.field_name)):
-        frag = pc.fill_null(json_fragment(arrays[column.field_name], column), "null")
-        key = ("{" if index == 0 else ",") + json.dumps(column.field_name) + ":"
-        parts.append(pc.binary_join_element_wise(key, frag, ""))
-    return pc.binary_join_element_wise(*parts, "}" + trailer, "")
-
-
-def string_bytes(array: pa.Array) -> tuple[bytes, np.ndarray]:
-    """The concatenated UTF-8 bytes of a string array (no nulls) and each value's length."""
-    if array.null_count:
-        raise ValueError("string_bytes needs an array without nulls")
-    array = array.cast(pa.large_string()) if pa.types.is_string(array.type) else array
-    _, offsets_buf, data_buf = array.buffers()
-    offsets = np.frombuffer(offsets_buf, np.int64, len(array) + 1, offset=8 * array.offset)
-    start, stop = int(offsets[0]), int(offsets[-1])
-    data = memoryview(data_buf)[start:stop].tobytes() if data_buf is not None else b""
-    return data, np.diff(offsets)
-
-
-def hash_strings(array: pa.Array) -> np.ndarray:
-    """64-bit hashes of strings (SipHash via pandas); nulls hash to a fixed value."""
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if len(array) > 2000:
-        sample = pc.count_distinct(array.slice(0, 1000)).as_py()
-        if sample < 500:  # few distinct values: hash the dictionary, then gather
-            enc = pc.dictionary_encode(array)
-            dict_hashes = hash_strings(enc.dictionary)
-            idx = enc.indices.to_numpy(zero_copy_only=False)
-            out = dict_hashes[np.nan_to_num(idx, nan=0).astype(np.int64)]
-            return np.where(enc.indices.is_null().to_numpy(zero_copy_only=False), _NULL, out)
-    values = array.to_numpy(zero_copy_only=False)
-    return pd.util.hash_array(values, categorize=False).astype(np.uint64, copy=False)
-
-
-_NULL = np.uint64(0x6A09E667F3BCC909)
-_MULT = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _mix(h: np.ndarray) -> np.ndarray:
-    """splitmix64 finalizer: spreads every input bit over the whole word."""
-    h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return h ^ (h >> np.uint64(31))
-
-
-def column_hash(array: pa.Array, column: PortalColumn) -> np.ndarray:
-    """A 64-bit hash per canonical value; equal values hash equally whichever path built them."""
-    kind = canonical_type(column.data_type)
-    valid = array.is_valid().to_numpy(zero_copy_only=False)
-    # Numbers, flags and dates hash to their (injective) bit patterns; row_hashes mixes them.
-    if kind == "number":
-        values = np.nan_to_num(array.to_numpy(zero_copy_only=False), nan=0.0) + 0.0  # -0 -> 0
-        h = values.view(np.uint64) ^ np.uint64(0x1)
-    elif kind == "bool":
-        h = pc.fill_null(array, False).to_numpy(zero_copy_only=False).astype(np.uint64) + 2
-    elif kind == "date":
-        ms = pc.fill_null(pc.cast(array, pa.int64()), 0).to_numpy(zero_copy_only=False)
-        h = ms.view(np.uint64) ^ np.uint64(0x3)
-    else:
-        h = hash_strings(array)
-    return np.where(valid, h, _NULL)
-
-
-def row_hashes(arrays: dict[str, pa.Array], columns: list[PortalColumn]) -> np.ndarray:
-    """Fingerprint of each row: per-column hashes combined in field-name order.
-
-    h = sum(c_i * M^(n-i)) mod 2^64 with M odd, so a change in any one column always changes h;
-    one final splitmix spreads the bits.
-    """
-    with np.errstate(over="ignore"):
-        h = np.zeros(len(next(iter(arrays.values()))), np.uint64)
-        for column in sorted(columns, key=lambda c: c.field_name):
-            h *= _MULT
-            h += column_hash(arrays[column.field_name], column)
-    return _mix(h)
-
-
-def key_text(array: pa.Array, column: PortalColumn) -> pa.Array:
-    """The row identifier as text, the way it is stored and matched."""
-    if canonical_type(column.data_type) == "number":
-        return pc.cast(array, pa.string())
-    if canonical_type(column.data_type) == "bool":
-        return pc.if_else(array, "true", "false")
-    return array
 
 
 def portal_rows_to_arrays(

@@ -83,7 +83,7 @@ def csv_to_parquet(csv_path: Path, parquet_path: Path, block_bytes: int = 8 << 2
 
 def run(args: argparse.Namespace) -> int:
     from ctdata.portal.client import SocrataClient
-    from ctdata.publishing.engine import publish_parquet
+    from ctdata.publishing.publisher import publish_parquet
     from ctdata.publishing.state import StateStore
 
     connection = _connection(args)

@@ -1,4 +1,4 @@
-"""The ways rows reach a dataset (see engine.py for what each does). Kept apart from the engine
+"""The ways rows reach a dataset (see publisher.py for what each does). Kept apart from the engine
 so specs and the CLI can name them without loading pandas and pyarrow."""
 
 from __future__ import annotations

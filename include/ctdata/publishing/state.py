@@ -15,20 +15,18 @@ of live rows per dataset answers `count`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Table,
     Text,
@@ -41,9 +39,17 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 
 from ctdata import settings
+from ctdata.publishing.ledger import RunLedger, metadata, utc_now
+from ctdata.publishing.segments import (
+    Fingerprints,
+    Segment,
+    concat,
+    decode,
+    encode,
+    id_at,
+    overlay,
+)
 from ctdata.store import create_store_engine, redacted
-
-metadata = MetaData()
 
 segments = Table(
     "publish_segments",
@@ -76,147 +82,10 @@ snapshots = Table(
     Column("copies", LargeBinary, nullable=False),
 )
 
-runs = Table(
-    "publish_runs",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("dataset_id", String(16), nullable=False, index=True),
-    Column("method", String(16), nullable=False),
-    Column("started", DateTime(timezone=True), nullable=False),
-    Column("finished", DateTime(timezone=True), nullable=True),
-    Column("status", String(16), nullable=False),
-    Column("counts", Text, nullable=True),
-    Column("message", Text, nullable=True),
-)
-
 _SEGMENT_ROWS = 100_000
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass
-class Segment:
-    """Fingerprints of one acknowledged chunk (count 0 records a deleted key)."""
-
-    keys: np.ndarray  # uint64
-    hashes: np.ndarray  # uint64
-    counts: np.ndarray  # int64
-    row_ids: list[str | None] | None = None
-
-    def __len__(self) -> int:
-        return len(self.keys)
-
-
-@dataclass
-class Fingerprints:
-    """A dataset's live fingerprints as arrays sorted by key (24 bytes a row)."""
-
-    keys: np.ndarray  # uint64, sorted
-    rows: np.ndarray  # uint64
-    counts: np.ndarray  # int64
-
-    @classmethod
-    def empty(cls) -> Fingerprints:
-        return cls(np.empty(0, np.uint64), np.empty(0, np.uint64), np.empty(0, np.int64))
-
-    def __len__(self) -> int:
-        return len(self.keys)
-
-    @property
-    def total(self) -> int:
-        return int(self.counts.sum())
-
-
-def _encode(dataset_id: str, seg: Segment) -> dict[str, Any]:
-    return {
-        "dataset_id": dataset_id,
-        "rows": len(seg),
-        "key_hashes": np.ascontiguousarray(seg.keys, np.uint64).tobytes(),
-        "row_hashes": np.ascontiguousarray(seg.hashes, np.uint64).tobytes(),
-        "copies": np.ascontiguousarray(seg.counts, np.int64).tobytes(),
-        "row_ids": None if seg.row_ids is None else _pack_ids(seg.row_ids),
-    }
-
-
-def _decode(row: Any, ids: bool) -> Segment:
-    return Segment(
-        np.frombuffer(row[1], np.uint64),
-        np.frombuffer(row[2], np.uint64),
-        np.frombuffer(row[3], np.int64),
-        _unpack_ids(row[4]) if ids and row[4] is not None else None,
-    )
-
-
-def _pack_ids(ids: list[str | None]) -> bytes:
-    """Row identifiers as count, offsets and UTF-8 bytes, so one can be read without the rest."""
-    data = [b"" if i is None else i.encode() for i in ids]
-    offsets = np.zeros(len(data) + 1, np.int64)
-    np.cumsum([len(d) for d in data], out=offsets[1:])
-    return np.int64(len(data)).tobytes() + offsets.tobytes() + b"".join(data)
-
-
-def _id_at(blob: bytes, i: int) -> str:
-    n = int(np.frombuffer(blob, np.int64, 1)[0])
-    start, stop = np.frombuffer(blob, np.int64, 2, offset=8 * (1 + i))
-    base = 8 * (n + 2)
-    return blob[base + int(start) : base + int(stop)].decode()
-
-
-def _unpack_ids(blob: bytes) -> list[str | None]:
-    n = int(np.frombuffer(blob, np.int64, 1)[0])
-    offsets = np.frombuffer(blob, np.int64, n + 1, offset=8).tolist()
-    data = blob[8 * (n + 2) :]
-    return [data[a:b].decode() for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
-
-
-def _overlay(base: Fingerprints, later: list[Segment]) -> Fingerprints:
-    """Apply segments newer than a snapshot: later writes win, count 0 removes the key."""
-    keys = np.concatenate([s.keys for s in later])
-    hashes = np.concatenate([s.hashes for s in later])
-    counts = np.concatenate([s.counts for s in later])
-    uniq, first = np.unique(keys[::-1], return_index=True)
-    last = len(keys) - 1 - first
-    new_rows, new_counts = hashes[last], counts[last]
-    pos = np.searchsorted(base.keys, uniq)
-    present = (pos < len(base.keys)) & (base.keys[np.minimum(pos, max(len(base) - 1, 0))] == uniq)
-    if not len(base):
-        present = np.zeros(len(uniq), bool)
-    rows = base.rows.copy()
-    copies = base.counts.copy()
-    rows[pos[present]] = new_rows[present]
-    copies[pos[present]] = new_counts[present]
-    add = ~present & (new_counts > 0)
-    merged_keys = np.concatenate([base.keys, uniq[add]])
-    merged_rows = np.concatenate([rows, new_rows[add]])
-    merged_counts = np.concatenate([copies, new_counts[add]])
-    order = np.argsort(merged_keys, kind="stable") if add.any() else None
-    if order is not None:
-        merged_keys, merged_rows, merged_counts = (
-            merged_keys[order],
-            merged_rows[order],
-            merged_counts[order],
-        )
-    live = merged_counts > 0
-    if live.all():
-        return Fingerprints(merged_keys, merged_rows, merged_counts)
-    return Fingerprints(merged_keys[live], merged_rows[live], merged_counts[live])
-
-
-def _concat(parts: list[Segment]) -> Segment:
-    ids = None
-    if all(p.row_ids is not None for p in parts):
-        ids = [i for p in parts for i in (p.row_ids or [])]
-    return Segment(
-        np.concatenate([p.keys for p in parts]),
-        np.concatenate([p.hashes for p in parts]),
-        np.concatenate([p.counts for p in parts]),
-        ids,
-    )
-
-
-class StateStore:
+class StateStore(RunLedger):
     """Fingerprints and run ledger; creates its tables on first use."""
 
     def __init__(self, url: str | None = None) -> None:
@@ -245,7 +114,7 @@ class StateStore:
         )
         with self.engine.connect() as conn:
             for row in conn.execution_options(yield_per=8).execute(query):
-                yield int(row[0]), _decode(row, ids)
+                yield int(row[0]), decode(row, ids)
 
     def _merged(self, dataset_id: str) -> tuple[Fingerprints, list[int], list[np.ndarray]]:
         """Live fingerprints plus, per segment, which positions still hold a live value."""
@@ -292,7 +161,7 @@ class StateStore:
             np.frombuffer(snap.copies, np.int64),
         )
         later = [seg for _, seg in self._segments(dataset_id, after=snap.upto_segment)]
-        return _overlay(base, later) if later else base
+        return overlay(base, later) if later else base
 
     def snapshot(self, dataset_id: str, *, min_new_segments: int = 1) -> bool:
         """Store the merged fingerprints so the next load reads one row; True if it did."""
@@ -349,7 +218,7 @@ class StateStore:
                 for i in hits.tolist():
                     key = int(seg_keys[i])
                     if counts[i] > 0 and raw_ids is not None:
-                        found[key] = _id_at(raw_ids, i)
+                        found[key] = id_at(raw_ids, i)
                     else:
                         found.pop(key, None)
         return found
@@ -358,7 +227,7 @@ class StateStore:
         """Record one acknowledged chunk; `live_delta` is its change to the portal's row count."""
         with self.engine.begin() as conn:
             if len(segment):
-                conn.execute(insert(segments), [_encode(dataset_id, segment)])
+                conn.execute(insert(segments), [encode(dataset_id, segment)])
             self._set_dataset(conn, dataset_id, key_kind=key_kind, delta=live_delta)
 
     def replace_all(self, dataset_id: str, parts: Iterable[Segment], key_kind: str) -> None:
@@ -369,7 +238,7 @@ class StateStore:
             conn.execute(delete(segments).where(segments.c.dataset_id == dataset_id))
             for part in parts:
                 if len(part):
-                    conn.execute(insert(segments), [_encode(dataset_id, part)])
+                    conn.execute(insert(segments), [encode(dataset_id, part)])
                     total += int(np.asarray(part.counts).sum())
             self._set_dataset(conn, dataset_id, key_kind=key_kind, live=total)
 
@@ -396,21 +265,21 @@ class StateStore:
                 break
             keep = np.flatnonzero(keep_by_id[seg_id])
             if len(keep):
-                ids = [seg.row_ids[i] for i in keep.tolist()] if seg.row_ids is not None else None
+                ids = seg.row_ids.take(pa.array(keep)) if seg.row_ids is not None else None
                 buf.append(Segment(seg.keys[keep], seg.hashes[keep], seg.counts[keep], ids))
                 size += len(keep)
             if size >= _SEGMENT_ROWS:
-                compacted.append(_concat(buf))
+                compacted.append(concat(buf))
                 buf, size = [], 0
         if buf:
-            compacted.append(_concat(buf))
+            compacted.append(concat(buf))
         with self.engine.begin() as conn:
             conn.execute(delete(snapshots).where(snapshots.c.dataset_id == dataset_id))
             conn.execute(
                 delete(segments).where(segments.c.dataset_id == dataset_id, segments.c.id <= max_id)
             )
             for part in compacted:
-                conn.execute(insert(segments), [_encode(dataset_id, part)])
+                conn.execute(insert(segments), [encode(dataset_id, part)])
         return True
 
     def clear(self, dataset_id: str) -> None:
@@ -436,11 +305,11 @@ class StateStore:
             return True
         if last.tzinfo is None:
             last = last.replace(tzinfo=UTC)
-        return _now() - last >= every
+        return utc_now() - last >= every
 
     def mark_reconciled(self, dataset_id: str, key_kind: str) -> None:
         with self.engine.begin() as conn:
-            self._set_dataset(conn, dataset_id, key_kind=key_kind, reconciled=_now())
+            self._set_dataset(conn, dataset_id, key_kind=key_kind, reconciled=utc_now())
 
     @staticmethod
     def _set_dataset(
@@ -465,66 +334,3 @@ class StateStore:
         if done.rowcount == 0:
             values["live_rows"] = live if live is not None else max(delta, 0)
             conn.execute(insert(datasets).values(dataset_id=dataset_id, **values))
-
-    # -- run ledger --------------------------------------------------------------------------
-
-    def start_run(self, dataset_id: str, method: str) -> int:
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                insert(runs).values(
-                    dataset_id=dataset_id, method=method, started=_now(), status="running"
-                )
-            )
-            return int(result.inserted_primary_key[0])
-
-    def finish_run(
-        self, run_id: int, status: str, counts: dict[str, Any] | None = None, message: str = ""
-    ) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(runs)
-                .where(runs.c.id == run_id)
-                .values(
-                    finished=_now(),
-                    status=status,
-                    counts=json.dumps(counts or {}),
-                    message=message[:2000],
-                )
-            )
-
-    def previous_run(self, dataset_id: str, before: int) -> dict[str, Any] | None:
-        """The run of this dataset just before run `before` (to spot an interrupted one)."""
-        query = (
-            select(runs)
-            .where(runs.c.dataset_id == dataset_id, runs.c.id < before)
-            .order_by(runs.c.id.desc())
-            .limit(1)
-        )
-        with self.engine.connect() as conn:
-            row = conn.execute(query).mappings().first()
-        return _run_dict(row) if row else None
-
-    def last_success(self, dataset_id: str) -> datetime | None:
-        """When the latest publish of the dataset that reached the portal started (UTC)."""
-        query = select(func.max(runs.c.started)).where(
-            runs.c.dataset_id == dataset_id, runs.c.status.in_(("succeeded", "unverified"))
-        )
-        with self.engine.connect() as conn:
-            started = conn.execute(query).scalar()
-        if started is None:
-            return None
-        return started if started.tzinfo else started.replace(tzinfo=UTC)
-
-    def last_runs(self, dataset_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """Latest runs first: dataset_id, method, started, finished, status, counts, message."""
-        query = select(runs).order_by(runs.c.id.desc()).limit(limit)
-        if dataset_id:
-            query = query.where(runs.c.dataset_id == dataset_id)
-        with self.engine.connect() as conn:
-            return [_run_dict(row) for row in conn.execute(query).mappings()]
-
-
-def _run_dict(row: Any) -> dict[str, Any]:
-    out = dict(row)
-    out["counts"] = json.loads(out["counts"]) if out.get("counts") else {}
-    return out
