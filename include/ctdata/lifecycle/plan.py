@@ -97,9 +97,11 @@ def _row_lines(rows: RowChanges) -> list[str]:
         lines.append(f"    ({rows.note})")
     lines += [f"    + {_row_text(row)}" for row in rows.created_examples]
     for change in rows.changed_examples:
+        fields = {f: pair for f, pair in change.items() if f != "_key"}
+        diffs = ", ".join(
+            f"{f}: {_value(old)} -> {_value(new)}" for f, (old, new) in fields.items()
+        )
         key = change.get("_key", "")
-        diffs = ", ".join(f"{f}: {_value(old)} -> {_value(new)}"
-                          for f, (old, new) in change.items() if f != "_key")  # fmt: skip
         lines.append(f"    ~ {key}: {diffs}")
     lines += [f"    - {key}" for key in rows.deleted_examples]
     return lines
