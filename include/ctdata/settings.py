@@ -49,6 +49,17 @@ class Settings(BaseSettings):
     run_log_dataset_id: str = Field(
         "pipe-runs", description="four-by-four of the portal's run-log dataset ('' turns it off)"
     )
+    review_timeout_hours: int = Field(
+        72, ge=1, description="hours a review waits for OPM's decision before the run fails"
+    )
+    reviewers: list[str] = Field(
+        default_factory=list,
+        description='Airflow user ids who may decide reviews, as JSON (["opm-reviewer"]); '
+        "empty: anyone allowed to act on the DAG",
+    )
+    onboarding_settle_minutes: int = Field(
+        30, ge=0, description="minutes a create whose answer was lost gets to show up on the portal"
+    )
     data_docs_root: str = Field(
         "", description="validation results and Data Docs pages (path or object storage URL)"
     )

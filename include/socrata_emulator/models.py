@@ -92,6 +92,8 @@ class Dataset:
     columns: list[Column] = field(default_factory=list)
     viewers: list[str] = field(default_factory=list)  # emails the dataset is shared with
     attachments: list[dict[str, str]] = field(default_factory=list)  # metadata.attachments
+    # Other keys of the view's free-form `metadata` object, kept as given (as Socrata does).
+    extra_metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
     def table(self) -> str:
@@ -123,7 +125,11 @@ class Dataset:
         # As on data.ct.gov: "0" when there is none, else the spelling it was set with (a
         # field name or the column's numeric id); rowIdentifierColumnId only when there is one.
         ref = (self.rowIdentifierRef or rid.fieldName) if rid else "0"
-        metadata: dict[str, Any] = {"custom_fields": self.custom_fields, "rowIdentifier": ref}
+        metadata: dict[str, Any] = {
+            **self.extra_metadata,
+            "custom_fields": self.custom_fields,
+            "rowIdentifier": ref,
+        }
         if self.attachments:
             metadata["attachments"] = [dict(a) for a in self.attachments]
         view = {

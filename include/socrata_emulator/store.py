@@ -168,6 +168,8 @@ class Store:
                 self._set_row_identifier(conn, ds, meta["rowIdentifier"])
             if isinstance(meta.get("attachments"), list):
                 ds.attachments = normalized_attachments(meta["attachments"])
+            modelled = ("custom_fields", "rowIdentifier", "attachments")
+            ds.extra_metadata.update({k: v for k, v in meta.items() if k not in modelled})
 
     def _set_row_identifier(self, conn: sqlite3.Connection, ds: Dataset, ref: Any) -> None:
         col = None

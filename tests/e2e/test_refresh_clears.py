@@ -119,7 +119,8 @@ def test_failed_run_keeps_its_extract_until_the_window_passes(published) -> None
         assert staging.sweep("ocme", dt.timedelta(days=7)) == []
         later = dt.datetime.now(dt.UTC) + dt.timedelta(days=8)
         swept = staging.sweep("ocme", dt.timedelta(days=7), now=later)
-        assert [Path(p).name for p in swept] == [kept.name]
+        # This run's folders (deaths_by_town's, and deaths_by_age's: its suite refuses 2030 too).
+        assert {Path(p).name for p in swept} == {kept.name}
         assert _staged_runs(setup, "deaths_by_town") == []
     finally:
         with engine.begin() as connection:

@@ -16,7 +16,9 @@ from ctdata import settings
 from ctdata.airflow import tasks
 from ctdata.airflow.alerts import FailureNotifier, deadline_alert
 from ctdata.airflow.assets import portal_asset
+from ctdata.airflow.dry_run import dag_params
 from ctdata.airflow.policies import START_DATE, agency_schedule, agency_timetable, default_args
+from ctdata.airflow.review import DatasetReviewOperator
 from ctdata.errors import SpecError
 from ctdata.specs import AgencySpec, DatasetSpec, load_all
 
@@ -62,6 +64,7 @@ def build_agency_dag(agency: AgencySpec) -> DAG:
         },
         deadline=deadline_alert(agency),
         doc_md=agency_doc(agency),
+        params=dag_params(),
     )
     with dag:
         tasks.sweep_staging.override(task_id="sweep_staging")(agency.code)
@@ -72,6 +75,9 @@ def build_agency_dag(agency: AgencySpec) -> DAG:
                 else:
                     _dataset_tasks(agency.code, dataset, dag_cron)
     return dag
+
+
+UNPINNED = "created by the pipeline (`ctdata datasets`)"
 
 
 def agency_doc(agency: AgencySpec) -> str:
@@ -86,8 +92,9 @@ def agency_doc(agency: AgencySpec) -> str:
     ]
     for d in agency.datasets:
         suppression = f"threshold {d.aggregation.threshold}" if d.aggregation else "record level"
+        portal = f"[{d.portal_id}]({base}/d/{d.portal_id})" if d.portal_id else UNPINNED
         lines.append(
-            f"| {d.metadata.title} | [{d.portal_id}]({base}/d/{d.portal_id}) | "
+            f"| {d.metadata.title} | {portal} | "
             f"{d.metadata.update_frequency} | {d.source.kind} | {suppression} |"
         )
     return "\n".join(lines)
@@ -116,8 +123,20 @@ def _dataset_tasks(agency_code: str, dataset: DatasetSpec, dag_cron: str | None)
     synced = tasks.sync_metadata.override(task_id="sync_metadata")(agency_code, slug)
     cleaned = tasks.clean_staging.override(task_id="clean_staging")(agency_code, slug)
     checked_source >> prepared
-    checked >> published >> synced >> cleaned
+    _onboard_and_review(agency_code, slug, prepared, checked) >> published
+    published >> synced >> cleaned
     synced >> tasks.log_run.override(task_id="log_run")(agency_code, slug)
+
+
+def _onboard_and_review(agency_code: str, slug: str, prepared: Any, checked: Any) -> Any:
+    """Create the dataset (private) if the spec pins no id, then wait for OPM's decision when
+    the public would see it for the first time or with changed columns. Returns the last task."""
+    onboarded = tasks.onboard.override(task_id="onboard")(agency_code, slug)
+    reviewed = DatasetReviewOperator(
+        task_id="review", agency_code=agency_code, slug=slug, prepared=prepared, validation=checked
+    )
+    checked >> onboarded >> reviewed
+    return reviewed
 
 
 def _retirement_tasks(agency_code: str, dataset: DatasetSpec) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ctdata.connections import SourceConnection
     from ctdata.portal.client import SocrataClient
+    from ctdata.specs import AgencySpec, DatasetSpec
     from ctdata.staging import Staging
 
 
@@ -35,3 +36,12 @@ def portal_client(conn_id: str) -> SocrataClient:
     from ctdata.airflow.hooks import SocrataHook
 
     return SocrataHook(conn_id).get_client()
+
+
+def load_dataset(agency_code: str, slug: str) -> tuple[AgencySpec, DatasetSpec]:
+    """A task's agency and dataset, read from this worker's agencies folder when it runs."""
+    from ctdata import settings
+    from ctdata.specs import load_agency
+
+    agency = load_agency(settings.agencies_dir() / f"{agency_code}.yaml")
+    return agency, agency.dataset(slug)

@@ -9,27 +9,26 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow.sdk import get_current_context, task, teardown
 
 from ctdata import settings
+from ctdata.airflow import dry_run
 from ctdata.airflow.assets import emit_publish_event
 from ctdata.airflow.monitor import close_run, recorded
 from ctdata.airflow.policies import dataset_is_due, fail_fast
-from ctdata.airflow.runtime import airflow_connection, airflow_staging, portal_client
+from ctdata.airflow.runtime import (
+    airflow_connection,
+    airflow_staging,
+    load_dataset,
+    portal_client,
+)
 
 if TYPE_CHECKING:
-    from ctdata.specs import AgencySpec, DatasetSpec
+    from ctdata.specs import DatasetSpec
 
 log = logging.getLogger(__name__)
-
-
-def load_dataset(agency_code: str, slug: str) -> tuple[AgencySpec, DatasetSpec]:
-    from ctdata.specs import load_agency
-
-    agency = load_agency(settings.agencies_dir() / f"{agency_code}.yaml")
-    return agency, agency.dataset(slug)
 
 
 def _run_id() -> str:
@@ -44,6 +43,7 @@ def _is_scheduled(dag_run: Any) -> bool:
 def is_due(agency_code: str, slug: str) -> bool:
     """On scheduled runs, go on only when the dataset's own schedule has fired since its last
     successful publish (the agency DAG runs at its most frequent dataset's pace)."""
+    from ctdata.lifecycle.registry import resolve_portal_id
     from ctdata.publishing.state import StateStore
 
     _, dataset = load_dataset(agency_code, slug)
@@ -52,7 +52,8 @@ def is_due(agency_code: str, slug: str) -> bool:
         log.info("Manual run: %s is published whatever its schedule.", slug)
         return True
     at = dag_run.run_after or dag_run.logical_date or dt.datetime.now(dt.UTC)
-    last = StateStore().last_success(dataset.portal_id)
+    portal_id = resolve_portal_id(agency_code, dataset)
+    last = StateStore().last_success(portal_id) if portal_id else None
     due = dataset_is_due(dataset.effective_schedule, scheduled=True, at=at, last_success=last)
     log.info(
         "%s (%s, schedule %s): last successful publish %s; %s.",
@@ -138,17 +139,45 @@ def prepare_records(agency_code: str, slug: str, staged: dict[str, Any]) -> dict
 
 
 @task(pool=settings.socrata_pool())
+@fail_fast
+def onboard(agency_code: str, slug: str) -> dict[str, Any]:
+    """Make sure the dataset exists on the portal: a spec without portal_id gets its dataset
+    created (private, with its columns and metadata) once, and the id recorded."""
+    from ctdata.pipeline import steps
+
+    if dry_run.is_dry_run():
+        return dry_run.log_onboarding(agency_code, slug)
+    agency, dataset = load_dataset(agency_code, slug)
+    with portal_client(agency.socrata_conn_id) as client:
+        done = steps.onboard(agency, dataset, client)
+    portal_id = done["portal_id"]
+    log.info(ONBOARDED[done["how"]], portal_id, f"{settings.portal_url()}/d/{portal_id}")
+    return done
+
+
+ONBOARDED = {
+    "pinned": "Dataset %s is pinned in the spec (%s).",
+    "registered": "Dataset %s was created by an earlier run; its id is in the state store (%s).",
+    "found": "Dataset %s, made by an earlier attempt whose answer was lost, is now recorded (%s).",
+    "created": "Created dataset %s on the portal, private, with the spec's columns, row "
+    "identifier and metadata; its id is recorded in the state store (%s).",
+}
+
+
+@task(pool=settings.socrata_pool())
 @recorded
 @fail_fast
 def publish(agency_code: str, slug: str, prepared: dict[str, Any]) -> dict[str, Any]:
     from ctdata.pipeline import steps
 
+    if dry_run.is_dry_run():
+        return dry_run.log_plan(agency_code, slug, prepared)
     agency, dataset = load_dataset(agency_code, slug)
     with portal_client(agency.socrata_conn_id) as client:
         result = steps.publish(agency, dataset, prepared["path"], client, airflow_staging())
     log.info(
         "Published to %s: %s created, %s changed, %s deleted, %s unchanged; %s bytes sent.",
-        dataset.portal_id,
+        result["dataset_id"],
         result["created"],
         result["updated"],
         result["deleted"],
@@ -165,6 +194,8 @@ def publish(agency_code: str, slug: str, prepared: dict[str, Any]) -> dict[str, 
 def sync_metadata(agency_code: str, slug: str) -> dict[str, Any]:
     from ctdata.pipeline import steps
 
+    if dry_run.is_dry_run():
+        return dry_run.log_skipped("writing metadata and visibility")
     agency, dataset = load_dataset(agency_code, slug)
     coverage = _published_facts(slug).get("temporal_coverage")
     with portal_client(agency.socrata_conn_id) as client:
@@ -172,7 +203,7 @@ def sync_metadata(agency_code: str, slug: str) -> dict[str, Any]:
     changed = ", ".join(result["changed_fields"]) or "nothing"
     log.info(
         "Metadata of %s: changed %s; temporal coverage %s; data dictionary %s; public: %s.",
-        dataset.portal_id,
+        result["portal_id"],
         changed,
         result["temporal_coverage"],
         result["data_dictionary"],

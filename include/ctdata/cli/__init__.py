@@ -21,6 +21,8 @@ SUBCOMMAND_MODULES = (
     "ctdata.cli.lint",
     "ctdata.cli.schema",
     "ctdata.cli.inventory",
+    "ctdata.cli.datasets",
+    "ctdata.cli.plan",
 )
 
 

@@ -48,6 +48,11 @@ class LocalSetup:
     def logs_dir(self) -> Path:
         return self.var_dir / "logs"
 
+    @property
+    def state_url(self) -> str:
+        """The state store the setup's runs use (CTDATA_VAR_DIR's default)."""
+        return settings.Settings(var_dir=self.var_dir).state_url
+
     def env(self, portal_host: str, portal_port: int) -> dict[str, str]:
         """Variables for Airflow commands: Airflow home, DAG folder, the Socrata connection."""
         connection = {

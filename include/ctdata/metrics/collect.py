@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from ctdata.lifecycle.registry import resolve_portal_id
 from ctdata.metrics.analytics import NO_USE, Counters, CounterSource, read_site_counters
 from ctdata.metrics.config import MetricsConfig
 from ctdata.metrics.quality import Freshness, custom_fields, freshness, missing_metadata
@@ -68,7 +69,9 @@ class AgencyIndex:
         for agency in specs:
             by_name[_norm(agency.name)] = agency.name
             for dataset in agency.datasets:
-                by_id[dataset.portal_id] = agency.name
+                portal_id = resolve_portal_id(agency.code, dataset)  # created ones too
+                if portal_id is not None:
+                    by_id[portal_id] = agency.name
                 by_name.setdefault(_norm(dataset.metadata.attribution), agency.name)
         return cls(by_id, by_name, frozenset(by_id))
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ctdata.connections import ConnectionLookup, environment_connection
 from ctdata.errors import SourceError
+from ctdata.lifecycle.registry import DatasetRegistry, require_portal_id, resolve_portal_id
 from ctdata.pipeline import data_dictionary
 from ctdata.pipeline.coverage import coverage_of_parquet, is_auto, merged_with_portal
 from ctdata.pipeline.portal_metadata import metadata_changes, shown_custom_field, view_metadata
@@ -22,6 +23,7 @@ from ctdata.staging import Staging
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ctdata.lifecycle.plan import DatasetPlan
     from ctdata.portal.client import SocrataClient
 
 
@@ -119,6 +121,15 @@ def prepare_records(
     return {"path": path, "rows": len(table), "cells_suppressed": 0}
 
 
+def onboard(agency: AgencySpec, dataset: DatasetSpec, client: SocrataClient) -> dict[str, Any]:
+    """Make sure the dataset is on the portal: one the spec pins no id for is created (private,
+    with the spec's columns, row identifier and metadata) once, and its id recorded."""
+    from ctdata.lifecycle.onboarding import ensure_dataset
+
+    done = ensure_dataset(agency.code, dataset, client, view_metadata(agency, dataset))
+    return {"portal_id": done.portal_id, "how": done.how}
+
+
 def publish(
     agency: AgencySpec,
     dataset: DatasetSpec,
@@ -133,16 +144,16 @@ def publish(
     from ctdata.publishing.state import StateStore
 
     require_standard_metadata(agency, dataset)  # nothing is sent for substandard metadata
+    portal_id = require_portal_id(agency.code, dataset)
+    apply_approved_columns(agency, dataset, portal_id, client)
     columns = [PortalColumn(c.field, c.name, c.type, c.description) for c in dataset.columns]
     options = dataset.publish
     state = StateStore()
     every = options.reconcile_every_days
-    reconcile = every is not None and state.reconcile_due(
-        dataset.portal_id, dt.timedelta(days=every)
-    )
+    reconcile = every is not None and state.reconcile_due(portal_id, dt.timedelta(days=every))
     result = publish_parquet(
         client,
-        dataset.portal_id,
+        portal_id,
         staging.open_path(publishable_path),
         columns=columns,
         method=options.method,
@@ -175,22 +186,24 @@ def sync_metadata(
     dictionary, publish the dataset and set its visibility. Only changed fields are written.
     `temporal_coverage` is what `publish` derived from the data for a spec saying 'auto'
     (without it the portal keeps the coverage it shows)."""
-    current = client.get_metadata(dataset.portal_id)
+    portal_id = require_portal_id(agency.code, dataset)
+    current = client.get_metadata(portal_id)
     coverage = _coverage_to_show(dataset, current, temporal_coverage)
     changes = metadata_changes(current, view_metadata(agency, dataset, temporal_coverage=coverage))
     if changes:
-        client.update_metadata(dataset.portal_id, changes)
+        client.update_metadata(portal_id, changes)
     dictionary = client.upload_attachment(
-        dataset.portal_id,
+        portal_id,
         data_dictionary.FILENAME,
         data_dictionary.data_dictionary_csv(dataset),
         name=data_dictionary.ATTACHMENT_NAME,
         content_type="text/csv",
     )
     if current.get("publicationStage") != "published":
-        client.publish(dataset.portal_id)
-    client.set_permission(dataset.portal_id, public=dataset.public)
+        client.publish(portal_id)
+    client.set_permission(portal_id, public=dataset.public)
     return {
+        "portal_id": portal_id,
         "changed_fields": sorted(changes),
         "public": dataset.public,
         "temporal_coverage": coverage or dataset.metadata.temporal_coverage,
@@ -218,7 +231,7 @@ def publish_frame(
         staging.remove_run(agency.code, dataset.slug, run_id)  # aggregates, but keep it tidy
     meta = sync_metadata(agency, dataset, client, temporal_coverage=result.get("temporal_coverage"))
     return {
-        "portal_id": dataset.portal_id,
+        "portal_id": meta["portal_id"],
         "rows": len(frame),
         **{k: result.get(k) for k in ("created", "updated", "deleted", "unchanged")},
         "metadata_changed": meta["changed_fields"],
@@ -234,6 +247,51 @@ def _coverage_to_show(
     if derived is None:
         return shown
     return merged_with_portal(derived, shown, dataset)
+
+
+def plan(
+    agency: AgencySpec,
+    dataset: DatasetSpec,
+    prepared: dict[str, Any],
+    client: SocrataClient,
+    staging: Staging,
+) -> DatasetPlan:
+    """What publishing the staged publishable table would change on the portal (rows, metadata,
+    columns, creation, review), sending nothing and recording nothing."""
+    from ctdata.lifecycle.columns import ColumnChanges, portal_signature, spec_signature
+    from ctdata.lifecycle.plan import DatasetPlan, metadata_field_changes
+    from ctdata.lifecycle.plan_rows import new_dataset_rows, row_changes
+    from ctdata.lifecycle.review import review_need
+
+    registry = DatasetRegistry()
+    portal_id = resolve_portal_id(agency.code, dataset, registry)
+    path = staging.open_path(prepared["path"])
+    common = {"agency": agency.code, "slug": dataset.slug, "title": dataset.metadata.title}
+    if portal_id is None:
+        review = ["first publication"] if dataset.public else []
+        return DatasetPlan(**common, portal_id=None, rows=new_dataset_rows(path), review=review)
+    view = client.get_metadata(portal_id)
+    columns = ColumnChanges.between(portal_signature(view), spec_signature(dataset))
+    return DatasetPlan(
+        **common,
+        portal_id=portal_id,
+        rows=row_changes(client, portal_id, path, dataset, columns),
+        metadata=metadata_field_changes(view, view_metadata(agency, dataset)),
+        columns=columns,
+        review=review_need(agency.code, dataset, view, registry).reasons,
+    )
+
+
+def apply_approved_columns(
+    agency: AgencySpec, dataset: DatasetSpec, portal_id: str, client: SocrataClient
+) -> None:
+    """Once OPM approved the spec's columns (added, removed or retyped ones), give them to the
+    portal dataset before publishing; unapproved changes are left to the publisher's guards."""
+    from ctdata.lifecycle.columns import apply_column_changes, spec_signature
+    from ctdata.lifecycle.review import approved_columns
+
+    if approved_columns(agency.code, dataset, DatasetRegistry()) == spec_signature(dataset):
+        apply_column_changes(client, portal_id, dataset)
 
 
 def conform(frame: pd.DataFrame, dataset: DatasetSpec) -> pd.DataFrame:

@@ -216,6 +216,10 @@ class SocrataClient:
         path = f"/api/views/{dataset_id}/columns.json"
         return self._request("post", path, data=body, headers=headers)
 
+    def delete_column(self, dataset_id: str, column_id: int) -> None:
+        """Remove one column and its values (DELETE /api/views/{id}/columns/{column id}.json)."""
+        self._request("delete", f"/api/views/{dataset_id}/columns/{column_id}.json")
+
     def create_dataset(
         self,
         name: str,

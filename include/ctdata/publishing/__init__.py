@@ -11,6 +11,7 @@ _EXPORTS = {
     "METHODS": "ctdata.publishing.methods",
     "Method": "ctdata.publishing.methods",
     "PublishResult": "ctdata.publishing.result",
+    "Preview": "ctdata.publishing.preview",
     "Publisher": "ctdata.publishing.publisher",
     "publish_parquet": "ctdata.publishing.publisher",
     "StateStore": "ctdata.publishing.state",

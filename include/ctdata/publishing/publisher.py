@@ -29,6 +29,7 @@ from ctdata.portal.schema import PortalColumn, columns_from_metadata, row_identi
 from ctdata.publishing.guards import check_schema, key_field
 from ctdata.publishing.methods import METHODS, Method
 from ctdata.publishing.planning import Plan, Planner
+from ctdata.publishing.preview import Preview, preview_publication
 from ctdata.publishing.readback import FreshReads, PortalReader
 from ctdata.publishing.result import PublishResult
 from ctdata.publishing.source import SourceFile, Target, open_parquet
@@ -104,6 +105,22 @@ class Publisher:
         self.state.finish_run(run_id, status, result.as_dict())
         log.info("Published dataset %s: %s", dataset_id, result.summary())
         return result
+
+    def preview(
+        self,
+        dataset_id: str,
+        parquet_path: str | os.PathLike[str] | Any,
+        *,
+        columns: list[PortalColumn],
+        method: Method,
+        row_id: str | None = None,
+        allow_new_columns: bool = False,
+        examples: int = 3,
+    ) -> Preview:
+        """What `publish` would send (counts, and a few rows of each kind), sending nothing and
+        leaving the state store as it was (see preview.py)."""
+        request = Request(dataset_id, columns, method, row_id, allow_new_columns)
+        return preview_publication(self, request, parquet_path, examples)
 
     def _target(self, pf: pq.ParquetFile, request: Request) -> tuple[Target, list[PortalColumn]]:
         """The guarded target (schema and identifier agree) and the columns to add."""

@@ -220,7 +220,11 @@ class Retirement(Strict):
 
 class DatasetSpec(Strict):
     slug: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
-    portal_id: Annotated[str, Field(pattern=FOUR_BY_FOUR)]
+    portal_id: Annotated[str, Field(pattern=FOUR_BY_FOUR)] | None = Field(
+        default=None,
+        description="pins the dataset's four-by-four id; when omitted the pipeline creates the "
+        "dataset on its first run and records the id (ctdata.lifecycle.registry)",
+    )
     metadata: DatasetMetadata
     source: Source
     transforms: list[Transform] = []
@@ -313,6 +317,7 @@ class AgencySpec(Strict):
     def _unique_datasets(self) -> AgencySpec:
         for attribute in ("slug", "portal_id"):
             values = [getattr(d, attribute) for d in self.datasets]
+            values = [v for v in values if v is not None]  # unpinned ids are created later
             twice = sorted({v for v in values if values.count(v) > 1})
             if twice:
                 raise ValueError(f"datasets: {attribute} used twice: {', '.join(twice)}")

@@ -1,0 +1,99 @@
+"""`ctdata plan AGENCY [DATASET]`: run extract, validation and suppression as the DAG does, then
+print what publishing would change on the portal, sending nothing.
+
+The portal and the sources are reached through the same Airflow connections as the DAG (the
+agency's `socrata_conn_id`, AIRFLOW_CONN_* variables included), or `--portal URL` with
+SOCRATA_USERNAME / SOCRATA_PASSWORD / SOCRATA_APP_TOKEN. Staged files are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from typing import TYPE_CHECKING, Any
+
+from ctdata.errors import SpecError
+
+if TYPE_CHECKING:
+    from ctdata.lifecycle.plan import DatasetPlan
+    from ctdata.portal.client import SocrataClient
+    from ctdata.specs import AgencySpec, DatasetSpec
+    from ctdata.staging import Staging
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "plan",
+        help="show what publishing an agency's datasets would change, sending nothing",
+        description=(
+            "Extract, validate and suppress each dataset of AGENCY (or only DATASET) as the DAG "
+            "does, then print the rows that would be created, changed and deleted (with a few "
+            "examples from the publishable table), the metadata fields that differ and the "
+            "columns added or removed. Nothing is sent to the portal. Exits 2 if a step fails "
+            "(the DAG would then publish nothing either)."
+        ),
+    )
+    p.add_argument("agency", help="agency code (the spec's file name), e.g. ocme")
+    p.add_argument("dataset", nargs="?", help="only this dataset (its slug)")
+    p.add_argument("--portal", help="portal URL instead of the agency's Airflow connection")
+    p.add_argument("--json", action="store_true", help="print the plans as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ctdata import settings
+    from ctdata.specs import load_agency
+    from ctdata.staging import Staging
+
+    path = settings.agencies_dir() / f"{args.agency}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in settings.agencies_dir().glob("*.yaml")))
+        raise SpecError(f"no agency spec {path} (agencies: {known})")
+    agency = load_agency(path)
+    datasets = [d for d in agency.datasets if args.dataset in (None, d.slug)]
+    if not datasets:
+        slugs = ", ".join(d.slug for d in agency.datasets)
+        raise SpecError(f"{path}: no dataset {args.dataset!r} (datasets: {slugs})")
+    staging = Staging()
+    plans = []
+    with _client(agency, args.portal) as client:
+        for dataset in datasets:
+            plan = plan_dataset(agency, dataset, client, staging)
+            plans.append(plan)
+            if not args.json:
+                print(plan.describe(settings.portal_url()), end="\n\n", flush=True)
+    if args.json:
+        print(json.dumps([p.as_dict() for p in plans], indent=2, default=str))
+    return 0
+
+
+def plan_dataset(
+    agency: AgencySpec, dataset: DatasetSpec, client: SocrataClient, staging: Staging
+) -> DatasetPlan:
+    """The DAG's steps up to the publishable table, then the plan; staged files removed."""
+    from ctdata.airflow.runtime import airflow_connection
+    from ctdata.pipeline import steps
+
+    run_id = f"plan-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}"
+    try:
+        extracted = steps.extract(agency, dataset, run_id, staging, airflow_connection)
+        suites = dataset.expectations
+        steps.validate(staging, extracted["path"], suites.source, dataset, "source")
+        make = steps.aggregate_and_suppress if dataset.aggregation else steps.prepare_records
+        prepared = make(agency, dataset, extracted["path"], run_id, staging)
+        steps.validate(staging, prepared["path"], suites.publishable, dataset, "publishable")
+        return steps.plan(agency, dataset, prepared, client, staging)
+    finally:
+        staging.remove_run(agency.code, dataset.slug, run_id)
+
+
+def _client(agency: AgencySpec, portal: str | None) -> Any:
+    from ctdata.portal.client import SocrataClient
+    from ctdata.portal.connection import PortalConnection
+
+    if portal:
+        return SocrataClient(PortalConnection.from_env(portal))
+    from ctdata.airflow.runtime import portal_client
+
+    return portal_client(agency.socrata_conn_id)
