@@ -30,7 +30,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory, ocme: AgencySpec) -> Iterat
     from socrata_emulator.testing import run_emulator
 
     work: Path = tmp_path_factory.mktemp("metadata")
-    seed = {"datasets": [seed_entry(ocme, d, PUBLISHER[0]) for d in ocme.datasets]}
+    seed = {"datasets": [seed_entry(ocme, d, PUBLISHER[0]) for d in ocme.datasets if d.portal_id]}
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CTDATA_STATE_URL", f"sqlite:///{work / 'state.db'}")
         patch.setenv("CTDATA_STAGING_ROOT", f"file://{work / 'staging'}")

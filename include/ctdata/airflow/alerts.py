@@ -109,14 +109,16 @@ class FailureNotifier(BaseNotifier):
         send(self.message(context))
 
     def message(self, context: Any) -> Message:
+        from ctdata.lifecycle.registry import dataset_key, with_portal_ids
         from ctdata.monitoring.alerts import failure_message
         from ctdata.monitoring.reasons import failure_reason
 
         ti = context["ti"]
-        agency = agency_spec(self.agency_code)
+        [agency] = with_portal_ids([agency_spec(self.agency_code)])
         slug, _, step = str(ti.task_id).rpartition(".")
         dataset = next((d for d in agency.datasets if d.slug == slug), None)
-        row = _dataset_row(dataset.portal_id) if dataset else None
+        key = dataset_key(agency.code, dataset) if dataset else None
+        row = _dataset_row(key) if key else None
         recorded = (row or {}).get("last_run_detail") or {}
         if recorded.get("run_id") == context["run_id"] and recorded.get("reason"):
             reason = recorded["reason"]
@@ -130,7 +132,7 @@ class FailureNotifier(BaseNotifier):
             reason=reason,
             row=row,
             log_url=ti.log_url,
-            page_url=dataset_page_url(dataset.portal_id) if dataset else None,
+            page_url=dataset_page_url(key) if key else None,
             run_id=str(context["run_id"]),
         )
 

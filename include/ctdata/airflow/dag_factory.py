@@ -15,7 +15,7 @@ from airflow.sdk import DAG, TaskGroup
 from ctdata import settings
 from ctdata.airflow import tasks
 from ctdata.airflow.alerts import FailureNotifier, deadline_alert
-from ctdata.airflow.assets import portal_asset
+from ctdata.airflow.assets import publish_outlet
 from ctdata.airflow.dry_run import dag_params
 from ctdata.airflow.policies import START_DATE, agency_schedule, agency_timetable, default_args
 from ctdata.airflow.review import DatasetReviewOperator
@@ -116,8 +116,8 @@ def _dataset_tasks(agency_code: str, dataset: DatasetSpec, dag_cron: str | None)
     checked = tasks.validate.override(task_id="validate_publishable")(
         agency_code, slug, prepared, "publishable"
     )
-    asset = portal_asset(dataset.portal_id, dataset.metadata.title)
-    published = tasks.publish.override(task_id="publish", outlets=[asset])(
+    outlet = publish_outlet(agency_code, dataset)
+    published = tasks.publish.override(task_id="publish", outlets=[outlet])(
         agency_code, slug, prepared
     )
     synced = tasks.sync_metadata.override(task_id="sync_metadata")(agency_code, slug)

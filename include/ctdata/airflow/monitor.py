@@ -33,11 +33,13 @@ def run_key(agency_code: str, slug: str) -> Any:
     """The ledger key of the current task's dataset run."""
     from airflow.sdk import get_current_context
 
+    from ctdata.lifecycle.registry import dataset_key
     from ctdata.monitoring.ledger import RunKey
 
     dataset = agency_spec(agency_code).dataset(slug)
     context = get_current_context()
-    return RunKey(agency_code, slug, dataset.portal_id, context["dag"].dag_id, context["run_id"])
+    key = dataset_key(agency_code, dataset)
+    return RunKey(agency_code, slug, key, context["dag"].dag_id, context["run_id"])
 
 
 def step_name() -> str:
@@ -145,12 +147,13 @@ def close_run(agency_code: str, slug: str) -> dict[str, Any]:
     from airflow.sdk import get_current_context
 
     from ctdata.airflow.runtime import portal_client
+    from ctdata.lifecycle.registry import dataset_key
     from ctdata.monitoring.ledger import Ledger
     from ctdata.monitoring.run_log import append_run
 
     agency = agency_spec(agency_code)
-    dataset = agency.dataset(slug)
-    run = Ledger().close(dataset.portal_id, str(get_current_context()["run_id"]))
+    key = dataset_key(agency_code, agency.dataset(slug))
+    run = Ledger().close(key, str(get_current_context()["run_id"]))
     if run is None:
         log.info("No step of %s ran in this run: nothing to log.", slug)
         return {"logged": False}

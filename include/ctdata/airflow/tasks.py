@@ -223,10 +223,13 @@ def _published_facts(slug: str) -> dict[str, Any]:
 def retire(agency_code: str, slug: str) -> dict[str, Any]:
     """The state's retirement process for a dataset whose spec has a `retire:` block, as it
     stands on the run's date (ctdata.retirement.process): notice, register row, then private."""
+    from ctdata.lifecycle.registry import with_portal_ids
     from ctdata.retirement.process import advance_retirement
     from ctdata.specs.registers import load_registers_config
 
     agency, dataset = load_dataset(agency_code, slug)
+    [agency] = with_portal_ids([agency])  # a dataset the pipeline created retires by its id
+    dataset = agency.dataset(slug)
     registers = load_registers_config()
     today = run_date()
     with (

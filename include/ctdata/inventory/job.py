@@ -38,9 +38,9 @@ def build(
 ) -> Inventory:
     """The inventory on `on` for the agencies (every valid spec by default)."""
     if agencies is None:
-        from ctdata.specs import load_all
+        from ctdata.metrics.job import registered_agencies
 
-        agencies = load_all().agencies
+        agencies = registered_agencies()
     facts = gather(client, agencies, on, store, exclude=generated_datasets())
     inventory = build_inventory(agencies, facts, on)
     late = sum(r["status"] == "Late" for r in inventory.plan)

@@ -248,6 +248,39 @@ def require_portal_id(
     return portal_id
 
 
+def dataset_key(
+    agency_code: str, dataset: DatasetSpec, registry: DatasetRegistry | None = None
+) -> str:
+    """The id the run ledger, the Open Data view and the alerts file a dataset under: its portal
+    id, or `<agency>.<slug>` while the pipeline has not created it yet."""
+    return resolve_portal_id(agency_code, dataset, registry) or f"{agency_code}.{dataset.slug}"
+
+
+def with_portal_ids(
+    agencies: list[AgencySpec], registry: DatasetRegistry | None = None
+) -> list[AgencySpec]:
+    """The specs as the portal knows them: each dataset the pipeline created carries its
+    recorded id (one query), for readers that only need the id (metrics, inventories, the
+    view). Datasets not created yet keep `portal_id=None`."""
+    if all(d.portal_id for a in agencies for d in a.datasets):
+        return agencies
+    registry = registry or DatasetRegistry()
+    ids = {(e.agency, e.slug): e.portal_id for e in registry.entries() if e.portal_id}
+    return [
+        agency.model_copy(
+            update={
+                "datasets": [
+                    d
+                    if d.portal_id
+                    else d.model_copy(update={"portal_id": ids.get((agency.code, d.slug))})
+                    for d in agency.datasets
+                ]
+            }
+        )
+        for agency in agencies
+    ]
+
+
 @dataclass(frozen=True)
 class DatasetLocation:
     """Where one spec dataset lives, how that id came about, and OPM's last decision on it."""

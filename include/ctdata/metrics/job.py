@@ -28,10 +28,12 @@ log = logging.getLogger(__name__)
 
 
 def registered_agencies() -> list[AgencySpec]:
-    """Valid agency specs; an invalid spec is reported by the agency DAGs, not here."""
+    """Valid agency specs with the portal ids the pipeline recorded; an invalid spec is
+    reported by the agency DAGs, not here."""
+    from ctdata.lifecycle.registry import with_portal_ids
     from ctdata.specs import load_all
 
-    return load_all().agencies
+    return with_portal_ids(load_all().agencies)
 
 
 def collect_snapshot(

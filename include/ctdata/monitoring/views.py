@@ -105,16 +105,20 @@ class OpenDataViews:
         usage = self.usage.totals(today - dt.timedelta(days=29), today)
         missing = self.usage.missing_metadata()
         rows = []
-        for entry in self.catalog.entries.values():
-            row = self._row(entry, latest.get(entry.dataset.portal_id), now)
-            row["usage_30d"] = usage.get(entry.dataset.portal_id, dict.fromkeys(COUNTERS, 0))
-            row["missing_metadata"] = missing.get(entry.dataset.portal_id)
+        for key, entry in self.catalog.entries.items():
+            row = self._row(key, entry, latest.get(key), now)
+            row["usage_30d"] = usage.get(key, dict.fromkeys(COUNTERS, 0))
+            row["missing_metadata"] = missing.get(key)
             rows.append(row)
         rank = {s: i for i, s in enumerate(schedule.STATUS_ORDER)}
         rows.sort(key=lambda r: (rank.get(r["status"], 99), r["agency"], r["title"]))
         return rows
 
-    def _row(self, entry: Entry, runs: dict[str, Any] | None, now: dt.datetime) -> dict[str, Any]:
+    def _row(
+        self, key: str, entry: Entry, runs: dict[str, Any] | None, now: dt.datetime
+    ) -> dict[str, Any]:
+        """`key` is the ledger's id of the dataset: its portal id, or `<agency>.<slug>` before
+        the pipeline has created it (`portal_id` is then None)."""
         dataset = entry.dataset
         last = runs["last"] if runs else None
         success = runs["success"] if runs else None
@@ -128,12 +132,13 @@ class OpenDataViews:
         return {
             "agency": entry.agency.code,
             "agency_name": entry.agency.name,
+            "key": key,
             "portal_id": dataset.portal_id,
             "slug": dataset.slug,
             "title": dataset.metadata.title,
             "category": dataset.metadata.category,
             "update_frequency": dataset.metadata.update_frequency,
-            "portal_url": self.links.dataset(dataset.portal_id),
+            "portal_url": self.links.dataset(dataset.portal_id) if dataset.portal_id else None,
             "status": due.status,
             "next_due": _iso(due.next_due),
             "next_due_local": schedule.local_time(due.next_due),
@@ -204,7 +209,7 @@ class OpenDataViews:
             if success is None:
                 success = self.ledger.latest_runs().get(portal_id, {}).get("success")
             runs = {"last": history[0], "success": success}
-        page = self._row(entry, runs, now)
+        page = self._row(portal_id, entry, runs, now)
         today = now.astimezone(schedule.STATE_TIMEZONE).date()
         series = self.usage.series(portal_id, today - dt.timedelta(days=364), today)
         page["usage_30d"] = _sum(series[-30:])
