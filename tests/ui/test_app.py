@@ -61,8 +61,8 @@ def test_filters_and_the_overview_limit(client, monkeypatch) -> None:
     assert http.get("/api/datasets?category=Government").json()["count"] == 0
     monkeypatch.setattr(ui_app, "PAGE_ROWS", 1)
     limited = http.get("/")
-    assert limited.text.count("data-portal-id=") == 1 and 'id="show-all"' in limited.text
-    assert http.get("/?show=all").text.count("data-portal-id=") == 2
+    assert limited.text.count("data-key=") == 1 and 'id="show-all"' in limited.text
+    assert http.get("/?show=all").text.count("data-key=") == 2
 
 
 def test_data_docs_outside_the_kept_pages_are_refused(client) -> None:
