@@ -69,7 +69,7 @@ def test_opm_sees_the_open_data_view_and_follows_a_run(demo_ui, browser, tmp_pat
         row.get_attribute("data-key"): row.text
         for row in browser.find_elements(By.CSS_SELECTOR, "#datasets tr[data-key]")
     }
-    assert set(rows) == {"ocme-twn7", "rybz-nyjw", "opmt-wn01"}
+    assert set(rows) == demo_ui.dataset_ids
     assert "on time" in rows["ocme-twn7"] and "5,472 / 0 / 0" in rows["ocme-twn7"]
     assert "passed" in rows["ocme-twn7"] and "not scheduled" in rows["opmt-wn01"]
     agencies = browser.find_elements(By.CSS_SELECTOR, "#agencies tr[data-agency]")
