@@ -25,15 +25,15 @@ def test_each_publish_emits_its_asset_with_row_counts(demo_ui) -> None:
         )).all()  # fmt: skip
     engine.dispose()
     by_uri = {uri: (json.loads(extra), dag, task) for uri, extra, dag, task in events}
-    assert set(by_uri) == {f"socrata://127.0.0.1/{i}" for i in demo_ui.dataset_ids}
-    extra, dag, task = by_uri["socrata://127.0.0.1/ocme-twn7"]
+    assert set(by_uri) == {f"x-socrata://127.0.0.1/{i}" for i in demo_ui.dataset_ids}
+    extra, dag, task = by_uri["x-socrata://127.0.0.1/ocme-twn7"]
     assert (dag, task) == ("publish_ocme", "deaths_by_town.publish")
     assert extra["rows_created"] == 171 * 8 * 4 and extra["rows_deleted"] == 0
     # the dataset the run created: its publish task's alias resolved to the new id's asset
-    extra, dag, task = by_uri[f"socrata://127.0.0.1/{demo_ui.created_id}"]
+    extra, dag, task = by_uri[f"x-socrata://127.0.0.1/{demo_ui.created_id}"]
     assert (dag, task) == ("publish_ocme", "deaths_by_age.publish")
     assert extra["rows_created"] > 0
-    created = f"socrata://127.0.0.1/{demo_ui.created_id}"
+    created = f"x-socrata://127.0.0.1/{demo_ui.created_id}"
     assets = demo_ui.get("/api/v2/assets", user="opm").json()["assets"]
     assert {a["uri"] for a in assets} >= set(by_uri) - {created}
     # An asset made through an alias is activated (listed by default) by the scheduler's next
