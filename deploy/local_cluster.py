@@ -122,9 +122,10 @@ class LocalCluster:
         self.services.wait_healthy(["metadatabase"])
         self._spawn("scheduler", ["airflow", "scheduler"])
         self._spawn("dag-processor", ["airflow", "dag-processor"])
+        self._spawn("triggerer", ["airflow", "triggerer"])  # deferred tasks: OPM's reviews
         for name in self.worker_names:
             self.start_worker(name)
-        self.services.wait_healthy(["scheduler", "dag_processor"])
+        self.services.wait_healthy(["scheduler", "dag_processor", "triggerer"])
         user, password = dotenv["AIRFLOW_ADMIN_USERNAME"], dotenv["AIRFLOW_ADMIN_PASSWORD"]
         self.api = AirflowApi(self.services.api_url, user, password)
         for name in self.worker_names:

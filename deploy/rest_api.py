@@ -108,13 +108,36 @@ class AirflowApi:
     def run_state(self, dag_id: str, run_id: str) -> str:
         return str(self.request("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"])
 
-    def wait_for_run(self, dag_id: str, run_id: str, timeout_s: float = 600) -> str:
+    def wait_for_run(
+        self, dag_id: str, run_id: str, timeout_s: float = 600, *, approve_reviews: str = ""
+    ) -> str:
+        """The run's final state. With `approve_reviews` (the reason given), every OPM review
+        the run asks for on the way (a dataset's first publication) is approved, as a
+        reviewer would in the UI; without it a run waiting for a review times out."""
         deadline = time.monotonic() + timeout_s
         while (state := self.run_state(dag_id, run_id)) not in FINISHED:
             if time.monotonic() > deadline:
                 raise AirflowApiError(f"{dag_id} {run_id} still {state} after {timeout_s:.0f} s")
+            if approve_reviews:
+                for review in self.pending_reviews(dag_id, run_id):
+                    self.decide_review(review, approve=True, reason=approve_reviews)
             time.sleep(2)
         return state
+
+    def pending_reviews(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        """Human-in-the-loop requests of the run still waiting for an answer."""
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/hitlDetails"
+        answer = self.request("GET", path, params={"response_received": "false"})
+        return list(answer["hitl_details"])
+
+    def decide_review(self, review: dict[str, Any], *, approve: bool, reason: str) -> None:
+        """Approve or Reject one review with a reason, as the UI's form sends it."""
+        ti = review["task_instance"]
+        path = (f"/dags/{ti['dag_id']}/dagRuns/{ti['dag_run_id']}/taskInstances/"
+                f"{ti['task_id']}/{ti['map_index']}/hitlDetails")  # fmt: skip
+        body = {"chosen_options": ["Approve" if approve else "Reject"],
+                "params_input": {"reason": reason}}  # fmt: skip
+        self.request("PATCH", path, json=body)
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances"

@@ -70,16 +70,20 @@ def test_one_digest_per_recipient_with_only_what_needs_attention(world, smtp) ->
     assert result["sent"] == 3
     assert "opm.data@ct.gov" not in by_to  # OPM's towns list needs no attention: no mail
     everything = by_to[opm_global]
-    assert everything.subject.endswith("1 failing, 2 overdue, 1 due soon")
+    # overdue: the daily one, and OCME's two annual ones never published (deaths_by_age is
+    # not even on the portal yet: its DAG creates it)
+    assert everything.subject.endswith("1 failing, 3 overdue, 1 due soon")
     for title_part in (
         "Accidental Drug Related Deaths by Town",
         "De-identified Records",
+        "Accidental Drug Related Deaths by Age Group and Year (not on the portal yet)",
         "dlyl-ate1",
         "dlyf-rsh1",
     ):
         assert title_part in everything.html
+    assert 'href="None"' not in everything.html
     ocme = by_to["ocme.data@ct.gov"]
-    assert ocme.subject.endswith("1 failing, 1 overdue, 0 due soon")
+    assert ocme.subject.endswith("1 failing, 2 overdue, 0 due soon")
     assert "dlyl-ate1" not in ocme.html and "failed at publish" in ocme.html
     daily = by_to[DAILY_OFFICER]
     assert daily.subject.endswith("0 failing, 1 overdue, 1 due soon")
@@ -127,3 +131,12 @@ def test_a_missed_deadline_sends_the_late_run_message(world, smtp) -> None:
         in message.html
     )
     assert "dlyl-ate1" in message.html and "ocme-twn7" not in message.html
+
+
+def test_the_late_run_message_names_a_dataset_not_on_the_portal_yet(world) -> None:
+    from ctdata.airflow.alerts import DeadlineNotifier
+
+    context = {"dag_run": {"dag_id": "publish_ocme", "dag_run_id": "scheduled__x"}, "deadline": {}}
+    html = DeadlineNotifier(agency_code="ocme").message(context).html
+    assert "Accidental Drug Related Deaths by Age Group and Year (not on the portal yet)" in html
+    assert 'href="None"' not in html and 'href="https://data.ct.gov/d/ocme-twn7"' in html

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.e2e
 
 PROJECT = Path(__file__).resolve().parents[2]
 PROJECT_NAME = "ctdata-deploy-test"
+APPROVAL = "Approved by the deployment test as OPM's reviewer"  # deaths_by_age, first publication
 # deploy/host-network.yaml's ports, free ones picked for this run (the host is shared)
 HOST_PORTS = ["POSTGRES", "REDIS", "S3", "API", "PORTAL", "SCHEDULER_HEALTH", "WORKER_LOG",
               "TRIGGERER_LOG"]  # fmt: skip
@@ -156,7 +157,8 @@ def test_the_stack_publishes_on_two_workers(stack, monkeypatch, tmp_path) -> Non
         for dag_id in sorted(dags):
             runs[dag_id] = api.run_now(dag_id)
         states = {
-            dag_id: api.wait_for_run(dag_id, run, timeout_s=900) for dag_id, run in runs.items()
+            dag_id: api.wait_for_run(dag_id, run, timeout_s=900, approve_reviews=APPROVAL)
+            for dag_id, run in runs.items()
         }
     except Exception:
         print(stack.logs())

@@ -83,6 +83,14 @@ def _ticks_between(cron: str, after: dt.datetime | None, until: dt.datetime) -> 
     return after is None or last_tick(cron, until) > after
 
 
+def _enough_runs(engine: sa.Engine) -> bool:
+    """RUNS_WANTED finished runs, two of which published the less frequent dataset (on a loaded
+    machine a run can outlast the two-minute tick, so that may take more runs)."""
+    runs = _finished_scheduled_runs(engine)
+    published = [_published(engine, run_id) for run_id, _, _ in runs]
+    return len(runs) >= RUNS_WANTED and sum("every_other_minute" in p for p in published) >= 2
+
+
 def _diagnosis(engine: sa.Engine, logs: Path) -> str:
     with engine.connect() as connection:
         runs = connection.execute(sa.text("SELECT dag_id, run_id, state FROM dag_run")).all()
@@ -117,7 +125,7 @@ def unattended(tmp_path_factory):
         engine = _airflow_db(setup)
         with airflow_services(env, setup.logs_dir / "services"):
             deadline = time.monotonic() + WAIT_SECONDS
-            while len(_finished_scheduled_runs(engine)) < RUNS_WANTED:
+            while not _enough_runs(engine):
                 if time.monotonic() > deadline:
                     pytest.fail(_diagnosis(engine, setup.logs_dir / "services"))
                 time.sleep(5)

@@ -117,3 +117,22 @@ def test_latest_runs_are_read_again_after_every_write(ledger) -> None:
     other.record_step(key("r3"), "extract", {"rows": 1})
     other.dispose()
     assert ledger.latest_runs()["ocme-twn7"]["last"]["run_id"] == "r3"
+
+
+def test_a_created_dataset_takes_its_runs_from_its_provisional_key(ledger) -> None:
+    """`ocme.deaths_by_age` (longer than a portal id) until the pipeline creates the dataset;
+    then the runs move to its id, the current one whole, and the latest-run model with them."""
+    before = "ocme.deaths_by_age"
+    ledger.record_failure(key("r1", before), "validate_source", "ValidationFailed", "1 failed")
+    ledger.record_step(key("r2", before), "extract", {"rows": 9})
+    assert ledger.latest_runs()[before]["last"]["run_id"] == "r2"
+    assert ledger.rekey(before, "ocag-e001") == 2
+    ledger.record_step(key("r2", "ocag-e001"), "publish", {"created": 9})
+    ledger.record_step(key("r2", "ocag-e001"), "sync_metadata", {})
+    run = ledger.run("ocag-e001", "r2")
+    assert set(run["steps"]) == {"extract", "publish", "sync_metadata"}
+    assert run["status"] == "succeeded"
+    assert [r["run_id"] for r in ledger.history("ocag-e001")] == ["r2", "r1"]
+    latest = ledger.latest_runs()
+    assert before not in latest and latest["ocag-e001"]["success"]["created"] == 9
+    assert ledger.history(before) == [] and ledger.rekey(before, "ocag-e001") == 0

@@ -9,6 +9,7 @@ import json
 import pytest
 from sqlalchemy import insert
 
+from ctdata.lifecycle.registry import DatasetRegistry
 from ctdata.metrics.store import MetricsStore, daily, snapshots
 from ctdata.monitoring import schedule
 from ctdata.monitoring.catalog import Catalog
@@ -33,11 +34,13 @@ def daily_agency():
 def views(tmp_path):
     url = f"sqlite:///{tmp_path / 'store.db'}"
     agencies = [a for a in load_all().agencies if a.code == "ocme"] + [daily_agency()]
+    registry = DatasetRegistry(url)
     made = OpenDataViews(
-        url, links=Links("https://data.ct.gov", "http://af"), catalog=Catalog.of(agencies)
+        url, links=Links("https://data.ct.gov", "http://af"), catalog=Catalog.of(agencies, registry)
     )
     yield made, Ledger(url), url
     made.dispose()
+    registry.dispose()
 
 
 def succeed(ledger, agency, slug, dataset_id, run_id, created=3):
@@ -80,14 +83,15 @@ def test_statuses_and_order(views) -> None:
         "publish", "PortalUnavailableError", "The portal kept failing",
     )  # fmt: skip
     rows = made.datasets(now=NOW)
-    status = {r["portal_id"]: r["status"] for r in rows}
+    status = {r["key"]: r["status"] for r in rows}
     assert status == {
         "ocme-twn7": "failing",
+        "ocme.deaths_by_age": "overdue",  # annual, due on January 1st, never published
         "opmt-wn01": "overdue",
         "rybz-nyjw": "on time",
         "opmc-nty1": "not scheduled",
     }
-    assert [r["portal_id"] for r in rows][:2] == ["ocme-twn7", "opmt-wn01"]
+    assert [r["key"] for r in rows][:3] == ["ocme-twn7", "ocme.deaths_by_age", "opmt-wn01"]
     annual = next(r for r in rows if r["portal_id"] == "rybz-nyjw")
     assert annual["next_due_local"] == "2027-01-01 06:00 EST"
     failing = rows[0]

@@ -18,6 +18,7 @@ from ctdata.demo.runner import local_portal, run_dag, run_usage_metrics
 from ctdata.demo.services import AirflowServices, airflow_services
 from ctdata.specs import load_all
 
+PINNED_IDS = {"ocme-twn7", "rybz-nyjw", "opmt-wn01"}
 USERS = {"opm": ("admin", "opm-password-1"), "ocme_officer": ("viewer", "ocme-password-1")}
 
 
@@ -31,6 +32,24 @@ class DemoUI:
     @property
     def url(self) -> str:
         return self.services.api_url
+
+    @property
+    def created_id(self) -> str:
+        """The id of OCME's deaths_by_age, which the demo's run created (its spec pins none)."""
+        from ctdata.lifecycle.registry import DatasetRegistry
+
+        registry = DatasetRegistry(self.setup.state_url)
+        try:
+            found = registry.portal_id("ocme", "deaths_by_age")
+        finally:
+            registry.dispose()
+        assert found, "the demo run did not create ocme/deaths_by_age"
+        return found
+
+    @property
+    def dataset_ids(self) -> set[str]:
+        """Every demo dataset's portal id: the pinned ones and the one the run created."""
+        return {*PINNED_IDS, self.created_id}
 
     def token(self, user: str) -> str:
         answer = requests.post(

@@ -7,6 +7,9 @@ import pytest
 from fastapi import HTTPException
 from fastapi.testclient import TestClient
 
+from ctdata.airflow.monitor import agency_spec, ledger_key
+from ctdata.lifecycle.registry import DatasetRegistry
+from ctdata.monitoring import catalog
 from ctdata.monitoring.ledger import Ledger, RunKey
 from ctdata.monitoring.views import Links
 from ctdata.ui import app as ui_app
@@ -57,14 +60,63 @@ def test_scoped_to_the_allowed_agencies(client) -> None:
 
 def test_filters_and_the_overview_limit(client, monkeypatch) -> None:
     http, _ = client
-    assert http.get("/api/datasets?status=overdue").json()["count"] == 1  # records, never published
+    overdue = http.get("/api/datasets?status=overdue").json()["datasets"]
+    assert {r["slug"] for r in overdue} == {"deaths_records", "deaths_by_age"}  # never published
     assert http.get("/api/datasets?category=Government").json()["count"] == 0
     monkeypatch.setattr(ui_app, "PAGE_ROWS", 1)
     limited = http.get("/")
-    assert limited.text.count("data-portal-id=") == 1 and 'id="show-all"' in limited.text
-    assert http.get("/?show=all").text.count("data-portal-id=") == 2
+    assert limited.text.count("data-key=") == 1 and 'id="show-all"' in limited.text
+    assert http.get("/?show=all").text.count("data-key=") == 3
 
 
 def test_data_docs_outside_the_kept_pages_are_refused(client) -> None:
     http, _ = client
     assert http.get("/data-docs?page=/etc/passwd").status_code == 404
+
+
+def test_a_dataset_not_on_the_portal_yet_then_under_its_recorded_id(client, monkeypatch) -> None:
+    """OCME's deaths_by_age pins no portal id: listed under `ocme.deaths_by_age` without a
+    portal link until the pipeline creates it; then under the id it recorded, its first run
+    whole (the steps before onboarding too), and the old key still finds it."""
+    http, _ = client
+    monkeypatch.setattr(catalog, "RECHECK_SECONDS", 0.0)
+    rows = {r["key"]: r for r in http.get("/api/datasets").json()["datasets"]}
+    row = rows["ocme.deaths_by_age"]
+    assert (row["portal_id"], row["portal_url"], row["status"]) == (None, None, "overdue")
+    page = http.get("/api/datasets/ocme.deaths_by_age").json()
+    assert page["key"] == "ocme.deaths_by_age" and page["history"] == []
+    html = http.get("/datasets/ocme.deaths_by_age").text
+    assert "Not on the portal yet" in html and 'id="portal-link"' not in html
+    overview = http.get("/?show=all").text
+    assert 'data-key="ocme.deaths_by_age"' in overview and "not on the portal yet" in overview
+
+    ledger = Ledger()  # its first run: validated, then created by the onboard task, published
+    first = RunKey("ocme", "deaths_by_age", "ocme.deaths_by_age", "publish_ocme", "manual__2")
+    ledger.record_step(first, "validate_publishable", {"success": True, "failed": 0})
+    registry = DatasetRegistry()
+    registry.record_created("ocme", "deaths_by_age", "ocag-e001")
+    registry.dispose()
+    assert ledger_key(agency_spec("ocme"), "deaths_by_age", ledger) == "ocag-e001"
+    after = RunKey("ocme", "deaths_by_age", "ocag-e001", "publish_ocme", "manual__2")
+    ledger.record_step(after, "publish", {"created": 4, "updated": 0, "deleted": 0})
+    ledger.record_step(after, "sync_metadata", {})
+    ledger.dispose()
+
+    rows = {r["key"]: r for r in http.get("/api/datasets").json()["datasets"]}
+    assert "ocme.deaths_by_age" not in rows
+    row = rows["ocag-e001"]
+    assert (
+        row["portal_id"] == "ocag-e001" and row["portal_url"] == "https://data.ct.gov/d/ocag-e001"
+    )
+    assert (row["status"], row["validation"]) == ("on time", "passed")
+    page = http.get("/api/datasets/ocag-e001").json()
+    assert [r["run_id"] for r in page["history"]] == ["manual__2"]
+    assert set(page["last_run_detail"]["steps"]) == {
+        "validate_publishable",
+        "publish",
+        "sync_metadata",
+    }
+    assert http.get("/api/datasets/ocme.deaths_by_age").json()["key"] == "ocag-e001"
+    html = http.get("/datasets/ocag-e001").text
+    assert 'id="portal-link" href="https://data.ct.gov/d/ocag-e001"' in html
+    assert 'data-key="ocag-e001"' in http.get("/?show=all").text

@@ -64,12 +64,12 @@ def test_opm_sees_the_open_data_view_and_follows_a_run(demo_ui, browser, tmp_pat
     if "/plugin/open-data" not in browser.current_url:
         browser.find_element(By.XPATH, "//a[contains(., 'Open Data')]").click()
     wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
-    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#datasets tr[data-portal-id]")))
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#datasets tr[data-key]")))
     rows = {
-        row.get_attribute("data-portal-id"): row.text
-        for row in browser.find_elements(By.CSS_SELECTOR, "#datasets tr[data-portal-id]")
+        row.get_attribute("data-key"): row.text
+        for row in browser.find_elements(By.CSS_SELECTOR, "#datasets tr[data-key]")
     }
-    assert set(rows) == {"ocme-twn7", "rybz-nyjw", "opmt-wn01"}
+    assert set(rows) == demo_ui.dataset_ids
     assert "on time" in rows["ocme-twn7"] and "5,472 / 0 / 0" in rows["ocme-twn7"]
     assert "passed" in rows["ocme-twn7"] and "not scheduled" in rows["opmt-wn01"]
     agencies = browser.find_elements(By.CSS_SELECTOR, "#agencies tr[data-agency]")
@@ -79,7 +79,7 @@ def test_opm_sees_the_open_data_view_and_follows_a_run(demo_ui, browser, tmp_pat
 
     # The dataset page, still inside Airflow's frame.
     browser.switch_to.frame(browser.find_element(By.TAG_NAME, "iframe"))
-    browser.find_element(By.CSS_SELECTOR, "tr[data-portal-id='ocme-twn7'] a.dataset").click()
+    browser.find_element(By.CSS_SELECTOR, "tr[data-key='ocme-twn7'] a.dataset").click()
     run_link = wait.until(ec.presence_of_element_located((By.ID, "run-link")))
     run_id = run_link.text
     page = browser.find_element(By.TAG_NAME, "main").text

@@ -7,8 +7,6 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-DEMO_IDS = {"ocme-twn7", "rybz-nyjw", "opmt-wn01"}
-
 
 @pytest.mark.parametrize(
     "path", ["/ctdata/api/datasets", "/ctdata/api/datasets/ocme-twn7", "/ctdata/api/overview"]
@@ -34,7 +32,8 @@ def test_anonymous_pages_go_to_the_login_page(demo_ui) -> None:
 def test_datasets_lists_the_demo_datasets_with_their_figures(demo_ui) -> None:
     body = demo_ui.get("/ctdata/api/datasets", user="opm").json()
     rows = {r["portal_id"]: r for r in body["datasets"]}
-    assert set(rows) == DEMO_IDS and body["count"] == 3
+    assert set(rows) == demo_ui.dataset_ids and body["count"] == 4
+    assert all(r["key"] == r["portal_id"] for r in rows.values())  # all on the portal now
     town = rows["ocme-twn7"]
     assert town["agency"] == "ocme" and town["title"].startswith("Accidental Drug Related Deaths")
     assert town["last_publish"]["created"] == 171 * 8 * 4
@@ -60,9 +59,29 @@ def test_dataset_page_data_has_run_history_and_validation(demo_ui) -> None:
     )
 
 
+def test_the_created_dataset_shows_under_its_id_with_its_whole_first_run(demo_ui) -> None:
+    """deaths_by_age pins no id: the run validated it, created it (onboard), published it; the
+    view lists it under the recorded id with the validation of the steps before creation."""
+    created = demo_ui.created_id
+    row = next(
+        r
+        for r in demo_ui.get("/ctdata/api/datasets", user="opm").json()["datasets"]
+        if r["slug"] == "deaths_by_age"
+    )
+    assert (row["key"], row["portal_id"]) == (created, created)
+    assert row["portal_url"].endswith(f"/d/{created}") and row["validation"] == "passed"
+    assert row["status"] == "on time" and row["last_publish"]["created"] > 0
+    page = demo_ui.get(f"/ctdata/api/datasets/{created}", user="opm").json()
+    assert len(page["history"]) == 1 and page["history"][0]["status"] == "succeeded"
+    steps = page["last_run_detail"]["steps"]
+    assert {"extract", "validate_source", "validate_publishable", "publish"} <= set(steps)
+    old_link = demo_ui.get("/ctdata/api/datasets/ocme.deaths_by_age", user="opm").json()
+    assert old_link["key"] == created
+
+
 def test_an_agency_officer_sees_only_their_agency(demo_ui) -> None:
     rows = demo_ui.get("/ctdata/api/datasets", user="ocme_officer").json()["datasets"]
-    assert {r["portal_id"] for r in rows} == {"ocme-twn7", "rybz-nyjw"}
+    assert {r["portal_id"] for r in rows} == {"ocme-twn7", "rybz-nyjw", demo_ui.created_id}
     assert demo_ui.get("/ctdata/api/datasets/opmt-wn01", user="ocme_officer").status_code == 404
     agencies = demo_ui.get("/ctdata/api/overview", user="ocme_officer").json()["agencies"]
     assert [a["agency"] for a in agencies] == ["ocme"]

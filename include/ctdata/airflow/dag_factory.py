@@ -13,10 +13,10 @@ from typing import Any
 from airflow.sdk import DAG, TaskGroup
 
 from ctdata import settings
-from ctdata.airflow import tasks
 from ctdata.airflow.alerts import FailureNotifier, deadline_alert
 from ctdata.airflow.assets import publish_outlet
 from ctdata.airflow.dry_run import dag_params
+from ctdata.airflow.operators import DatasetStepOperator
 from ctdata.airflow.policies import START_DATE, agency_schedule, agency_timetable, default_args
 from ctdata.airflow.review import DatasetReviewOperator
 from ctdata.errors import SpecError
@@ -64,16 +64,19 @@ def build_agency_dag(agency: AgencySpec) -> DAG:
         },
         deadline=deadline_alert(agency),
         doc_md=agency_doc(agency),
-        params=dag_params(),
     )
     with dag:
-        tasks.sweep_staging.override(task_id="sweep_staging")(agency.code)
+        DatasetStepOperator(task_id="sweep_staging", step="sweep_staging", agency_code=agency.code)
         for dataset in agency.datasets:
             with TaskGroup(group_id=dataset.slug, tooltip=dataset.metadata.title):
                 if dataset.retire is not None:
                     _retirement_tasks(agency.code, dataset)
                 else:
                     _dataset_tasks(agency.code, dataset, dag_cron)
+    # The trigger form's params, given once the tasks exist: a param on the DAG from the start
+    # is deep-copied into every task (a third of the parse time at the state's scale). A run's
+    # params still carry it: Airflow puts the run's conf into every task's params.
+    dag.params.update(dag_params())
     return dag
 
 
@@ -102,38 +105,48 @@ def agency_doc(agency: AgencySpec) -> str:
 
 def _dataset_tasks(agency_code: str, dataset: DatasetSpec, dag_cron: str | None) -> None:
     slug = dataset.slug
-    extracted = tasks.extract.override(task_id="extract")(agency_code, slug)
+    pool = settings.socrata_pool()  # bounds concurrent portal writes across all agencies
+
+    def step(name: str, *inputs: DatasetStepOperator, task_id: str | None = None, **kw: Any):
+        return DatasetStepOperator(
+            task_id=task_id or name, step=name, agency_code=agency_code, slug=slug,
+            inputs=inputs, **kw,
+        )  # fmt: skip
+
+    extracted = step("extract")
     if dataset.effective_schedule != dag_cron:
-        tasks.is_due.override(task_id="is_due")(agency_code, slug) >> extracted
-    checked_source = tasks.validate.override(task_id="validate_source")(
-        agency_code, slug, extracted, "source"
-    )
-    if dataset.aggregation is not None:
-        make_publishable = tasks.aggregate_and_suppress.override(task_id="aggregate_and_suppress")
-    else:
-        make_publishable = tasks.prepare_records.override(task_id="prepare_records")
-    prepared = make_publishable(agency_code, slug, extracted)
-    checked = tasks.validate.override(task_id="validate_publishable")(
-        agency_code, slug, prepared, "publishable"
-    )
-    outlet = publish_outlet(agency_code, dataset)
-    published = tasks.publish.override(task_id="publish", outlets=[outlet])(
-        agency_code, slug, prepared
-    )
-    synced = tasks.sync_metadata.override(task_id="sync_metadata")(agency_code, slug)
-    cleaned = tasks.clean_staging.override(task_id="clean_staging")(agency_code, slug)
+        step("is_due") >> extracted
+    checked_source = step("validate", extracted, task_id="validate_source", extra=["source"])
+    publishable = "aggregate_and_suppress" if dataset.aggregation else "prepare_records"
+    prepared = step(publishable, extracted)
     checked_source >> prepared
-    _onboard_and_review(agency_code, slug, prepared, checked) >> published
-    published >> synced >> cleaned
-    synced >> tasks.log_run.override(task_id="log_run")(agency_code, slug)
+    checked = step("validate", prepared, task_id="validate_publishable", extra=["publishable"])
+    published = step("publish", prepared, pool=pool, outlets=[publish_outlet(agency_code, dataset)])
+    _onboard_and_review(agency_code, slug, prepared, checked, pool) >> published
+    synced = step("sync_metadata", pool=pool)
+    cleaned = step("clean_staging").as_teardown()
+    logged = step("log_run").as_teardown()
+    published >> synced >> [cleaned, logged]
 
 
-def _onboard_and_review(agency_code: str, slug: str, prepared: Any, checked: Any) -> Any:
+def _onboard_and_review(
+    agency_code: str,
+    slug: str,
+    prepared: DatasetStepOperator,
+    checked: DatasetStepOperator,
+    pool: str,
+) -> DatasetReviewOperator:
     """Create the dataset (private) if the spec pins no id, then wait for OPM's decision when
     the public would see it for the first time or with changed columns. Returns the last task."""
-    onboarded = tasks.onboard.override(task_id="onboard")(agency_code, slug)
+    onboarded = DatasetStepOperator(
+        task_id="onboard", step="onboard", agency_code=agency_code, slug=slug, pool=pool
+    )
     reviewed = DatasetReviewOperator(
-        task_id="review", agency_code=agency_code, slug=slug, prepared=prepared, validation=checked
+        task_id="review",
+        agency_code=agency_code,
+        slug=slug,
+        prepared=prepared.output,
+        validation=checked.output,
     )
     checked >> onboarded >> reviewed
     return reviewed
@@ -142,4 +155,10 @@ def _onboard_and_review(agency_code: str, slug: str, prepared: Any, checked: Any
 def _retirement_tasks(agency_code: str, dataset: DatasetSpec) -> None:
     """A retiring dataset is no longer refreshed: its group runs the retirement process each
     day (notice, retired-assets register, then private after 30 days)."""
-    tasks.retire.override(task_id="retire")(agency_code, dataset.slug)
+    DatasetStepOperator(
+        task_id="retire",
+        step="retire",
+        agency_code=agency_code,
+        slug=dataset.slug,
+        pool=settings.socrata_pool(),
+    )

@@ -30,8 +30,12 @@ def dag_params() -> dict[str, Param]:
 
 
 def is_dry_run(context: Any = None) -> bool:
+    """The run's `dry_run` param (the trigger form's box, or `-c '{"dry_run": true}'`)."""
     context = context or get_current_context()
-    return bool((context.get("params") or {}).get(DRY_RUN))
+    if DRY_RUN in (context.get("params") or {}):
+        return bool(context["params"][DRY_RUN])
+    dag_run = context.get("dag_run")
+    return bool((getattr(dag_run, "conf", None) or {}).get(DRY_RUN))
 
 
 def log_plan(agency_code: str, slug: str, prepared: dict[str, Any]) -> dict[str, Any]:

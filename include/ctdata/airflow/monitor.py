@@ -16,6 +16,7 @@ from ctdata import settings
 from ctdata.errors import CtDataError, ValidationFailed
 
 if TYPE_CHECKING:
+    from ctdata.monitoring.ledger import Ledger
     from ctdata.specs import AgencySpec
 
 log = logging.getLogger(__name__)
@@ -29,16 +30,28 @@ def agency_spec(code: str) -> AgencySpec:
     return load_agency(settings.agencies_dir() / f"{code}.yaml")
 
 
-def run_key(agency_code: str, slug: str) -> Any:
+def ledger_key(agency: AgencySpec, slug: str, ledger: Ledger) -> str:
+    """The id the ledger files the dataset under (`dataset_key`). Once the pipeline has created
+    the dataset, the runs filed under `<agency>.<slug>` before (this run's first steps among
+    them) move to its portal id, so the run is one record however far it got."""
+    from ctdata.lifecycle.registry import dataset_key, provisional_key
+
+    dataset = agency.dataset(slug)
+    key = dataset_key(agency.code, dataset)
+    before = provisional_key(agency.code, slug)
+    if dataset.portal_id is None and key != before:
+        ledger.rekey(before, key)
+    return key
+
+
+def run_key(agency_code: str, slug: str, ledger: Ledger) -> Any:
     """The ledger key of the current task's dataset run."""
     from airflow.sdk import get_current_context
 
-    from ctdata.lifecycle.registry import dataset_key
     from ctdata.monitoring.ledger import RunKey
 
-    dataset = agency_spec(agency_code).dataset(slug)
+    key = ledger_key(agency_spec(agency_code), slug, ledger)
     context = get_current_context()
-    key = dataset_key(agency_code, dataset)
     return RunKey(agency_code, slug, key, context["dag"].dag_id, context["run_id"])
 
 
@@ -83,7 +96,8 @@ def _record_success(agency_code: str, slug: str, result: Any) -> None:
 
     attempt = int(get_current_context()["ti"].try_number or 1)
     summary = result if isinstance(result, dict) else {"value": result}
-    Ledger().record_step(run_key(agency_code, slug), step_name(), summary, attempt=attempt)
+    ledger = Ledger()
+    ledger.record_step(run_key(agency_code, slug, ledger), step_name(), summary, attempt=attempt)
 
 
 def _record_failure(agency_code: str, slug: str, error: BaseException) -> None:
@@ -98,8 +112,9 @@ def _record_failure(agency_code: str, slug: str, error: BaseException) -> None:
         if isinstance(root_error(error), ValidationFailed):
             validation = kept_validation(agency_code, slug)
             reason = validation_reason(reason, validation)
-        Ledger().record_failure(
-            run_key(agency_code, slug),
+        ledger = Ledger()
+        ledger.record_failure(
+            run_key(agency_code, slug, ledger),
             step_name(),
             error_type(error),
             reason,
@@ -147,13 +162,12 @@ def close_run(agency_code: str, slug: str) -> dict[str, Any]:
     from airflow.sdk import get_current_context
 
     from ctdata.airflow.runtime import portal_client
-    from ctdata.lifecycle.registry import dataset_key
     from ctdata.monitoring.ledger import Ledger
     from ctdata.monitoring.run_log import append_run
 
     agency = agency_spec(agency_code)
-    key = dataset_key(agency_code, agency.dataset(slug))
-    run = Ledger().close(key, str(get_current_context()["run_id"]))
+    ledger = Ledger()
+    run = ledger.close(ledger_key(agency, slug, ledger), str(get_current_context()["run_id"]))
     if run is None:
         log.info("No step of %s ran in this run: nothing to log.", slug)
         return {"logged": False}

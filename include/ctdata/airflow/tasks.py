@@ -1,5 +1,6 @@
 """The task bodies of an agency DAG: thin wrappers that load the spec, call a pipeline step and
-log what it did in words a data officer understands.
+log what it did in words a data officer understands. Each runs as a `DatasetStepOperator`
+(`ctdata.airflow.operators`) called with the agency code, the slug and its inputs' results.
 
 Tasks receive the agency code and dataset slug, never a path fixed at parse time: each worker
 finds the spec in its own agencies folder (workers and DAG bundles may see other paths).
@@ -11,7 +12,8 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import get_current_context, task, teardown
+from airflow.sdk import get_current_context
+from airflow.sdk.exceptions import AirflowSkipException
 
 from ctdata import settings
 from ctdata.airflow import dry_run
@@ -39,7 +41,6 @@ def _is_scheduled(dag_run: Any) -> bool:
     return str(getattr(dag_run, "run_type", "")).lower().endswith("scheduled")
 
 
-@task.short_circuit
 def is_due(agency_code: str, slug: str) -> bool:
     """On scheduled runs, go on only when the dataset's own schedule has fired since its last
     successful publish (the agency DAG runs at its most frequent dataset's pace)."""
@@ -63,10 +64,11 @@ def is_due(agency_code: str, slug: str) -> bool:
         last.isoformat() if last else "never",
         "due now" if due else "not due in this run, skipped",
     )
-    return due
+    if not due:  # its steps are skipped; the teardowns still run
+        raise AirflowSkipException(f"{slug} is not due in this run")
+    return True
 
 
-@task
 @recorded
 @fail_fast
 def extract(agency_code: str, slug: str) -> dict[str, Any]:
@@ -84,7 +86,6 @@ def extract(agency_code: str, slug: str) -> dict[str, Any]:
     return result
 
 
-@task
 @recorded
 @fail_fast
 def validate(agency_code: str, slug: str, staged: dict[str, Any], stage: str) -> dict[str, Any]:
@@ -103,7 +104,6 @@ def validate(agency_code: str, slug: str, staged: dict[str, Any], stage: str) ->
     )
 
 
-@task
 @recorded
 @fail_fast
 def aggregate_and_suppress(agency_code: str, slug: str, staged: dict[str, Any]) -> dict[str, Any]:
@@ -126,7 +126,6 @@ def aggregate_and_suppress(agency_code: str, slug: str, staged: dict[str, Any]) 
     return result
 
 
-@task
 @recorded
 @fail_fast
 def prepare_records(agency_code: str, slug: str, staged: dict[str, Any]) -> dict[str, Any]:
@@ -138,7 +137,6 @@ def prepare_records(agency_code: str, slug: str, staged: dict[str, Any]) -> dict
     return result
 
 
-@task(pool=settings.socrata_pool())
 @fail_fast
 def onboard(agency_code: str, slug: str) -> dict[str, Any]:
     """Make sure the dataset exists on the portal: a spec without portal_id gets its dataset
@@ -164,7 +162,6 @@ ONBOARDED = {
 }
 
 
-@task(pool=settings.socrata_pool())
 @recorded
 @fail_fast
 def publish(agency_code: str, slug: str, prepared: dict[str, Any]) -> dict[str, Any]:
@@ -188,7 +185,6 @@ def publish(agency_code: str, slug: str, prepared: dict[str, Any]) -> dict[str, 
     return result
 
 
-@task(pool=settings.socrata_pool())
 @recorded
 @fail_fast
 def sync_metadata(agency_code: str, slug: str) -> dict[str, Any]:
@@ -218,7 +214,6 @@ def _published_facts(slug: str) -> dict[str, Any]:
     return published if isinstance(published, dict) else {}
 
 
-@task(pool=settings.socrata_pool())
 @fail_fast
 def retire(agency_code: str, slug: str) -> dict[str, Any]:
     """The state's retirement process for a dataset whose spec has a `retire:` block, as it
@@ -292,7 +287,6 @@ def run_date() -> dt.date:
     return pendulum.instance(when).in_timezone(STATE_TIMEZONE).date()
 
 
-@teardown
 def clean_staging(agency_code: str, slug: str) -> dict[str, Any]:
     """Raw extracts do not outlive the run: delete the run's staged files once it has published;
     after a failure keep them (for debugging) until `sweep_staging` removes them. A teardown, so
@@ -314,14 +308,12 @@ def clean_staging(agency_code: str, slug: str) -> dict[str, Any]:
     return {"published": published}
 
 
-@teardown
 def log_run(agency_code: str, slug: str) -> dict[str, Any]:
     """Close the dataset's run in the monitoring ledger and append it to the portal's run-log
     dataset (whatever happened upstream: a failed run is logged too)."""
     return close_run(agency_code, slug)
 
 
-@task
 def sweep_staging(agency_code: str) -> list[str]:
     """Delete staged files of this agency's runs older than the debugging window."""
     days = settings.staging_keep_failed_days()

@@ -253,7 +253,14 @@ def dataset_key(
 ) -> str:
     """The id the run ledger, the Open Data view and the alerts file a dataset under: its portal
     id, or `<agency>.<slug>` while the pipeline has not created it yet."""
-    return resolve_portal_id(agency_code, dataset, registry) or f"{agency_code}.{dataset.slug}"
+    return resolve_portal_id(agency_code, dataset, registry) or provisional_key(
+        agency_code, dataset.slug
+    )
+
+
+def provisional_key(agency_code: str, slug: str) -> str:
+    """`dataset_key` of a dataset the pipeline has not created yet."""
+    return f"{agency_code}.{slug}"
 
 
 def with_portal_ids(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ctdata import settings
-from ctdata.lifecycle.registry import dataset_key, with_portal_ids
+from ctdata.lifecycle.registry import DatasetRegistry, provisional_key, with_portal_ids
 from ctdata.specs import AgencySpec, DatasetSpec, load_all
 
 
@@ -22,14 +22,38 @@ class Entry:
 
 @dataclass(frozen=True)
 class Catalog:
+    """The datasets by their key (ctdata.lifecycle.registry `dataset_key`), and the agencies as
+    the portal knows them: each dataset the pipeline created carries its recorded id."""
+
     agencies: list[AgencySpec]
-    entries: dict[str, Entry] = field(default_factory=dict)  # by ctdata.lifecycle dataset_key
+    entries: dict[str, Entry] = field(default_factory=dict)
+    # The key a dataset the pipeline has created since had before (`<agency>.<slug>`) -> its
+    # id, so a link sent before its first run (an alert, the digest) still finds it.
+    renamed: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, agencies: list[AgencySpec]) -> Catalog:
-        """`agencies` with the recorded portal ids filled in (`with_portal_ids`)."""
-        entries = {dataset_key(a.code, d): Entry(a, d) for a in agencies for d in a.datasets}
-        return cls(list(agencies), entries)
+    def of(cls, specs: list[AgencySpec], registry: DatasetRegistry) -> Catalog:
+        """The specs' datasets, with the ids `registry` recorded for those it created."""
+        return cls.resolved(specs, with_portal_ids(specs, registry))
+
+    @classmethod
+    def resolved(cls, specs: list[AgencySpec], agencies: list[AgencySpec]) -> Catalog:
+        """`agencies`: `specs` after `with_portal_ids` (so keys need no further query)."""
+        entries, renamed = {}, {}
+        for spec, agency in zip(specs, agencies, strict=True):
+            for pinned, dataset in zip(spec.datasets, agency.datasets, strict=True):
+                before = provisional_key(agency.code, dataset.slug)
+                key = dataset.portal_id or before
+                entries[key] = Entry(agency, dataset)
+                if dataset.portal_id and not pinned.portal_id:
+                    renamed[before] = key
+        return cls(list(agencies), entries, renamed)
+
+    def find(self, key: str) -> tuple[str, Entry] | None:
+        """The dataset filed under `key` (or under the id it has had since): (its key, entry)."""
+        key = self.renamed.get(key, key)
+        entry = self.entries.get(key)
+        return (key, entry) if entry else None
 
 
 RECHECK_SECONDS = 5.0
@@ -37,21 +61,36 @@ RECHECK_SECONDS = 5.0
 _lock = threading.Lock()
 _Stamp = tuple[tuple[str, float], ...]
 _specs: dict[Path, tuple[_Stamp, list[AgencySpec]]] = {}
-_cache: dict[Path, tuple[float, Catalog]] = {}
+_cache: dict[tuple[Path, str], tuple[float, Catalog]] = {}
+_registries: dict[str, DatasetRegistry] = {}
 
 
-def load_catalog(directory: Path | None = None) -> Catalog:
-    """The valid agency specs of the folder (invalid ones show as DAG import errors)."""
+def load_catalog(directory: Path | None = None, state_url: str | None = None) -> Catalog:
+    """The valid agency specs of the folder (invalid ones show as DAG import errors), with the
+    ids recorded in the state store (`state_url`, the configured one by default)."""
     directory = directory or settings.agencies_dir()
+    state_url = state_url or settings.state_url()
     with _lock:
-        cached = _cache.get(directory)
+        cached = _cache.get((directory, state_url))
     if cached and time.monotonic() - cached[0] < RECHECK_SECONDS:
         return cached[1]
-    agencies = with_portal_ids(_agency_specs(directory))
-    catalog = cached[1] if cached and cached[1].agencies == agencies else Catalog.of(agencies)
+    specs = _agency_specs(directory)
+    agencies = with_portal_ids(specs, _registry(state_url))
+    if cached and cached[1].agencies == agencies:
+        catalog = cached[1]
+    else:
+        catalog = Catalog.resolved(specs, agencies)
     with _lock:
-        _cache[directory] = (time.monotonic(), catalog)
+        _cache[(directory, state_url)] = (time.monotonic(), catalog)
     return catalog
+
+
+def _registry(state_url: str) -> DatasetRegistry:
+    """One registry (engine) per state store for the process's page views."""
+    with _lock:
+        if state_url not in _registries:
+            _registries[state_url] = DatasetRegistry(state_url)
+        return _registries[state_url]
 
 
 def _agency_specs(directory: Path) -> list[AgencySpec]:

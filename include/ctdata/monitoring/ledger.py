@@ -28,6 +28,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    delete,
+    func,
     insert,
     select,
     update,
@@ -39,12 +41,13 @@ from ctdata import settings
 from ctdata.store import create_store_engine, redacted
 
 metadata = MetaData()
+KEY_LENGTH = 80  # a portal id, or `<agency>.<slug>` (30 + 1 + 40) before the dataset exists
 
 runs = Table(
     "monitor_runs",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("dataset_id", String(16), nullable=False),
+    Column("dataset_id", String(KEY_LENGTH), nullable=False),
     Column("agency", String(30), nullable=False),
     Column("slug", String(40), nullable=False),
     Column("dag_id", String(250), nullable=False),
@@ -83,7 +86,7 @@ steps = Table(
 latest = Table(
     "monitor_latest",
     metadata,
-    Column("dataset_id", String(16), primary_key=True),
+    Column("dataset_id", String(KEY_LENGTH), primary_key=True),
     Column("last_run", Integer, nullable=False),
     Column("last_success", Integer, nullable=True),
 )
@@ -230,6 +233,27 @@ class Ledger:
                 )
             )
         return self.run(dataset_id, run_id)
+
+    def rekey(self, old: str, new: str) -> int:
+        """A dataset the pipeline just created files its runs under its portal id: the runs
+        so far under `old` (its `<agency>.<slug>`, e.g. this run's extract and validation)
+        move to `new`. Returns how many moved; a run already under `new` stays as it is."""
+        with self.engine.begin() as conn:
+            taken = select(runs.c.run_id).where(runs.c.dataset_id == new)
+            moved = conn.execute(
+                update(runs)
+                .where(runs.c.dataset_id == old, runs.c.run_id.not_in(taken))
+                .values(dataset_id=new)
+            ).rowcount
+            if not moved:
+                return 0
+            _bump(conn)
+            conn.execute(delete(latest).where(latest.c.dataset_id.in_([old, new])))
+            newest = select(func.max(runs.c.id)).where(runs.c.dataset_id == new)
+            last = conn.execute(newest).scalar()
+            good = conn.execute(newest.where(runs.c.status == SUCCEEDED)).scalar()
+            conn.execute(insert(latest).values(dataset_id=new, last_run=last, last_success=good))
+        return int(moved)
 
     def _run(self, conn: Connection, key: RunKey) -> tuple[int, dict[str, Any]]:
         """The run's row, created (status running) by its first record. Every write passes

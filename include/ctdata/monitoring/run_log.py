@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 COLUMNS = [
     ("Run Key", "run_key", "text", "Dataset id and Airflow run id joined by '|' (unique)"),
-    ("Dataset ID", "dataset_id", "text", "Four-by-four id of the published dataset"),
+    ("Dataset ID", "dataset_id", "text", "Four-by-four id (agency.slug if not yet created)"),
     ("Agency", "agency", "text", "Code of the publishing agency"),
     ("Airflow Run", "airflow_run_id", "text", "Id of the Airflow run that published it"),
     ("Started", "started", "calendar_date", "When the run's first step finished (UTC)"),

@@ -63,7 +63,7 @@ class OpenDataViews:
         self.usage = UsageReader(url)
         self.links = links or Links(settings.portal_url())
         self._catalog = catalog
-        self._rows: tuple[tuple[Any, ...], list[dict[str, Any]]] | None = None
+        self._rows: tuple[tuple[Any, ...], Catalog, list[dict[str, Any]]] | None = None
 
     def dispose(self) -> None:
         self.ledger.dispose()
@@ -71,7 +71,7 @@ class OpenDataViews:
 
     @property
     def catalog(self) -> Catalog:
-        return self._catalog or load_catalog()
+        return self._catalog or load_catalog(state_url=self.ledger.url)
 
     # -- the dataset list ----------------------------------------------------------------------
 
@@ -91,21 +91,23 @@ class OpenDataViews:
         ]
 
     def _all_rows(self, now: dt.datetime) -> list[dict[str, Any]]:
-        """Every dataset's row, built again when the ledger or the metrics store changed, or
-        the minute did (due times move with the clock). Callers must not modify the rows."""
+        """Every dataset's row, built again when the ledger, the metrics store or the catalog
+        changed, or the minute did (due times move with the clock). Callers must not modify
+        the rows."""
         minute = now.replace(second=0, microsecond=0)
-        key = (minute, self.ledger.version(), self.usage.version(), id(self.catalog))
-        if self._rows is None or self._rows[0] != key:
-            self._rows = (key, self._build_rows(now))
-        return self._rows[1]
+        key = (minute, self.ledger.version(), self.usage.version())
+        catalog = self.catalog
+        if self._rows is None or self._rows[0] != key or self._rows[1] is not catalog:
+            self._rows = (key, catalog, self._build_rows(catalog, now))
+        return self._rows[2]
 
-    def _build_rows(self, now: dt.datetime) -> list[dict[str, Any]]:
+    def _build_rows(self, catalog: Catalog, now: dt.datetime) -> list[dict[str, Any]]:
         latest = self.ledger.latest_runs()
         today = now.astimezone(schedule.STATE_TIMEZONE).date()
         usage = self.usage.totals(today - dt.timedelta(days=29), today)
         missing = self.usage.missing_metadata()
         rows = []
-        for key, entry in self.catalog.entries.items():
+        for key, entry in catalog.entries.items():
             row = self._row(key, entry, latest.get(key), now)
             row["usage_30d"] = usage.get(key, dict.fromkeys(COUNTERS, 0))
             row["missing_metadata"] = missing.get(key)
@@ -196,26 +198,28 @@ class OpenDataViews:
 
     # -- one dataset ---------------------------------------------------------------------------
 
-    def dataset(self, portal_id: str, now: dt.datetime | None = None) -> dict[str, Any] | None:
-        """The dataset page: its row, the last run's steps, usage series and run history."""
-        entry = self.catalog.entries.get(portal_id)
-        if entry is None:
+    def dataset(self, key: str, now: dt.datetime | None = None) -> dict[str, Any] | None:
+        """The dataset page: its row, the last run's steps, usage series and run history.
+        `key` as the rows have it (`<agency>.<slug>` still finds a dataset created since)."""
+        found = self.catalog.find(key)
+        if found is None:
             return None
+        key, entry = found
         now = now or dt.datetime.now(dt.UTC)
-        history = self.ledger.history(portal_id, limit=100)
+        history = self.ledger.history(key, limit=100)
         runs = None
         if history:
             success = next((r for r in history if r["status"] == "succeeded"), None)
             if success is None:
-                success = self.ledger.latest_runs().get(portal_id, {}).get("success")
+                success = self.ledger.latest_runs().get(key, {}).get("success")
             runs = {"last": history[0], "success": success}
-        page = self._row(portal_id, entry, runs, now)
+        page = self._row(key, entry, runs, now)
         today = now.astimezone(schedule.STATE_TIMEZONE).date()
-        series = self.usage.series(portal_id, today - dt.timedelta(days=364), today)
+        series = self.usage.series(key, today - dt.timedelta(days=364), today)
         page["usage_30d"] = _sum(series[-30:])
         page["usage_365d"] = _sum(series)
         page["usage_series"] = series
-        page["missing_metadata"] = self.usage.missing_metadata(portal_id).get(portal_id)
+        page["missing_metadata"] = self.usage.missing_metadata(key).get(key)
         page["data_officer"] = entry.agency.data_officer.model_dump()
         page["dag_id"] = entry.agency.dag_id
         aggregation = entry.dataset.aggregation

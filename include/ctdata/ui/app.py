@@ -1,5 +1,6 @@
-"""The Open Data view's FastAPI app: `/` (overview), `/datasets/{portal_id}` (dataset page),
-`/api/overview`, `/api/datasets`, `/api/datasets/{portal_id}`.
+"""The Open Data view's FastAPI app: `/` (overview), `/datasets/{key}` (dataset page),
+`/api/overview`, `/api/datasets`, `/api/datasets/{key}`; a dataset's key is its portal id, or
+`<agency>.<slug>` before the pipeline has created it (ctdata.lifecycle.registry.dataset_key).
 
 Every route depends on `access`, a FastAPI dependency returning an `Access`: it raises (401,
 403, or a redirect to a login page) for anyone not logged in, and names the agencies the user
@@ -69,10 +70,10 @@ def create_app(
 
     FilterDep = Annotated[Filters, Depends(filters)]
 
-    def dataset_for(portal_id: str, who: Access) -> dict[str, Any]:
-        page = source.views.dataset(portal_id)
+    def dataset_for(key: str, who: Access) -> dict[str, Any]:
+        page = source.views.dataset(key)
         if page is None or not who.allows(page["agency"]):
-            raise HTTPException(404, f"No dataset {portal_id!r} that you may see")
+            raise HTTPException(404, f"No dataset {key!r} that you may see")
         return page
 
     @app.get("/api/datasets")
@@ -80,9 +81,9 @@ def create_app(
         rows = source.views.datasets(who.agencies, chosen)
         return {"count": len(rows), "datasets": rows}
 
-    @app.get("/api/datasets/{portal_id}")
-    def api_dataset(portal_id: str, who: ApiAccess) -> dict[str, Any]:
-        return dataset_for(portal_id, who)
+    @app.get("/api/datasets/{key}")
+    def api_dataset(key: str, who: ApiAccess) -> dict[str, Any]:
+        return dataset_for(key, who)
 
     @app.get("/api/overview")
     def api_overview(who: ApiAccess, chosen: FilterDep) -> dict[str, Any]:
@@ -98,9 +99,9 @@ def create_app(
             "overview.html", root=root, user=who.user, chosen=chosen, limit=limit, **data
         )
 
-    @app.get("/datasets/{portal_id}", response_class=HTMLResponse)
-    def dataset_page(portal_id: str, who: PageAccess) -> str:
-        page = dataset_for(portal_id, who)
+    @app.get("/datasets/{key}", response_class=HTMLResponse)
+    def dataset_page(key: str, who: PageAccess) -> str:
+        page = dataset_for(key, who)
         today = dt.datetime.now(STATE_TIMEZONE).date()
         charts = pages.usage_charts(page["usage_series"], today)
         return pages.render("dataset.html", root=root, user=who.user, d=page, charts=charts)
