@@ -35,7 +35,7 @@ class Setup:
 
 
 def _seed(agencies: list[AgencySpec], registers: RegistersConfig) -> dict:
-    entries = [seed_entry(a, d, PUBLISHER[0]) for a in agencies for d in a.datasets]
+    entries = [seed_entry(a, d, PUBLISHER[0]) for a in agencies for d in a.datasets if d.portal_id]
     for entry in entries:
         if entry["id"] in PUBLIC:
             entry.update(public=True, published=True)

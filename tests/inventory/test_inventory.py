@@ -27,7 +27,7 @@ def _by_name(rows, name):
 def test_high_value_inventory_rows(inventory, setup) -> None:
     ocme = next(a for a in setup.agencies if a.code == "ocme")
     rows = [r for r in inventory.high_value if r["agency"] == ocme.name]
-    assert len(rows) == 4  # two from the spec, one published by hand, one planned
+    assert len(rows) == 5  # three from the spec, one published by hand, one planned
     towns = _by_name(rows, ocme.dataset("deaths_by_town").metadata.title)
     assert towns["row_id"] == "2027|ocme|ocme-twn7"
     assert (towns["access_level"], towns["published"], towns["automated"]) == ("Public", True, True)
@@ -45,6 +45,13 @@ def test_high_value_inventory_rows(inventory, setup) -> None:
     )  # fmt: skip
     planned = _by_name(rows, "Drug related deaths by county and quarter")
     assert (planned["access_level"], planned["portal_link"]) == ("Planned", None)
+    # No portal_id and not created yet: planned, but described from its spec.
+    by_age = ocme.dataset("deaths_by_age")
+    onboarding = _by_name(rows, by_age.metadata.title)
+    assert (onboarding["access_level"], onboarding["portal_link"]) == ("Planned", None)
+    assert onboarding["automated"] and onboarding["description"] == by_age.metadata.description
+    assert onboarding["personal_information"] == AGGREGATED
+    assert onboarding["row_id"] == "2027|ocme|accidental-drug-related-deaths-by-age-group-and-year"
 
 
 def test_access_plan_flags_late_items(inventory) -> None:
@@ -63,7 +70,7 @@ def test_data_officers_come_from_the_specs(inventory, setup) -> None:
     assert set(officers) == {a.code for a in setup.agencies}
     ocme = officers["ocme"]
     assert (ocme["data_officer"], ocme["email"]) == ("OCME Agency Data Officer", "ocme.data@ct.gov")
-    assert (ocme["datasets_published"], ocme["access_plan_items"], ocme["late_items"]) == (2, 4, 1)
+    assert (ocme["datasets_published"], ocme["access_plan_items"], ocme["late_items"]) == (2, 5, 1)
 
 
 def test_spreadsheets_have_a_summary_and_a_sheet_per_agency(inventory, setup, tmp_path) -> None:
@@ -76,13 +83,13 @@ def test_spreadsheets_have_a_summary_and_a_sheet_per_agency(inventory, setup, tm
     header = [c.value for c in hvdi["OCME"][1]]
     wanted = [c.name for c in setup.registers.high_value_inventory.columns if c.field != "row_id"]
     assert header == wanted  # the columns of the published inventory
-    assert hvdi["OCME"].max_row == 5 and hvdi["OCME"].freeze_panes == "A2"
+    assert hvdi["OCME"].max_row == 6 and hvdi["OCME"].freeze_panes == "A2"
     updated = header.index("Last Updated")
     assert isinstance(hvdi["OCME"].cell(row=2, column=updated + 1).value, dt.datetime)
     summary = [[c.value for c in row] for row in hvdi["Summary"].iter_rows()]
     assert summary[1][:4] == ["Office of the Chief Medical Examiner", "OCME Agency Data Officer",
-                              "ocme.data@ct.gov", 4]  # fmt: skip
-    assert summary[-1][0] == "Total" and summary[-1][3] == 5
+                              "ocme.data@ct.gov", 5]  # fmt: skip
+    assert summary[-1][0] == "Total" and summary[-1][3] == 6
 
     plan = load_workbook(plan_path)
     sheet = plan["OCME"]
@@ -92,13 +99,13 @@ def test_spreadsheets_have_a_summary_and_a_sheet_per_agency(inventory, setup, tm
     assert sheet.cell(row=late_row, column=4).value == dt.datetime(2027, 6, 30)
     plan_summary = [[c.value for c in row] for row in plan["Summary"].iter_rows()]
     assert plan_summary[0][:5] == ["Agency", "Items", "Published", "Planned", "Late"]
-    assert plan_summary[1][:5] == ["Office of the Chief Medical Examiner", 4, 2, 1, 1]
+    assert plan_summary[1][:5] == ["Office of the Chief Medical Examiner", 5, 2, 2, 1]
 
 
 def test_tables_are_published_and_a_rerun_sends_nothing(inventory, setup) -> None:
     with setup.client() as client:
         first = job.publish(inventory, client, setup.registers, run_id="year-2027")
-        assert first["high_value_inventory"]["created"] == 5
+        assert first["high_value_inventory"]["created"] == 6
         assert first["access_plans"]["created"] == len(inventory.plan)
         assert first["data_officers"]["created"] == 2
         officers = list(client.read_rows(setup.registers.data_officers.portal_id))
@@ -121,7 +128,7 @@ def test_cli_writes_the_spreadsheets(setup, tmp_path, monkeypatch, capsys) -> No
     code = main(["inventory", "--out", str(out), "--portal", setup.url, "--date", "2027-07-10"])
     assert code == 0
     printed = capsys.readouterr().out
-    assert "5 datasets inventoried, 5 access plan items (1 late)" in printed
+    assert "6 datasets inventoried, 6 access plan items (1 late)" in printed
     assert sorted(p.name for p in out.iterdir()) == [
         "high-value-data-inventory-2027.xlsx",
         "open-data-access-plan-2027.xlsx",

@@ -44,8 +44,9 @@ def _publish(ocme: Any, emulator: Any) -> str:
         portal_id = steps.onboard(ocme, dataset, client)["portal_id"]
         extracted = steps.extract(ocme, dataset, "run-1", staging)
         prepared = steps.aggregate_and_suppress(ocme, dataset, extracted["path"], "run-1", staging)
-        steps.publish(ocme, dataset, prepared["path"], client, staging)
-        steps.sync_metadata(ocme, dataset, client)
+        published = steps.publish(ocme, dataset, prepared["path"], client, staging)
+        coverage = published["temporal_coverage"]  # the spec says 'auto'
+        steps.sync_metadata(ocme, dataset, client, temporal_coverage=coverage)
     return portal_id
 
 
@@ -98,6 +99,21 @@ def test_changes_since_the_last_publication_are_listed(ocme, portal, setup, caps
     changed = {c["_key"]: c for c in rows["changed_examples"]}
     assert changed["20-29|2012"]["deaths"] == ["69", "67"]
     assert _state(setup) == before, "a plan records nothing"
+
+
+def test_the_temporal_coverage_the_data_gives_is_compared(ocme, portal, setup, capsys) -> None:
+    coverage = "Temporal Coverage"
+    with portal() as emulator:
+        portal_id = _publish(ocme, emulator)
+        with client_for(emulator) as client:  # someone edits the coverage by hand
+            custom = client.get_metadata(portal_id)["metadata"]["custom_fields"]
+            assert custom["Dataset Information"][coverage] == "2012 - 2018"
+            custom["Dataset Information"][coverage] = "2014 - 2018"
+            client.update_metadata(portal_id, {"metadata": {"custom_fields": custom}})
+    with portal(fail_writes=True) as emulator:
+        plan = _plan(emulator, capsys)
+    field = f"Dataset Information: {coverage}"
+    assert plan["metadata"] == [{"field": field, "portal": "2014 - 2018", "spec": "2012 - 2018"}]
 
 
 def test_an_unknown_dataset_is_an_error_naming_the_choices(setup, capsys) -> None:

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from ctdata.errors import PortalRefusedError
+from ctdata.errors import ConfigurationError, PortalRefusedError
 from ctdata.pipeline import steps
 from ctdata.retirement.process import (
     MID_RETIREMENT,
@@ -86,6 +86,15 @@ def test_a_recorded_retirement_never_goes_back() -> None:
 
 
 # -- the whole process on the portal -------------------------------------------------------
+
+
+def test_a_dataset_never_created_has_nothing_to_retire(opm, registers, portal) -> None:
+    never_created = _retiring(opm).model_copy(update={"portal_id": None})
+    with portal() as client:
+        registered = list(client.read_rows(registers.retired_assets.portal_id))
+        with pytest.raises(ConfigurationError, match="opm/towns .* never created"):
+            _advance(opm, never_created, client, registers, NOTICE)
+        assert list(client.read_rows(registers.retired_assets.portal_id)) == registered
 
 
 def test_the_process_day_by_day(opm, registers, portal) -> None:

@@ -72,10 +72,10 @@ def _plan(agency: AgencySpec, facts: Facts, on: dt.date) -> list[PlanItem]:
 def _high_value_rows(
     agency: AgencySpec, facts: Facts, plan: list[PlanItem], on: dt.date
 ) -> list[dict[str, Any]]:
-    specs = {d.portal_id: d for d in agency.datasets}
+    specs = {d.slug: d for d in agency.datasets}
     rows = []
     for item in plan:
-        dataset = specs.get(item.portal_id or "")
+        dataset = specs.get(item.slug or "")
         found = facts.on_portal.get(item.portal_id or "")
         row = _dataset_fields(dataset, found, item) | _status_fields(item, found)
         rows.append(

@@ -257,12 +257,14 @@ def plan(
     staging: Staging,
 ) -> DatasetPlan:
     """What publishing the staged publishable table would change on the portal (rows, metadata,
-    columns, creation, review), sending nothing and recording nothing."""
+    temporal coverage derived from the table included, columns, creation, review), sending
+    nothing and recording nothing. Substandard metadata is refused here as `publish` would."""
     from ctdata.lifecycle.columns import ColumnChanges, portal_signature, spec_signature
     from ctdata.lifecycle.plan import DatasetPlan, metadata_field_changes
     from ctdata.lifecycle.plan_rows import new_dataset_rows, row_changes
     from ctdata.lifecycle.review import review_need
 
+    require_standard_metadata(agency, dataset)  # publish would refuse it
     registry = DatasetRegistry()
     portal_id = resolve_portal_id(agency.code, dataset, registry)
     path = staging.open_path(prepared["path"])
@@ -272,11 +274,15 @@ def plan(
         return DatasetPlan(**common, portal_id=None, rows=new_dataset_rows(path), review=review)
     view = client.get_metadata(portal_id)
     columns = ColumnChanges.between(portal_signature(view), spec_signature(dataset))
+    derived = data_facts(dataset, prepared["path"], staging).get("temporal_coverage")
+    wanted = view_metadata(
+        agency, dataset, temporal_coverage=_coverage_to_show(dataset, view, derived)
+    )
     return DatasetPlan(
         **common,
         portal_id=portal_id,
         rows=row_changes(client, portal_id, path, dataset, columns),
-        metadata=metadata_field_changes(view, view_metadata(agency, dataset)),
+        metadata=metadata_field_changes(view, wanted),
         columns=columns,
         review=review_need(agency.code, dataset, view, registry).reasons,
     )

@@ -20,6 +20,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ctdata.errors import ConfigurationError
 from ctdata.pipeline.portal_metadata import metadata_changes
 from ctdata.retirement import register as retired_assets
 from ctdata.specs.models import NOTICE_DAYS, RECENT_DAYS, AgencySpec, DatasetSpec, Retirement
@@ -138,6 +139,11 @@ def advance_retirement(
     retire = dataset.retire
     if retire is None:
         raise ValueError(f"dataset {dataset.slug!r} has no retire block")
+    if dataset.portal_id is None:  # neither pinned in the spec nor created by the pipeline
+        raise ConfigurationError(
+            f"dataset {agency.code}/{dataset.slug} has a retire block but was never created on "
+            "the portal, so there is nothing to retire: remove the dataset from the spec instead"
+        )
     register_client = register_client or client
     view = client.get_metadata(dataset.portal_id)
     recorded = retired_assets.read_row(register_client, registers, dataset.portal_id)

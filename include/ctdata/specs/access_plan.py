@@ -32,6 +32,7 @@ class PlanItem:
     days_late: int
     update_frequency: str | None
     automated: bool
+    slug: str | None = None  # the spec dataset the item is, found by slug before it has an id
 
     @property
     def late(self) -> bool:
@@ -87,6 +88,7 @@ def _item(
         days_late=late,
         update_frequency=dataset.metadata.update_frequency if dataset else None,
         automated=dataset is not None,
+        slug=dataset.slug if dataset else None,
     )
 
 
