@@ -66,7 +66,7 @@ def spreadsheets() -> dict[str, Any]:
     return {"paths": [str(p) for p in paths], "datasets": len(inventory.high_value)}
 
 
-@task(pool=settings.socrata_pool())
+@task(pool=settings.current().socrata_pool)
 def publish() -> dict[str, Any]:
     """The inventory, the plans and the data officers as portal datasets."""
     from ctdata.airflow.runtime import airflow_staging

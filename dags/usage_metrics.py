@@ -73,7 +73,7 @@ def collect() -> dict[str, Any]:
         return collect_snapshot(_snapshot_date(), client)
 
 
-@task(pool=settings.socrata_pool())
+@task(pool=settings.current().socrata_pool)
 def publish(collected: dict[str, Any]) -> dict[str, Any]:
     """Upsert the usage rows of the affected dates and the day's agency scorecard."""
     from ctdata.airflow.runtime import airflow_staging

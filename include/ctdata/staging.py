@@ -44,7 +44,7 @@ def safe_run_id(run_id: str) -> str:
 class Staging:
     """One staging area (the configured root unless given)."""
 
-    root: str = field(default_factory=settings.staging_root)
+    root: str = field(default_factory=lambda: settings.current().staging_root)
     open_path: Callable[[str], Any] = open_url
 
     def run_dir(self, agency: str, dataset: str, run_id: str) -> Any:

@@ -25,7 +25,7 @@ def world(tmp_path, monkeypatch):
     """The repo's agencies plus a daily one, and a ledger: OCME's town table failing, its
     records never published, one daily dataset overdue and one due tomorrow."""
     agencies = tmp_path / "agencies"
-    shutil.copytree(settings.agencies_dir(), agencies)
+    shutil.copytree(settings.current().agencies_dir, agencies)
     raw = yaml.safe_load((agencies / "opm.yaml").read_text())
     first = raw["datasets"][0]
     first["metadata"]["update_frequency"] = "Daily"

@@ -33,7 +33,7 @@ def write_agency(folder: Path) -> None:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    raw = yaml.safe_load((settings.agencies_dir() / "opm.yaml").read_text())
+    raw = yaml.safe_load((settings.current().agencies_dir / "opm.yaml").read_text())
     dataset = raw["datasets"][0]
     dataset.update(portal_id="alrt-twn1", source={"kind": "csv", "path": str(source)})
     raw.update(

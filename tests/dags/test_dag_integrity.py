@@ -59,9 +59,9 @@ def test_each_dataset_runs_the_pipeline_in_order(dagbag) -> None:
 
 
 def test_bad_spec_is_an_import_error_and_hides_nothing(tmp_path: Path, monkeypatch) -> None:
-    good = yaml.safe_load((settings.agencies_dir() / "opm.yaml").read_text())
+    good = yaml.safe_load((settings.current().agencies_dir / "opm.yaml").read_text())
     (tmp_path / "opm.yaml").write_text(yaml.safe_dump(good))
-    bad = yaml.safe_load((settings.agencies_dir() / "ocme.yaml").read_text())
+    bad = yaml.safe_load((settings.current().agencies_dir / "ocme.yaml").read_text())
     bad["datasets"][0]["metadata"]["update_frequency"] = "Sometimes"
     (tmp_path / "ocme.yaml").write_text(yaml.safe_dump(bad))
 

@@ -26,7 +26,7 @@ NEW_YORK = pendulum.timezone(STATE_TIMEZONE)
 
 def _agency(frequencies: dict[str, str]) -> AgencySpec:
     """OPM's spec with one copy of its dataset per (slug, update frequency)."""
-    raw = yaml.safe_load((settings.agencies_dir() / "opm.yaml").read_text())
+    raw = yaml.safe_load((settings.current().agencies_dir / "opm.yaml").read_text())
     template = raw["datasets"][0]
     datasets = []
     for index, (slug, frequency) in enumerate(frequencies.items()):

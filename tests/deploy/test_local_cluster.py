@@ -52,7 +52,7 @@ def cluster(tmp_path_factory):
 
 def _specs_with_small_chunks(folder: Path) -> Path:
     folder.mkdir()
-    for spec in settings.agencies_dir().glob("*.yaml"):
+    for spec in settings.current().agencies_dir.glob("*.yaml"):
         text = spec.read_text()
         if spec.stem == "ocme":  # the first dataset, deaths_by_town
             text = text.replace(

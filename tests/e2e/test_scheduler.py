@@ -31,7 +31,7 @@ WAIT_SECONDS = 900  # generous: a loaded machine runs each task process slowly
 
 
 def _write_agency(folder: Path) -> None:
-    raw = yaml.safe_load((settings.agencies_dir() / "opm.yaml").read_text())
+    raw = yaml.safe_load((settings.current().agencies_dir / "opm.yaml").read_text())
     template = raw["datasets"][0]
     template["source"]["path"] = str(
         settings.PROJECT_ROOT / "include/ctdata/data/ct_town_county.csv"

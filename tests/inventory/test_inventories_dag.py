@@ -14,4 +14,4 @@ def test_inventories_dag_is_yearly_and_retried() -> None:
     assert dag.timetable.expression == "0 7 15 1 *" and dag.catchup is False
     assert set(dag.task_ids) == {"spreadsheets", "publish"}
     assert all(t.retries >= 1 for t in dag.tasks)
-    assert dag.get_task("publish").pool == settings.socrata_pool()
+    assert dag.get_task("publish").pool == settings.current().socrata_pool

@@ -19,7 +19,7 @@ from ctdata.specs import AgencySpec, load_agency
 
 @pytest.fixture(scope="session")
 def ocme() -> AgencySpec:
-    return load_agency(settings.agencies_dir() / "ocme.yaml")
+    return load_agency(settings.current().agencies_dir / "ocme.yaml")
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ def _write_agency(
 ) -> None:
     """The OCME spec with only the new dataset (optionally without one column, and its suite
     without the expectations on that column; or with another description)."""
-    raw = yaml.safe_load((settings.agencies_dir() / "ocme.yaml").read_text())
+    raw = yaml.safe_load((settings.current().agencies_dir / "ocme.yaml").read_text())
     [dataset] = [d for d in raw["datasets"] if d["slug"] == NEW]
     if description:
         dataset["metadata"]["description"] = description
@@ -99,7 +99,7 @@ def story(tmp_path_factory) -> Iterator[Story]:
     root = tmp_path_factory.mktemp("e2e-review")
     setup = LocalSetup(root / "var")
     agencies_dir = root / "agencies"
-    shutil.copytree(settings.expectations_dir(), agencies_dir / "expectations")
+    shutil.copytree(settings.current().expectations_dir, agencies_dir / "expectations")
     _write_agency(agencies_dir)
     setup.prepare()
     with local_portal(setup, load_all(agencies_dir).agencies, reviewed=False) as portal:

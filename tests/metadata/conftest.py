@@ -19,7 +19,7 @@ PUBLISHER = ("publisher@ct.gov", "publisher-pw")
 
 @pytest.fixture(scope="module")
 def ocme() -> AgencySpec:
-    return load_agency(settings.agencies_dir() / "ocme.yaml")
+    return load_agency(settings.current().agencies_dir / "ocme.yaml")
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from ctdata.errors import SpecError
 from ctdata.specs import load_agency
 from ctdata.specs.lint import lint_file, lint_paths, require_standard_metadata
 
-OCME = settings.agencies_dir() / "ocme.yaml"
+OCME = settings.current().agencies_dir / "ocme.yaml"
 TODAY = dt.date(2025, 6, 1)
 
 
@@ -87,7 +87,7 @@ def test_temporal_coverage_auto_needs_a_date_or_year_column(tmp_path: Path, ocme
     ocme["datasets"][0]["metadata"]["temporal_coverage"] = "auto"  # has a 'year' column
     ocme["datasets"][0]["metadata"]["temporal_coverage"] = "auto"
     assert lint_file(_write(tmp_path, ocme), today=TODAY) == []
-    opm = yaml.safe_load((settings.agencies_dir() / "opm.yaml").read_text())
+    opm = yaml.safe_load((settings.current().agencies_dir / "opm.yaml").read_text())
     opm["datasets"][0]["metadata"]["temporal_coverage"] = "auto"  # towns: no date, no year
     problems = lint_file(_write(tmp_path, opm, "opm"), today=TODAY)
     assert _found(problems, "towns", "metadata.temporal_coverage", "'auto' needs a column")

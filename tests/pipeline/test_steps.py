@@ -14,7 +14,7 @@ from ctdata.specs import load_agency
 
 @pytest.fixture(scope="module")
 def ocme():
-    return load_agency(settings.agencies_dir() / "ocme.yaml")
+    return load_agency(settings.current().agencies_dir / "ocme.yaml")
 
 
 def test_conform_orders_and_types_columns_as_the_portal_does(ocme) -> None:

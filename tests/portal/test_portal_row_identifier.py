@@ -52,7 +52,7 @@ def test_an_identifier_naming_no_column_is_reported() -> None:
 
 @pytest.fixture(scope="module")
 def opm():
-    return load_agency(settings.agencies_dir() / "opm.yaml")
+    return load_agency(settings.current().agencies_dir / "opm.yaml")
 
 
 @pytest.fixture

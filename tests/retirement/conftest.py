@@ -20,7 +20,7 @@ PUBLISHER = ("publisher@ct.gov", "publisher-pw")
 
 @pytest.fixture(scope="module")
 def opm() -> AgencySpec:
-    return load_agency(settings.agencies_dir() / "opm.yaml")
+    return load_agency(settings.current().agencies_dir / "opm.yaml")
 
 
 @pytest.fixture(scope="module")

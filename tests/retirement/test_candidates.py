@@ -50,7 +50,7 @@ def _obs(
 
 @pytest.fixture
 def ocme():
-    agency = load_agency(settings.agencies_dir() / "ocme.yaml")
+    agency = load_agency(settings.current().agencies_dir / "ocme.yaml")
     towns = agency.dataset("deaths_by_town").model_copy(update={"supersedes": ["olds-0001"]})
     records = agency.dataset("deaths_records").model_copy(
         update={"retire": Retirement(reason="outdated", notice_date=DAY)}

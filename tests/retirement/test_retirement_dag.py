@@ -11,7 +11,7 @@ from ctdata.airflow.dag_factory import register_agency_dags
 
 
 def _opm_with_retirement(folder: Path) -> None:
-    raw = yaml.safe_load((settings.agencies_dir() / "opm.yaml").read_text())
+    raw = yaml.safe_load((settings.current().agencies_dir / "opm.yaml").read_text())
     raw["datasets"][0]["retire"] = {
         "reason": "outdated",
         "notice_date": "2025-03-01",
@@ -30,6 +30,8 @@ def test_retiring_dataset_runs_the_process_daily_instead_of_publishing(tmp_path:
     assert dag.timetable.expression == "0 6 * * *"  # "As needed" alone would never run it
 
     dags = {}
-    register_agency_dags(dags, settings.agencies_dir())  # without the block: publishing as usual
+    register_agency_dags(
+        dags, settings.current().agencies_dir
+    )  # without the block: publishing as usual
     assert "towns.extract" in dags["publish_opm"].task_ids
     assert "towns.retire" not in dags["publish_opm"].task_ids

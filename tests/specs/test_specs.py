@@ -11,7 +11,7 @@ from ctdata import settings
 from ctdata.errors import SpecError
 from ctdata.specs import load_agency, load_all
 
-AGENCIES = settings.agencies_dir()
+AGENCIES = settings.current().agencies_dir
 
 
 def _write(tmp_path: Path, data: dict, name: str | None = None) -> Path:

@@ -20,7 +20,7 @@ SUITE = "ocme_deaths_by_town_publishable"
 def by_town(tmp_path, monkeypatch):
     monkeypatch.setenv("CTDATA_STAGING_ROOT", f"file://{tmp_path / 'staging'}")
     monkeypatch.setenv("CTDATA_DATA_DOCS_ROOT", str(tmp_path / "docs"))
-    return load_agency(settings.agencies_dir() / "ocme.yaml").dataset("deaths_by_town")
+    return load_agency(settings.current().agencies_dir / "ocme.yaml").dataset("deaths_by_town")
 
 
 def stage(frame) -> str:

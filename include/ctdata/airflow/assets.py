@@ -29,12 +29,12 @@ SCHEME = "x-socrata"
 
 def portal_domain() -> str:
     """The portal's host name (no scheme or port), from CTDATA_PORTAL_URL."""
-    return urlsplit(settings.portal_url()).hostname or "data.ct.gov"
+    return urlsplit(settings.current().portal_url).hostname or "data.ct.gov"
 
 
 def portal_asset(portal_id: str, title: str | None = None) -> Asset:
     uri = f"{SCHEME}://{portal_domain()}/{portal_id}"
-    extra = {"portal_url": f"{settings.portal_url()}/d/{portal_id}"}
+    extra = {"portal_url": f"{settings.current().portal_url}/d/{portal_id}"}
     if title:
         extra["title"] = title
     return Asset(uri=uri, name=uri, group=GROUP, extra=extra)

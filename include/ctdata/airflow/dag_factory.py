@@ -84,7 +84,7 @@ UNPINNED = "created by the pipeline (`ctdata datasets`)"
 
 
 def agency_doc(agency: AgencySpec) -> str:
-    base = settings.portal_url()
+    base = settings.current().portal_url
     lines = [
         f"# {agency.name}",
         f"Data officer: {agency.data_officer.name} <{agency.data_officer.email}>. "
@@ -105,7 +105,7 @@ def agency_doc(agency: AgencySpec) -> str:
 
 def _dataset_tasks(agency_code: str, dataset: DatasetSpec, dag_cron: str | None) -> None:
     slug = dataset.slug
-    pool = settings.socrata_pool()  # bounds concurrent portal writes across all agencies
+    pool = settings.current().socrata_pool  # bounds concurrent portal writes across all agencies
 
     def step(name: str, *inputs: DatasetStepOperator, task_id: str | None = None, **kw: Any):
         return DatasetStepOperator(
@@ -160,5 +160,5 @@ def _retirement_tasks(agency_code: str, dataset: DatasetSpec) -> None:
         step="retire",
         agency_code=agency_code,
         slug=dataset.slug,
-        pool=settings.socrata_pool(),
+        pool=settings.current().socrata_pool,
     )

@@ -47,7 +47,7 @@ def log_plan(agency_code: str, slug: str, prepared: dict[str, Any]) -> dict[str,
     with portal_client(agency.socrata_conn_id) as client:
         plan = steps.plan(agency, dataset, prepared, client, airflow_staging())
     log.info("Dry run: nothing was sent. Publishing would do:\n%s",
-             plan.describe(settings.portal_url()))  # fmt: skip
+             plan.describe(settings.current().portal_url))  # fmt: skip
     return {"dry_run": True, **plan.as_dict()}
 
 

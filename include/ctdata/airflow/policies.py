@@ -37,7 +37,7 @@ def default_args(owner: str) -> dict[str, Any]:
         "retry_delay": dt.timedelta(minutes=2),
         "retry_exponential_backoff": 2.0,  # a multiplier in Airflow 3 (True would mean 1.0)
         "max_retry_delay": dt.timedelta(hours=1),
-        "execution_timeout": dt.timedelta(minutes=settings.task_timeout_minutes()),
+        "execution_timeout": dt.timedelta(minutes=settings.current().task_timeout_minutes),
     }
 
 

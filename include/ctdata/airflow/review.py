@@ -94,7 +94,7 @@ class DatasetReviewOperator(ApprovalOperator):
         from ctdata.lifecycle.review_request import review_request
 
         frame = airflow_staging().read_frame(self.prepared["path"])
-        link = f"{settings.portal_url()}/d/{portal_id}"
+        link = f"{settings.current().portal_url}/d/{portal_id}"
         request = review_request(agency, dataset, link, need, frame, self.prepared, self.validation)
         self.subject, self.body = request.subject, request.body
 

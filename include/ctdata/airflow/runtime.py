@@ -43,5 +43,5 @@ def load_dataset(agency_code: str, slug: str) -> tuple[AgencySpec, DatasetSpec]:
     from ctdata import settings
     from ctdata.specs import load_agency
 
-    agency = load_agency(settings.agencies_dir() / f"{agency_code}.yaml")
+    agency = load_agency(settings.current().agencies_dir / f"{agency_code}.yaml")
     return agency, agency.dataset(slug)

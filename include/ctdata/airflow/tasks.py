@@ -149,7 +149,7 @@ def onboard(agency_code: str, slug: str) -> dict[str, Any]:
     with portal_client(agency.socrata_conn_id) as client:
         done = steps.onboard(agency, dataset, client)
     portal_id = done["portal_id"]
-    log.info(ONBOARDED[done["how"]], portal_id, f"{settings.portal_url()}/d/{portal_id}")
+    log.info(ONBOARDED[done["how"]], portal_id, f"{settings.current().portal_url}/d/{portal_id}")
     return done
 
 
@@ -299,7 +299,7 @@ def clean_staging(agency_code: str, slug: str) -> dict[str, Any]:
         removed = staging.remove_run(agency_code, slug, run_id)
         log.info("Published: staged files of this run %s.", "deleted" if removed else "were gone")
     else:
-        days = settings.staging_keep_failed_days()
+        days = settings.current().staging_keep_failed_days
         log.warning(
             "Not published: staged files kept for %s days for debugging at %s.",
             days,
@@ -316,7 +316,7 @@ def log_run(agency_code: str, slug: str) -> dict[str, Any]:
 
 def sweep_staging(agency_code: str) -> list[str]:
     """Delete staged files of this agency's runs older than the debugging window."""
-    days = settings.staging_keep_failed_days()
+    days = settings.current().staging_keep_failed_days
     removed = airflow_staging().sweep(agency_code, dt.timedelta(days=days))
     log.info("Removed %s staged run folder(s) older than %s days.", len(removed), days)
     return removed

@@ -30,4 +30,4 @@ def dataset_page_url(portal_id: str) -> str:
 def links() -> Links:
     from ctdata.monitoring.views import Links
 
-    return Links(settings.portal_url(), airflow_url())
+    return Links(settings.current().portal_url, airflow_url())

@@ -62,4 +62,4 @@ def _connection(args: argparse.Namespace):
         from ctdata.airflow.hooks import SocrataHook
 
         return SocrataHook(socrata_conn_id=args.conn_id).get_portal_connection()
-    return PortalConnection.from_env(args.portal or settings.portal_url())
+    return PortalConnection.from_env(args.portal or settings.current().portal_url)

@@ -46,9 +46,9 @@ def run(args: argparse.Namespace) -> int:
     from ctdata.specs import load_agency
     from ctdata.staging import Staging
 
-    path = settings.agencies_dir() / f"{args.agency}.yaml"
+    path = settings.current().agencies_dir / f"{args.agency}.yaml"
     if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in settings.agencies_dir().glob("*.yaml")))
+        known = ", ".join(sorted(p.stem for p in settings.current().agencies_dir.glob("*.yaml")))
         raise SpecError(f"no agency spec {path} (agencies: {known})")
     agency = load_agency(path)
     datasets = [d for d in agency.datasets if args.dataset in (None, d.slug)]
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             plan = plan_dataset(agency, dataset, client, staging)
             plans.append(plan)
             if not args.json:
-                print(plan.describe(settings.portal_url()), end="\n\n", flush=True)
+                print(plan.describe(settings.current().portal_url), end="\n\n", flush=True)
     if args.json:
         print(json.dumps([p.as_dict() for p in plans], indent=2, default=str))
     return 0

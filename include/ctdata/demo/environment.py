@@ -88,7 +88,7 @@ class LocalSetup:
         env = self.env("127.0.0.1", 0)
         airflow = str(Path(sys.executable).with_name("airflow"))
         subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-        pool = [airflow, "pools", "set", settings.socrata_pool(), str(SOCRATA_POOL_SLOTS)]
+        pool = [airflow, "pools", "set", settings.current().socrata_pool, str(SOCRATA_POOL_SLOTS)]
         pool.append("Concurrent writes to the Socrata portal, across all agencies")
         subprocess.run(pool, env=env, check=True, capture_output=True)
 

@@ -44,7 +44,7 @@ class Step:
 
 def retirement_spec(setup: LocalSetup, notice: dt.date) -> Path:
     """OPM's spec with a retire block on its towns list, in a folder of its own."""
-    raw = yaml.safe_load((settings.agencies_dir() / f"{AGENCY}.yaml").read_text())
+    raw = yaml.safe_load((settings.current().agencies_dir / f"{AGENCY}.yaml").read_text())
     dataset = next(d for d in raw["datasets"] if d["slug"] == SLUG)
     dataset["retire"] = {**RETIREMENT, "notice_date": notice.isoformat()}
     folder = setup.var_dir / "demo-retirement" / "agencies"

@@ -240,7 +240,7 @@ def record_reviews(setup: LocalSetup, agencies: list[AgencySpec]) -> None:
 def main() -> int:
     from socrata_emulator.testing import sodapy_client
 
-    setup = LocalSetup(settings.var_dir())
+    setup = LocalSetup(settings.current().var_dir)
     specs = load_all()
     for error in specs.errors:
         print(f"warning: skipped an invalid agency spec: {error}", file=sys.stderr)

@@ -189,4 +189,4 @@ def _key(item: PlanItem) -> str:
 
 
 def _link(ds_id: str | None) -> str | None:
-    return f"{settings.portal_url()}/d/{ds_id}" if ds_id else None
+    return f"{settings.current().portal_url}/d/{ds_id}" if ds_id else None

@@ -110,7 +110,7 @@ class DatasetRegistry:
     """Portal ids of created datasets and review decisions; creates its tables on first use."""
 
     def __init__(self, url: str | None = None) -> None:
-        self.url = url or settings.state_url()
+        self.url = url or settings.current().state_url
         self.engine = create_store_engine(self.url)
         metadata.create_all(self.engine)
 

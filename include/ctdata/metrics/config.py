@@ -139,7 +139,7 @@ class MetricsConfig(Strict):
 
     @property
     def reports_path(self) -> Path:
-        return Path(self.reports_dir) if self.reports_dir else settings.reports_dir()
+        return Path(self.reports_dir) if self.reports_dir else settings.current().reports_dir
 
     @property
     def output_ids(self) -> frozenset[str]:

@@ -93,7 +93,7 @@ def failure_message(
             log_url=log_url,
             page_url=page_url,
             run_id=run_id,
-            portal=settings.portal_url(),
+            portal=settings.current().portal_url,
         )
     )
     return Message(recipients(agency), subject, html)

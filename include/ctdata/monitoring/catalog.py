@@ -68,8 +68,8 @@ _registries: dict[str, DatasetRegistry] = {}
 def load_catalog(directory: Path | None = None, state_url: str | None = None) -> Catalog:
     """The valid agency specs of the folder (invalid ones show as DAG import errors), with the
     ids recorded in the state store (`state_url`, the configured one by default)."""
-    directory = directory or settings.agencies_dir()
-    state_url = state_url or settings.state_url()
+    directory = directory or settings.current().agencies_dir
+    state_url = state_url or settings.current().state_url
     with _lock:
         cached = _cache.get((directory, state_url))
     if cached and time.monotonic() - cached[0] < RECHECK_SECONDS:

@@ -141,7 +141,7 @@ class Ledger:
     """Writes and reads the monitoring ledger; creates its tables on first use."""
 
     def __init__(self, url: str | None = None) -> None:
-        self.url = url or settings.state_url()
+        self.url = url or settings.current().state_url
         self.engine: Engine = create_store_engine(self.url)
         metadata.create_all(self.engine)
         self._latest: tuple[int, dict[str, dict[str, Any]]] | None = None

@@ -61,7 +61,7 @@ class OpenDataViews:
     ) -> None:
         self.ledger = Ledger(url)
         self.usage = UsageReader(url)
-        self.links = links or Links(settings.portal_url())
+        self.links = links or Links(settings.current().portal_url)
         self._catalog = catalog
         self._rows: tuple[tuple[Any, ...], Catalog, list[dict[str, Any]]] | None = None
 

@@ -89,7 +89,7 @@ class StateStore(RunLedger):
     """Fingerprints and run ledger; creates its tables on first use."""
 
     def __init__(self, url: str | None = None) -> None:
-        self.url = url or settings.state_url()
+        self.url = url or settings.current().state_url
         self.engine: Engine = create_store_engine(self.url)
         metadata.create_all(self.engine)
 

@@ -60,7 +60,7 @@ def row(agency: AgencySpec, dataset: DatasetSpec, stage: Stage) -> dict[str, Any
         "row_id": dataset.portal_id,
         "asset_id": dataset.portal_id,
         "asset_name": meta.title,
-        "asset_link": f"{settings.portal_url()}/d/{dataset.portal_id}",
+        "asset_link": f"{settings.current().portal_url}/d/{dataset.portal_id}",
         "agency": agency.name,
         "category": meta.category,
         "description": meta.description,

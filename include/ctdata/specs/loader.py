@@ -33,7 +33,7 @@ class SpecSet:
 
 def load_all(directory: str | Path | None = None) -> SpecSet:
     """Load every `*.yaml` of the folder; one bad spec does not hide the others."""
-    directory = Path(directory) if directory else settings.agencies_dir()
+    directory = Path(directory) if directory else settings.current().agencies_dir
     agencies: list[AgencySpec] = []
     errors: list[SpecError] = []
     for path in sorted(directory.glob("*.yaml")):
@@ -50,7 +50,7 @@ def resolve_path(spec_path: str, agencies_dir: Path | None = None) -> Path:
     candidate = Path(spec_path)
     if candidate.is_absolute():
         return candidate
-    base = agencies_dir or settings.agencies_dir()
+    base = agencies_dir or settings.current().agencies_dir
     for folder in (base, settings.PROJECT_ROOT / "include" / "ctdata" / "data"):
         if (folder / candidate).exists():
             return folder / candidate

@@ -80,7 +80,7 @@ class RegistersConfig(Strict):
     def inventory_path(self) -> Path:
         if self.inventory_dir:
             return Path(self.inventory_dir)
-        return settings.reports_dir() / "inventories"
+        return settings.current().reports_dir / "inventories"
 
     def agency(self, *names: str) -> AgencySpec:
         """The publisher as an AgencySpec holding the named registers (all when none given)."""

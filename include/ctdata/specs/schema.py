@@ -35,7 +35,7 @@ def schema_text() -> str:
 
 def write_schema(path: Path | None = None) -> Path:
     """Write the schema (by default beside the agency specs, where their schema line points)."""
-    path = path or settings.agencies_dir() / SCHEMA_FILE
+    path = path or settings.current().agencies_dir / SCHEMA_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(schema_text(), encoding="utf-8")
     return path

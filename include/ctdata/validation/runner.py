@@ -44,7 +44,11 @@ def run_suites(
     models are passed as their JSON form. With `keep_at`, each suite's redacted result and
     Data Docs page, and the summary, are written to `store` (default: CTDATA_DATA_DOCS_ROOT).
     """
-    folder = Path(expectations_dir) if expectations_dir is not None else settings.expectations_dir()
+    folder = (
+        Path(expectations_dir)
+        if expectations_dir is not None
+        else settings.current().expectations_dir
+    )
     _check_inputs(df, suite_names, dataset, folder)
     given = {name: json_safe(value) for name, value in (parameters or {}).items()}
     suites = [load_suite(name, folder) for name in suite_names]
