@@ -269,7 +269,7 @@ def render(name: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=settings.expectations_dir())
+    parser.add_argument("--out", type=Path, default=settings.current().expectations_dir)
     parser.add_argument("--check", action="store_true", help="report files that differ")
     args = parser.parse_args(argv)
     stale = []
