@@ -75,7 +75,7 @@ def test_agency_dags_run_on_celery_and_a_killed_worker_s_publish_is_retried_exac
     assert api.wait_for_run("publish_opm", opm_run, timeout_s=600, approve_reviews=APPROVAL) == (
         "success"
     )
-    state = api.wait_for_run("publish_ocme", ocme_run, timeout_s=600, approve_reviews=APPROVAL)
+    state = api.wait_for_run("publish_ocme", ocme_run, timeout_s=1200, approve_reviews=APPROVAL)
     assert state == "success", cluster.log_tail("scheduler")
     assert api.request("GET", "/dags/publish_ocme/dagRuns")["total_entries"] == 1
     tries = api.tries("publish_ocme", ocme_run, KILLED_TASK)

@@ -124,9 +124,7 @@ def _dataset_tasks(agency_code: str, dataset: DatasetSpec, dag_cron: str | None)
     published = step("publish", prepared, pool=pool, outlets=[publish_outlet(agency_code, dataset)])
     _onboard_and_review(agency_code, slug, prepared, checked, pool) >> published
     synced = step("sync_metadata", pool=pool)
-    cleaned = step("clean_staging").as_teardown()
-    logged = step("log_run").as_teardown()
-    published >> synced >> [cleaned, logged]
+    published >> synced >> step("finish_run").as_teardown()
 
 
 def _onboard_and_review(
