@@ -51,6 +51,10 @@ class DemoUI:
         """Every demo dataset's portal id: the pinned ones and the one the run created."""
         return {*PINNED_IDS, self.created_id}
 
+    @staticmethod
+    def password(user: str) -> str:
+        return USERS[user][1]
+
     def token(self, user: str) -> str:
         answer = requests.post(
             f"{self.url}/auth/token",

@@ -45,7 +45,6 @@ def screenshot(driver, folders: list[Path], name: str) -> None:
 
 
 def test_opm_sees_the_open_data_view_and_follows_a_run(demo_ui, browser, tmp_path) -> None:
-    from conftest import USERS
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -56,7 +55,7 @@ def test_opm_sees_the_open_data_view_and_follows_a_run(demo_ui, browser, tmp_pat
     browser.get(f"{demo_ui.url}/plugin/open-data")
     user = wait.until(ec.element_to_be_clickable((By.NAME, "username")))
     user.send_keys("opm")
-    browser.find_element(By.NAME, "password").send_keys(USERS["opm"][1])
+    browser.find_element(By.NAME, "password").send_keys(demo_ui.password("opm"))
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
     # The Airflow UI with "Open Data" in its navigation, the view in its frame.
