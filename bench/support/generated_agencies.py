@@ -30,7 +30,12 @@ def dataset_spec(prefix: str, agency: int, dataset: int, csv_path: str) -> dict[
         "portal_id": portal_id(prefix, agency, dataset),
         "metadata": {
             "title": f"Generated records {agency}-{dataset}",
-            "description": "Synthetic records for the deployment benchmarks, one row per record.",
+            "description": (
+                "Synthetic records made for the benchmarks of the publication pipeline. Each "
+                "row holds one generated record with its town, year, amount and category. The "
+                "values are random and describe nothing real; use them only to measure the "
+                "pipeline."
+            ),
             "category": "Government",
             "tags": ["benchmark"],
             "row_label": "Record",
