@@ -10,12 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pendulum
 from airflow.sdk import DAG, get_current_context, task
 
 from ctdata import settings
-
-TZ = "America/New_York"
+from ctdata.airflow.policies import START_DATE
 
 DOC = """
 # Yearly inventories and access plans
@@ -82,7 +80,7 @@ with DAG(
     dag_id="inventories",
     description="Yearly high value data inventory, open data access plans and data officers",
     schedule="0 7 15 1 *",
-    start_date=pendulum.datetime(2024, 1, 1, tz=TZ),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["ctdata", "inventory"],

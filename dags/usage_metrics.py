@@ -13,8 +13,7 @@ import pendulum
 from airflow.sdk import DAG, get_current_context, task
 
 from ctdata import settings
-
-TZ = "America/New_York"
+from ctdata.airflow.policies import START_DATE, STATE_TIMEZONE
 
 DOC = """
 # Nightly usage metrics
@@ -53,8 +52,12 @@ DEFAULT_ARGS: dict[str, Any] = {
 def _snapshot_date() -> dt.date:
     """Local date of the data interval's end (a run without one, triggered by hand: now)."""
     context = get_current_context()
-    end = context.get("data_interval_end") or context.get("logical_date") or pendulum.now(TZ)
-    return pendulum.instance(end).in_timezone(TZ).date()
+    end = (
+        context.get("data_interval_end")
+        or context.get("logical_date")
+        or pendulum.now(STATE_TIMEZONE)
+    )
+    return pendulum.instance(end).in_timezone(STATE_TIMEZONE).date()
 
 
 def _client() -> Any:
@@ -106,7 +109,7 @@ with DAG(
     dag_id="usage_metrics",
     description="Nightly views, downloads, API calls, freshness and metadata completeness",
     schedule="0 2 * * *",
-    start_date=pendulum.datetime(2024, 1, 1, tz=TZ),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["ctdata", "metrics"],
