@@ -55,10 +55,14 @@ def read_shapefile(
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
-        raise SourceError(f"{label}: {path} is not a zip archive (zip the .shp, .shx, .dbf, .prj)")
+        raise SourceError(
+            f"{label}: {path} is not a zip archive (zip the .shp, .shx, .dbf, .prj)"
+        ) from None
     with archive:
         stem = _layer(archive, source.layer, label, path)
-        parts = {ext: _member(archive, stem, ext) for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg")}
+        parts = {
+            ext: _member(archive, stem, ext) for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg")
+        }
         if parts[".shp"] is None or parts[".dbf"] is None:
             raise SourceError(f"{label}: {path}: layer {stem} lacks its .shp or .dbf file")
         crs = source.crs or (parts[".prj"].decode("utf-8", "replace") if parts[".prj"] else None)

@@ -115,9 +115,7 @@ class RequestsTransport:
         as_body = dict(params) if method == "POST" else None
 
         def once() -> requests.Response:
-            return self.session.request(
-                method, url, params=as_query, json=as_body, timeout=timeout
-            )
+            return self.session.request(method, url, params=as_query, json=as_body, timeout=timeout)
 
         return tenacity.Retrying(**retrying(retry))(once)
 

@@ -37,7 +37,9 @@ def read_pages(
     total: Any = None
     for number, response in enumerate(_responses(source, transport, base_url, label)):
         if number >= paging.max_pages:
-            raise SourceError(f"{label}: more than {paging.max_pages} pages: raise paging.max_pages")
+            raise SourceError(
+                f"{label}: more than {paging.max_pages} pages: raise paging.max_pages"
+            )
         if source.format == "csv":
             frame = pd.read_csv(io.StringIO(response.text))
             read += len(frame)
