@@ -29,9 +29,9 @@ from sqlalchemy import (
     update,
 )
 
-from ctdata import settings
+from ctdata import settings, store
 from ctdata.errors import ConfigurationError
-from ctdata.store import create_store_engine, redacted
+from ctdata.store import redacted
 
 if TYPE_CHECKING:
     from ctdata.specs import AgencySpec, DatasetSpec
@@ -111,14 +111,14 @@ class DatasetRegistry:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or settings.current().state_url
-        self.engine = create_store_engine(self.url)
-        metadata.create_all(self.engine)
+        self.engine = store.engine(self.url)
+        store.ensure_tables(metadata, self.engine)
 
     def __repr__(self) -> str:
         return f"DatasetRegistry({redacted(self.url)!r})"
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        store.release(self.url)
 
     # -- portal ids --------------------------------------------------------------------------
 

@@ -37,8 +37,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from ctdata import settings
-from ctdata.store import create_store_engine, redacted
+from ctdata import settings, store
+from ctdata.store import redacted
 
 metadata = MetaData()
 KEY_LENGTH = 80  # a portal id, or `<agency>.<slug>` (30 + 1 + 40) before the dataset exists
@@ -142,8 +142,8 @@ class Ledger:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or settings.current().state_url
-        self.engine: Engine = create_store_engine(self.url)
-        metadata.create_all(self.engine)
+        self.engine: Engine = store.engine(self.url)
+        store.ensure_tables(metadata, self.engine)
         self._latest: tuple[int, dict[str, dict[str, Any]]] | None = None
         self._create_version_row()
 
@@ -160,7 +160,7 @@ class Ledger:
         return f"Ledger({redacted(self.url)!r})"
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        store.release(self.url)
 
     # -- writing -----------------------------------------------------------------------------
 
