@@ -1,8 +1,10 @@
 """The dataset registry: which portal dataset holds each spec dataset, and OPM's review decisions.
 
 A spec may pin a dataset's four-by-four id; otherwise the pipeline creates the dataset on its
-first run and records the id here, keyed by agency code and dataset slug. The DAG, the command
-line and the UI all ask `resolve_portal_id`, so they agree on where a dataset lives.
+first run and records the id here, keyed by agency code and dataset slug. A dataset's run
+settles its id once from here (`ctdata.pipeline.run.DatasetRun.portal_id`); readers of many
+datasets (the UI, metrics, alerts) ask `resolve_portal_id` or `with_portal_ids`, so all agree on
+where a dataset lives.
 
 Kept in the state store (`CTDATA_STATE_URL`: SQLite under var/ by default, PostgreSQL in
 production) beside the publishing fingerprints, so a deployment has one database to back up.
@@ -30,7 +32,6 @@ from sqlalchemy import (
 )
 
 from ctdata import settings, store
-from ctdata.errors import ConfigurationError
 from ctdata.store import redacted
 
 if TYPE_CHECKING:
@@ -233,19 +234,6 @@ def resolve_portal_id(
         return dataset.portal_id
     registry = registry or DatasetRegistry()
     return registry.portal_id(agency_code, dataset.slug)
-
-
-def require_portal_id(
-    agency_code: str, dataset: DatasetSpec, registry: DatasetRegistry | None = None
-) -> str:
-    """`resolve_portal_id`, for steps that cannot go on without the dataset on the portal."""
-    portal_id = resolve_portal_id(agency_code, dataset, registry)
-    if portal_id is None:
-        raise ConfigurationError(
-            f"dataset {agency_code}/{dataset.slug} is not on the portal yet: its DAG's onboard "
-            "task creates it on the first run (or pin its id with portal_id in the spec)"
-        )
-    return portal_id
 
 
 def dataset_key(

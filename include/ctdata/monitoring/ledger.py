@@ -104,7 +104,9 @@ _LAST_COLUMNS = ("id", "agency", "slug", "dag_id", "run_id", "started", "finishe
                  "failed_step", "reason", "cells_suppressed", "validation_passed",
                  "expectations_failed")  # fmt: skip
 _SUCCESS_COLUMNS = ("started", "finished", "created", "updated", "deleted", "bytes_sent")
-FINAL_STEP = "sync_metadata"  # a run has published once its metadata is in line
+# A run has done its work once its metadata is in line, or, for a dataset being retired, once
+# the retirement stands where the run's date puts it.
+FINAL_STEPS = ("sync_metadata", "retire")
 
 
 @dataclass(frozen=True)
@@ -174,11 +176,11 @@ class Ledger:
             values = run_figures(step, summary)
             if step.startswith("validate"):
                 values.update(_validation_values(run, summary))
-            if step == FINAL_STEP:
+            if step in FINAL_STEPS:
                 values.update(status=SUCCEEDED, finished=_now())
             if values:
                 conn.execute(update(runs).where(runs.c.id == pk).values(**values))
-            if step == FINAL_STEP:
+            if step in FINAL_STEPS:
                 self._set_latest(conn, key.dataset_id, pk, success=True)
         return pk
 
