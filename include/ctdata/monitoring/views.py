@@ -73,6 +73,17 @@ class OpenDataViews:
     def catalog(self) -> Catalog:
         return self._catalog or load_catalog(state_url=self.ledger.url)
 
+    def key_of(self, agency: str, slug: str) -> str | None:
+        """The key the rows file an agency's dataset under (its portal id once it has one)."""
+        return next(
+            (
+                key
+                for key, entry in self.catalog.entries.items()
+                if entry.agency.code == agency and entry.dataset.slug == slug
+            ),
+            None,
+        )
+
     # -- the dataset list ----------------------------------------------------------------------
 
     def datasets(
