@@ -28,8 +28,12 @@ def system_browser() -> tuple[str, str] | None:
     return (browser, driver) if browser and driver else None
 
 
+# Every host name fails to resolve but loopback: the browser has no network beyond this machine.
+NO_NETWORK = ("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",)
+
+
 @contextmanager
-def chromium() -> Iterator[Any]:
+def chromium(extra_flags: tuple[str, ...] = ()) -> Iterator[Any]:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -38,7 +42,7 @@ def chromium() -> Iterator[Any]:
         raise RuntimeError("chromium/chromedriver missing: run scripts/install_chromium.sh")
     options = webdriver.ChromeOptions()
     options.binary_location = found[0]
-    for flag in FLAGS:
+    for flag in (*FLAGS, *extra_flags):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(found[1]), options=options)
     driver.set_page_load_timeout(120)
