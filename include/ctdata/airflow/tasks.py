@@ -214,6 +214,7 @@ def _published_facts(slug: str) -> dict[str, Any]:
     return published if isinstance(published, dict) else {}
 
 
+@recorded
 @fail_fast
 def retire(agency_code: str, slug: str) -> dict[str, Any]:
     """The state's retirement process for a dataset whose spec has a `retire:` block, as it

@@ -99,12 +99,13 @@ version = Table(
     Column("value", BigInteger, nullable=False),
 )
 
-RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
+RUNNING, SUCCEEDED, FAILED, RETRYING = "running", "succeeded", "failed", "retrying"
 _LAST_COLUMNS = ("id", "agency", "slug", "dag_id", "run_id", "started", "finished", "status",
                  "failed_step", "reason", "cells_suppressed", "validation_passed",
                  "expectations_failed")  # fmt: skip
-_SUCCESS_COLUMNS = ("started", "finished", "created", "updated", "deleted", "bytes_sent")
+_SUCCESS_COLUMNS = ("id", "started", "finished", "created", "updated", "deleted", "bytes_sent")
 FINAL_STEP = "sync_metadata"  # a run has published once its metadata is in line
+RETIRE_STEP = "retire"  # a retiring dataset's run is this one step, which ends it
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ class Ledger:
             values = run_figures(step, summary)
             if step.startswith("validate"):
                 values.update(_validation_values(run, summary))
-            if step == FINAL_STEP:
+            if step in (FINAL_STEP, RETIRE_STEP):
                 values.update(status=SUCCEEDED, finished=_now())
             if values:
                 conn.execute(update(runs).where(runs.c.id == pk).values(**values))
@@ -200,7 +201,7 @@ class Ledger:
             summary["validation"] = validation
         with self.engine.begin() as conn:
             pk, _ = self._run(conn, key)
-            self._put_step(conn, pk, step, "failed" if final else "retrying", attempt, summary)
+            self._put_step(conn, pk, step, FAILED if final else RETRYING, attempt, summary)
             if final:
                 values: dict[str, Any] = {
                     "status": FAILED,
@@ -337,6 +338,18 @@ class Ledger:
                     "last": _utc_row(values),
                     "success": _utc_row(success) if success["started"] else None,
                 }
+        return out
+
+    def step_records(self, run_pks: list[int], names: tuple[str, ...]) -> dict[int, dict]:
+        """Of these runs, the named steps that succeeded and any step being retried."""
+        kept = steps.c.step.in_(names) & (steps.c.status == SUCCEEDED)
+        query = select(steps.c.run_pk, steps.c.step, steps.c.status, steps.c.summary)
+        out: dict[int, dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            rows = query.where(steps.c.run_pk.in_(run_pks), kept | (steps.c.status == RETRYING))
+            for row in conn.execute(rows):
+                record = {"status": row.status, "summary": json.loads(row.summary)}
+                out.setdefault(int(row.run_pk), {})[row.step] = record
         return out
 
     def history(self, dataset_id: str, limit: int = 100) -> list[dict[str, Any]]:

@@ -38,9 +38,11 @@ def extract(
     from ctdata.sources import extract as read_source
     from ctdata.transforms import apply_transforms
 
-    frame = apply_transforms(read_source(dataset, connections=connections), dataset)
+    report: dict[str, Any] = {}  # what de-identification did, in counts
+    frame = apply_transforms(read_source(dataset, connections=connections), dataset, report=report)
     path = staging.write_frame(frame, staging.path(agency.code, dataset.slug, run_id, "source"))
-    return {"path": path, "rows": len(frame), "columns": list(map(str, frame.columns))}
+    columns = list(map(str, frame.columns))
+    return {"path": path, "rows": len(frame), "columns": columns, **report}
 
 
 def validate(

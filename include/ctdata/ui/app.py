@@ -20,7 +20,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse, Response
 
 from ctdata.monitoring.schedule import STATE_TIMEZONE
-from ctdata.monitoring.views import Filters, Links, OpenDataViews
+from ctdata.monitoring.views import Filters, Links, OpenDataViews, Reviews
 from ctdata.ui import docs, pages
 
 PAGE_ROWS = 100  # datasets listed on the overview before "show all" (failing, overdue first)
@@ -40,12 +40,12 @@ class Access:
 class ViewSource:
     """The read models, opened once per app (engines pool their connections)."""
 
-    def __init__(self, links: Callable[[], Links]) -> None:
-        self._links = links
+    def __init__(self, links: Callable[[], Links], reviews: Reviews | None = None) -> None:
+        self._links, self._reviews = links, reviews
 
     @cached_property
     def views(self) -> OpenDataViews:
-        return OpenDataViews(links=self._links())
+        return OpenDataViews(links=self._links(), reviews=self._reviews)
 
 
 def create_app(
@@ -54,12 +54,14 @@ def create_app(
     links: Callable[[], Links],
     root: str = "",
     page_access: Callable[..., Any] | None = None,
+    reviews: Reviews | None = None,
 ) -> FastAPI:
     """The app; `root` is the URL prefix it is mounted under (for links between its pages),
-    `page_access` the dependency for HTML pages (e.g. one that redirects to a login page)."""
+    `page_access` the dependency for HTML pages (e.g. one that redirects to a login page),
+    `reviews` what lists the reviews waiting for a decision (Airflow's, from the plugin)."""
     app = FastAPI(title="CT Open Data view", docs_url=None, redoc_url=None, openapi_url=None)
     app.middleware("http")(docs.no_sniffing)
-    source = ViewSource(links)
+    source = ViewSource(links, reviews)
     ApiAccess = Annotated[Access, Depends(access)]
     PageAccess = Annotated[Access, Depends(page_access or access)]
 
