@@ -163,3 +163,18 @@ def test_the_needs_opm_queue_lists_what_waits_and_who_must_act(views) -> None:
     assert "ocme" in kinds["retirement candidate"]["agency"]
     scoped = made.overview({"opm"}, now=NOW)["queue"]  # a data officer sees their agency's only
     assert {q["agency"] for q in scoped} == {"opm"}
+
+
+def test_no_link_to_a_task_log_airflow_did_not_keep(views) -> None:
+    """`airflow dags test` runs keep no task log: the page says so instead of linking to an
+    empty one."""
+    made, ledger, url = views
+    key = RunKey("opm", "towns", "opmt-wn01", "publish_opm", "t1")
+    ledger.record_failure(key, "extract", "SourceError", "The source's data could not be used")
+    kept = {"t1": False}
+    made.links = Links("https://data.ct.gov", "http://af", logs_kept=lambda d, r: kept[r])
+    brief = made.dataset("opmt-wn01", now=NOW)["last_run_detail"]
+    assert brief["log_url"] is None and "airflow dags test" in brief["log_note"]
+    kept["t1"] = True
+    brief = made.dataset("opmt-wn01", now=NOW)["last_run_detail"]
+    assert brief["log_url"] == "http://af/dags/publish_opm/runs/t1/tasks/towns.extract"

@@ -10,6 +10,8 @@ per-DAG permissions (FAB, Keycloak...) scopes the view to an agency's own datase
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -98,13 +100,33 @@ def access_dependencies() -> tuple[Any, Any]:
     return api_access, page_access
 
 
+@functools.lru_cache(maxsize=4096)  # how a run was made never changes
+def logs_kept(dag_id: str, run_id: str) -> bool:
+    """Did Airflow keep this run's task logs? Not for `airflow dags test` runs (made by TEST):
+    their tasks run inside the command, which prints the logs instead."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from airflow.utils.types import DagRunTriggeredByType
+    from sqlalchemy import select
+
+    query = select(DagRun.triggered_by).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
+    with create_session() as session:
+        made_by = session.execute(query).scalar()
+    return made_by != DagRunTriggeredByType.TEST
+
+
+def view_links() -> Any:
+    """The view's links, knowing which runs kept no task log."""
+    return dataclasses.replace(links(), logs_kept=logs_kept)
+
+
 def create_open_data_app() -> Any:
     from ctdata.ui.app import create_app
 
     root = urlsplit(airflow_url()).path.rstrip("/") + URL_PREFIX
     api_access, page_access = access_dependencies()
     return create_app(
-        api_access, page_access=page_access, links=links, root=root, reviews=pending_reviews
+        api_access, page_access=page_access, links=view_links, root=root, reviews=pending_reviews
     )
 
 

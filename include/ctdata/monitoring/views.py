@@ -21,6 +21,10 @@ VALIDATE_STEPS = ("validate_source", "validate_publishable")
 # Every status a row can have, those needing attention first.
 STATUSES = (*schedule.STATUS_ORDER, facts.RETIRING, facts.RETIRED)
 Reviews = Callable[[], list[dict[str, Any]]]  # reviews waiting for a decision (from Airflow)
+NO_LOG = (
+    "no task log: the run was made by `airflow dags test`, which prints its tasks' logs "
+    "instead of keeping them (the demo writes them to var/logs/)"
+)
 
 
 @dataclass(frozen=True)
@@ -39,10 +43,18 @@ class Filters:
 
 @dataclass(frozen=True)
 class Links:
-    """Where the pages point: the portal, and the Airflow UI (its base URL)."""
+    """Where the pages point: the portal, and the Airflow UI (its base URL). `logs_kept` says
+    whether Airflow kept a run's task logs (`airflow dags test` runs tasks in its own process
+    and keeps none): a link to an empty log is not given."""
 
     portal: str
     airflow: str = ""
+    logs_kept: Callable[[str, str], bool] | None = None
+
+    def log(self, dag_id: str, run_id: str, task_id: str) -> str | None:
+        if self.logs_kept is not None and not self.logs_kept(dag_id, run_id):
+            return None
+        return self.task(dag_id, run_id, task_id)
 
     def dataset(self, portal_id: str) -> str:
         return f"{self.portal}/d/{portal_id}"
@@ -209,9 +221,10 @@ class OpenDataViews:
             step = retrying["step"]
             brief.update(status="retrying", retrying_step=step, reason=retrying.get("reason"))
         if step:
-            brief["log_url"] = self.links.task(
-                run["dag_id"], run["run_id"], f"{run['slug']}.{step}"
-            )
+            log = self.links.log(run["dag_id"], run["run_id"], f"{run['slug']}.{step}")
+            brief["log_url"] = log
+            if log is None:
+                brief["log_note"] = NO_LOG
         return brief
 
     # -- the overview --------------------------------------------------------------------------
