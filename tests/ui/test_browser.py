@@ -68,11 +68,14 @@ def test_opm_sees_the_open_data_view_and_follows_a_run(demo_ui, browser, tmp_pat
         row.get_attribute("data-key"): row.text
         for row in browser.find_elements(By.CSS_SELECTOR, "#datasets tr[data-key]")
     }
-    assert set(rows) == demo_ui.dataset_ids
+    assert set(rows) >= demo_ui.dataset_ids
     assert "on time" in rows["ocme-twn7"] and "5,472 / 0 / 0" in rows["ocme-twn7"]
     assert "passed" in rows["ocme-twn7"] and "not scheduled" in rows["opmt-wn01"]
+    assert "public" in rows["ocme-twn7"] and "records" in rows["rybz-nyjw"]
     agencies = browser.find_elements(By.CSS_SELECTOR, "#agencies tr[data-agency]")
-    assert {a.get_attribute("data-agency") for a in agencies} == {"ocme", "opm"}
+    assert {a.get_attribute("data-agency") for a in agencies} == {"ocme", "opm", "opm_program"}
+    queue = browser.find_element(By.ID, "queue")  # the "needs OPM" queue, first on the page
+    assert queue.location["y"] < browser.find_element(By.ID, "agencies").location["y"]
     browser.switch_to.default_content()
     screenshot(browser, folders, "open-data-overview.png")
 

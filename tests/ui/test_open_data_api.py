@@ -31,13 +31,16 @@ def test_anonymous_pages_go_to_the_login_page(demo_ui) -> None:
 
 def test_datasets_lists_the_demo_datasets_with_their_figures(demo_ui) -> None:
     body = demo_ui.get("/ctdata/api/datasets", user="opm").json()
-    rows = {r["portal_id"]: r for r in body["datasets"]}
-    assert set(rows) == demo_ui.dataset_ids and body["count"] == 4
+    rows = {r["portal_id"]: r for r in body["datasets"] if r["agency"] != "opm_program"}
+    assert set(rows) == demo_ui.dataset_ids
     assert all(r["key"] == r["portal_id"] for r in rows.values())  # all on the portal now
     town = rows["ocme-twn7"]
     assert town["agency"] == "ocme" and town["title"].startswith("Accidental Drug Related Deaths")
     assert town["last_publish"]["created"] == 171 * 8 * 4
     assert town["suppressed_cells"] > 0 and town["validation"] == "passed"
+    assert town["visibility"] == "public" and town["retirement"] is None
+    records = rows["rybz-nyjw"]  # de-identified records: no cells, and no "0 suppressed"
+    assert records["record_level"] and records["suppressed_cells"] is None
     assert town["status"] == "on time" and town["next_due_local"].endswith("06:00 EST")
     assert rows["opmt-wn01"]["status"] == "not scheduled"
     assert rows["opmt-wn01"]["last_publish"]["created"] == 169
@@ -105,3 +108,28 @@ def test_data_docs_of_the_last_run_are_served_to_those_who_may_see_them(demo_ui)
     assert refused.status_code == 404
     html = demo_ui.get("/ctdata/datasets/opmt-wn01", user="opm").text
     assert 'class="data-docs"' in html
+
+
+def test_opms_own_datasets_are_in_the_view_for_those_who_read_its_dags(demo_ui) -> None:
+    """The usage and scorecard datasets, the registers and the run log, measured nightly."""
+    from ctdata.metrics.config import load_metrics_config
+    from ctdata.specs.registers import load_registers_config
+
+    wanted = {*load_metrics_config().output_ids}
+    wanted |= {d.portal_id for d in load_registers_config().agency().datasets}
+    rows = demo_ui.get("/ctdata/api/datasets", user="opm").json()["datasets"]
+    program = {r["portal_id"]: r for r in rows if r["agency"] == "opm_program"}
+    assert wanted <= set(program)
+    usage = program[load_metrics_config().usage_dataset.portal_id]
+    assert usage["status"] == "on time" and usage["last_publish"]["finished"]  # measured tonight
+    assert usage["publishes_with"] == "usage_metrics" and usage["visibility"] is None
+    officer = demo_ui.get("/ctdata/api/datasets", user="ocme_officer").json()["datasets"]
+    assert not [r for r in officer if r["agency"] == "opm_program"]
+
+
+def test_the_access_plan_counts_as_the_published_access_plan_dataset(demo_ui) -> None:
+    """OCME's plan: three entries and deaths_by_age (a spec dataset the plan does not list);
+    three are public after the demo's runs, as the Open Data Access Plans dataset says."""
+    agencies = demo_ui.get("/ctdata/api/overview", user="opm").json()["agencies"]
+    ocme = next(a for a in agencies if a["agency"] == "ocme")
+    assert ocme["access_plan"] == {"published": 3, "items": 4, "late": 0}

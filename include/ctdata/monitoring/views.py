@@ -194,7 +194,7 @@ class OpenDataViews:
             "publishes_with": None,
         }
         if entry.agency.code == PROGRAM:  # OPM's own: published by its DAGs, measured nightly
-            row.update(rows.program_standing(measured), visibility=_spec_visibility(dataset))
+            row.update(rows.program_standing(measured))  # visibility: not recorded
             row["publishes_with"] = self.catalog.dag_of(entry.agency)
             row["next_due_local"] = f"with the {row['publishes_with']} DAG's runs"
         if row["status"] in (facts.RETIRING, facts.RETIRED):
@@ -331,10 +331,6 @@ class OpenDataViews:
             "cells_suppressed": run.get("cells_suppressed"),
             "validation": _validation(run),
         }
-
-
-def _spec_visibility(dataset: Any) -> str:
-    return facts.PUBLIC if dataset.public else facts.PRIVATE
 
 
 def _validation(run: dict[str, Any] | None) -> str | None:
