@@ -3,9 +3,11 @@ driver download: scripts/install_chromium.sh installs both when missing)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 FLAGS = (
@@ -50,3 +52,20 @@ def chromium(extra_flags: tuple[str, ...] = ()) -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
+
+
+def shots(tmp_path: Path) -> list[Path]:
+    """Where screenshots go: the test's folder, and the one CTDATA_SCREENSHOTS_DIR names
+    (`CTDATA_SCREENSHOTS_DIR=docs` refreshes the README's)."""
+    from ctdata import settings
+
+    folders = [tmp_path]
+    if os.environ.get("CTDATA_SCREENSHOTS_DIR"):
+        folders.append(settings.PROJECT_ROOT / os.environ["CTDATA_SCREENSHOTS_DIR"])
+    return folders
+
+
+def screenshot(driver: Any, folders: list[Path], name: str) -> None:
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(folder / name))

@@ -37,6 +37,7 @@ def write_probe_agency(folder: Path, sources: Path) -> Path:
     raw = yaml.safe_load((settings.current().agencies_dir / "opm.yaml").read_text())
     dataset = raw["datasets"][0]
     dataset.update(slug="probe", portal_id=PROBE_ID)
+    dataset["metadata"]["title"] = "Towns Reported by a Hostile Source"
     dataset["source"]["path"] = str(csv_path)
     dataset["expectations"] = {"source": ["probe_source"], "publishable": ["probe_source"]}
     raw.update(code="probe", name="Markup Probe Agency", access_plan=[], datasets=[dataset])

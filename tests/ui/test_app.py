@@ -3,6 +3,8 @@ agencies the dependency allows, filters, the overview's row limit, Data Docs out
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi import HTTPException
 from fastapi.testclient import TestClient
@@ -179,3 +181,14 @@ def test_head_is_answered_like_get(client) -> None:
         answer = http.head(path)
         assert answer.status_code == 200 and answer.content == b"", path
         assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_pages_words_and_figures_read_right(client) -> None:
+    """Regressions a person saw: the access plan as 'N of M', spaces between words."""
+    http, _ = client
+    overview = http.get("/").text
+    assert '<td class="n access-plan">0 of 4</td>' in overview  # OCME's plan: 4 items
+    assert 'id="queue"' in overview and overview.index('id="queue"') < overview.index("agencies")
+    page = http.get("/datasets/ocme-twn7").text
+    assert re.search(r"</(a|span)> \s*&middot; Health and Human Services", page)
+    assert "built-in method" not in overview + page

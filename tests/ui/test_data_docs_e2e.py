@@ -60,7 +60,7 @@ def test_the_page_opened_from_the_dataset_page_runs_nothing_and_is_styled_offlin
 ) -> None:
     """OPM's click, in Airflow's frame, with every host but this machine unreachable: the page
     comes styled from the installed packages' files, and the markup of the source never runs."""
-    from browser import NO_NETWORK, chromium, system_browser
+    from browser import NO_NETWORK, chromium, screenshot, shots, system_browser
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -75,6 +75,13 @@ def test_the_page_opened_from_the_dataset_page_runs_nothing_and_is_styled_offlin
         browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
         wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, f"tr[data-key='{PROBE_ID}'] a")))
+        # The "needs OPM" queue: the failing dataset, why, and who must act.
+        failing = browser.find_element(By.CSS_SELECTOR, "#queue tr[data-kind='failing']")
+        assert "OPM Agency Data Officer <opm.data@ct.gov>" in failing.text
+        assert "Validation failed for dataset" in failing.text
+        browser.switch_to.default_content()
+        screenshot(browser, shots(tmp_path), "open-data-queue.png")
+        browser.switch_to.frame(browser.find_element(By.TAG_NAME, "iframe"))
         browser.find_element(By.CSS_SELECTOR, f"tr[data-key='{PROBE_ID}'] a.dataset").click()
         wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "a.data-docs"))).click()
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "nav.navbar")))

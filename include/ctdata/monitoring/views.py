@@ -194,7 +194,7 @@ class OpenDataViews:
             "publishes_with": None,
         }
         if entry.agency.code == PROGRAM:  # OPM's own: published by its DAGs, measured nightly
-            row.update(rows.program_standing(measured))  # visibility: not recorded
+            row.update(rows.program_standing(measured), record_level=False)  # no visibility known
             row["publishes_with"] = self.catalog.dag_of(entry.agency)
             row["next_due_local"] = f"with the {row['publishes_with']} DAG's runs"
         if row["status"] in (facts.RETIRING, facts.RETIRED):
