@@ -3,6 +3,7 @@ agencies the dependency allows, filters, the overview's row limit, Data Docs out
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -192,3 +193,17 @@ def test_the_pages_words_and_figures_read_right(client) -> None:
     page = http.get("/datasets/ocme-twn7").text
     assert re.search(r"</(a|span)> \s*&middot; Health and Human Services", page)
     assert "built-in method" not in overview + page
+
+
+def test_the_readmes_demo_environment_names_what_the_demo_sets(tmp_path) -> None:
+    """The README's commands to open the view on the demo's data set every CTDATA_ variable
+    the demo's runs set (without CTDATA_REPORTS_DIR the view found no Data Docs: 404)."""
+    from ctdata import settings
+    from ctdata.demo.environment import LocalSetup
+
+    readme = (settings.PROJECT_ROOT / "README.md").read_text()
+    block = readme.split("To open it on the demo's data", 1)[1].split("```", 2)[1]
+    exported = set(re.findall(r"\b(CTDATA_[A-Z_]+)=", block))
+    env = LocalSetup(tmp_path).env("127.0.0.1", 8089)
+    demo = {k for k, v in env.items() if k.startswith("CTDATA_") and os.environ.get(k) != v}
+    assert {"CTDATA_VAR_DIR", "CTDATA_REPORTS_DIR"} <= demo <= exported, demo - exported
