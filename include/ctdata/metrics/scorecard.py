@@ -83,4 +83,3 @@ def scorecard(
 
 def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
-
