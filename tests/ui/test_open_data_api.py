@@ -141,3 +141,22 @@ def test_the_access_plan_counts_as_the_published_access_plan_dataset(demo_ui) ->
     agencies = demo_ui.get("/ctdata/api/overview", user="opm").json()["agencies"]
     ocme = next(a for a in agencies if a["agency"] == "ocme")
     assert ocme["access_plan"] == {"published": 3, "items": 4, "late": 0}
+
+
+def test_what_de_identification_did_matches_the_source_and_the_portal(demo_ui) -> None:
+    """OCME's de-identified records: every source record is counted in, and the records on the
+    portal are those not left out; generalized ages show as 'Suppressed' there."""
+    from socrata_emulator.testing import sodapy_client
+
+    from ctdata.demo.environment import ADMIN, APP_TOKEN
+
+    page = demo_ui.get("/ctdata/api/datasets/rybz-nyjw", user="opm").json()
+    done = page["last_run_detail"]["deidentification"]["small_groups"]
+    admin = sodapy_client(demo_ui.portal, username=ADMIN[0], password=ADMIN[1], app_token=APP_TOKEN)
+    [on_portal] = admin.get("rybz-nyjw", select="count(*) AS n")
+    [generalized] = admin.get("rybz-nyjw", select="count(*) AS n", where="age_group = 'Suppressed'")
+    assert done["k"] == 6 and done["records_in"] == 5105  # the OCME source's records
+    assert done["records_in"] - done["records_dropped"] == int(on_portal["n"])
+    assert 0 < int(generalized["n"]) <= done["generalized"]["age_group"]
+    html = demo_ui.get("/ctdata/datasets/rybz-nyjw", user="opm").text
+    assert 'id="k-anonymity"' in html and "cells suppressed" not in html

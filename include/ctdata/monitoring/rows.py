@@ -9,6 +9,7 @@ from typing import Any
 
 from ctdata.metrics.store import COUNTERS
 from ctdata.monitoring import facts, schedule
+from ctdata.monitoring.catalog import PROGRAM
 from ctdata.specs import AgencySpec
 
 # The nightly measurement's freshness, as the view's status of OPM's own datasets.
@@ -22,7 +23,8 @@ def agency_row(
     counts = {s: sum(d["status"] == s for d in datasets) for s in schedule.STATUS_ORDER}
     measured = [d for d in datasets if d["missing_metadata"] is not None]
     public = {d["portal_id"] for d in datasets if d["visibility"] == facts.PUBLIC}
-    plan = facts.access_plan(spec, public, today) if spec else None
+    planned = spec is not None and spec.code != PROGRAM  # OPM's own datasets: no access plan
+    plan = facts.access_plan(spec, public, today) if planned else None
     return {
         "agency": code,
         "name": spec.name if spec else code,
@@ -33,11 +35,9 @@ def agency_row(
         "never_run": counts[schedule.NEVER_RUN],
         "usage_30d": {c: sum(d["usage_30d"][c] for d in datasets) for c in COUNTERS},
         "metadata_complete": share(sum(not d["missing_metadata"] for d in measured), len(measured)),
-        "access_plan": {
-            "published": plan.published if plan else 0,
-            "items": plan.items if plan else 0,
-            "late": plan.late if plan else 0,
-        },
+        "access_plan": (
+            {"published": plan.published, "items": plan.items, "late": plan.late} if plan else None
+        ),
     }
 
 
