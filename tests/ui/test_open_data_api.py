@@ -146,9 +146,8 @@ def test_the_access_plan_counts_as_the_published_access_plan_dataset(demo_ui) ->
 def test_what_de_identification_did_matches_the_source_and_the_portal(demo_ui) -> None:
     """OCME's de-identified records: every source record is counted in, and the records on the
     portal are those not left out; generalized ages show as 'Suppressed' there."""
-    from socrata_emulator.testing import sodapy_client
-
     from ctdata.demo.environment import ADMIN, APP_TOKEN
+    from socrata_emulator.testing import sodapy_client
 
     page = demo_ui.get("/ctdata/api/datasets/rybz-nyjw", user="opm").json()
     done = page["last_run_detail"]["deidentification"]["small_groups"]
