@@ -126,7 +126,10 @@ def test_opms_own_datasets_are_listed_from_the_nightly_measurement(views) -> Non
     ids = {r["portal_id"] for r in program}
     assert {"opmu-sg01", "opms-crd1"} <= ids and len(ids) >= 6  # usage, scorecard, registers
     usage = next(r for r in program if r["portal_id"] == "opmu-sg01")
-    assert usage["status"] == "overdue" and usage["publishes_with"] == "usage_metrics"
+    assert usage["status"] == "overdue" and usage["publishes_with"] == "the usage_metrics DAG"
+    plans = next(r for r in program if r["slug"] == "access_plans")
+    assert plans["publishes_with"] == "the inventories DAG"
+    assert made.dataset(plans["key"], now=NOW)["dag_url"] == "http://af/dags/inventories"
     assert usage["last_publish"]["finished"] == "2026-07-12" and usage["visibility"] is None
     assert made.dataset("opmu-sg01", now=NOW)["dag_url"] == "http://af/dags/usage_metrics"
     assert made.catalog.dag_of(next(a for a in made.catalog.agencies if a.code == PROGRAM)) == (

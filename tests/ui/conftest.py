@@ -1,4 +1,4 @@
-"""The demo setup after the demo's runs, with the Airflow API server (and so the Open Data
+"""The demo setup after the demo's runs (agencies, usage metrics, inventories), with the Airflow API server (and so the Open Data
 view) running on it: shared by the auth, lineage and browser tests of this folder."""
 
 from __future__ import annotations
@@ -103,6 +103,8 @@ def demo_ui(tmp_path_factory) -> Iterator[DemoUI]:
             ok, log = run_dag(setup, env, agency.dag_id)
             assert ok, log.read_text()[-4000:]
         assert run_usage_metrics(setup, env, agencies, portal.url), "usage_metrics failed"
+        ok, log = run_dag(setup, env, "inventories")  # as make demo does: OPM's registers
+        assert ok, log.read_text()[-4000:]
         env = {**env, **auth_env(setup)}
         logs = setup.logs_dir / "services"
         with airflow_services(env, logs, components=("api-server",)) as services:

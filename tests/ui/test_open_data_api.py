@@ -130,7 +130,7 @@ def test_opms_own_datasets_are_in_the_view_for_those_who_read_its_dags(demo_ui) 
     status = {"on time": "on time", "overdue": "overdue"}.get(truth["freshness"], "not scheduled")
     assert usage["status"] == status
     assert usage["last_publish"]["finished"] == truth["last_update"].isoformat()
-    assert usage["publishes_with"] == "usage_metrics" and usage["visibility"] is None
+    assert usage["publishes_with"] == "the usage_metrics DAG" and usage["visibility"] is None
     officer = demo_ui.get("/ctdata/api/datasets", user="ocme_officer").json()["datasets"]
     assert not [r for r in officer if r["agency"] == "opm_program"]
 
@@ -158,4 +158,4 @@ def test_what_de_identification_did_matches_the_source_and_the_portal(demo_ui) -
     assert done["records_in"] - done["records_dropped"] == int(on_portal["n"])
     assert 0 < int(generalized["n"]) <= done["generalized"]["age_group"]
     html = demo_ui.get("/ctdata/datasets/rybz-nyjw", user="opm").text
-    assert 'id="k-anonymity"' in html and "cells suppressed" not in html
+    assert 'id="k-anonymity"' in html and "0 cells suppressed" not in html

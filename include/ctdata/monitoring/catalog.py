@@ -20,6 +20,16 @@ from ctdata.specs import AgencySpec, DatasetSpec, load_all
 PROGRAM = "opm_program"
 PROGRAM_NAME = "Office of Policy and Management: open data program"
 PROGRAM_DAG = "usage_metrics"
+# Who publishes each of OPM's own datasets (by slug): a DAG, or the agency runs' steps.
+PROGRAM_PUBLISHERS = {
+    "dataset_usage": "the usage_metrics DAG",
+    "agency_scorecard": "the usage_metrics DAG",
+    "high_value_inventory": "the inventories DAG",
+    "access_plans": "the inventories DAG",
+    "data_officers": "the inventories DAG",
+    "retired_assets": "the retire step of each retiring dataset",
+    "pipeline_runs": "the finish_run step of every agency run",
+}
 
 
 @dataclass(frozen=True)

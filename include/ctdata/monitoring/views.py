@@ -13,7 +13,7 @@ from typing import Any
 from ctdata import settings
 from ctdata.metrics.store import COUNTERS
 from ctdata.monitoring import facts, rows, schedule
-from ctdata.monitoring.catalog import PROGRAM, Catalog, Entry, load_catalog
+from ctdata.monitoring.catalog import PROGRAM, PROGRAM_PUBLISHERS, Catalog, Entry, load_catalog
 from ctdata.monitoring.ledger import Ledger
 from ctdata.monitoring.usage import UsageReader
 
@@ -195,8 +195,8 @@ class OpenDataViews:
         }
         if entry.agency.code == PROGRAM:  # OPM's own: published by its DAGs, measured nightly
             row.update(rows.program_standing(measured), record_level=False)  # no visibility known
-            row["publishes_with"] = self.catalog.dag_of(entry.agency)
-            row["next_due_local"] = f"with the {row['publishes_with']} DAG's runs"
+            row["publishes_with"] = PROGRAM_PUBLISHERS.get(dataset.slug, "OPM's DAGs")
+            row["next_due_local"] = f"with {row['publishes_with']}"
         if row["status"] in (facts.RETIRING, facts.RETIRED):
             row["next_due"], row["next_due_local"] = None, "- (no longer refreshed)"
         return row
@@ -288,8 +288,8 @@ class OpenDataViews:
         page["usage_365d"] = _sum(series)
         page["usage_series"] = series
         page["data_officer"] = entry.agency.data_officer.model_dump()
-        page["dag_id"] = self.catalog.dag_of(entry.agency)
-        page["dag_url"] = self.links.dag(page["dag_id"])
+        page["dag_id"] = _publishing_dag(entry)
+        page["dag_url"] = self.links.dag(page["dag_id"]) if page["dag_id"] else None
         aggregation = entry.dataset.aggregation
         page["protection"] = aggregation.protection if aggregation else None
         page["threshold"] = aggregation.threshold if aggregation else None
@@ -331,6 +331,14 @@ class OpenDataViews:
             "cells_suppressed": run.get("cells_suppressed"),
             "validation": _validation(run),
         }
+
+
+def _publishing_dag(entry: Entry) -> str | None:
+    """The DAG that publishes the dataset: its agency's, or the one OPM's own dataset names."""
+    if entry.agency.code != PROGRAM:
+        return entry.agency.dag_id
+    said = PROGRAM_PUBLISHERS.get(entry.dataset.slug, "")
+    return said.split()[1] if said.endswith(" DAG") else None
 
 
 def _validation(run: dict[str, Any] | None) -> str | None:
