@@ -1,5 +1,6 @@
-"""The demo setup after the demo's runs (agencies, usage metrics, inventories), with the Airflow API server (and so the Open Data
-view) running on it: shared by the auth, lineage and browser tests of this folder."""
+"""The demo setup after the demo's runs (agencies, usage metrics, inventories), with the
+Airflow API server (and so the Open Data view) running on it: shared by the auth, lineage and
+browser tests of this folder."""
 
 from __future__ import annotations
 
