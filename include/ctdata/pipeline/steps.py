@@ -29,9 +29,12 @@ def extract(run: DatasetRun) -> Summary:
     from ctdata.transforms import apply_transforms
 
     dataset, staging = run.dataset, run.staging
-    frame = apply_transforms(read_source(dataset, connections=run.connections), dataset)
+    report: dict[str, Any] = {}  # what de-identification did, in counts
+    frame = apply_transforms(
+        read_source(dataset, connections=run.connections), dataset, report=report
+    )
     path = staging.write_frame(frame, staging.path(run.agency.code, run.slug, run.run_id, "source"))
-    result = {"path": path, "rows": len(frame), "columns": list(map(str, frame.columns))}
+    result = {"path": path, "rows": len(frame), "columns": list(map(str, frame.columns)), **report}
     log.info(
         "Extracted %s rows (%s columns) from the %s source; staged at %s.",
         f"{result['rows']:,}", len(result["columns"]), dataset.source.kind, path,
