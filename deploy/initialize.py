@@ -3,7 +3,8 @@ steps for the local-process deployment test. Every step can run again safely.
 
 1. the settings every component needs are present and not the .env.example placeholders;
 2. the ctdata state and metrics store: its PostgreSQL role and database when missing (made with
-   the metadata database's account, which owns the server in the compose file), then its tables;
+   the metadata database's account, which owns the server in the compose file), then its schema
+   brought to this release by its migrations (`ctdata.store.upgrade_store`);
 3. `airflow db migrate` (Airflow's tables and the FAB auth manager's);
 4. the admin account (`AIRFLOW_ADMIN_USERNAME` / `AIRFLOW_ADMIN_PASSWORD`);
 5. the pool bounding concurrent writes to the portal (`CTDATA_SOCRATA_POOL`, default `socrata`,
@@ -150,13 +151,14 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def create_store_tables(state_url: str) -> None:
-    """Create the tables once here, not concurrently from several workers' first tasks."""
-    from ctdata.metrics.store import MetricsStore
-    from ctdata.publishing.state import StateStore
+def upgrade_state_store(state_url: str) -> None:
+    """Bring the store's schema to this release (its migrations), once here rather than from
+    several workers' first tasks."""
+    from ctdata.store import redacted, release, upgrade_store
 
-    for store in (StateStore(state_url), MetricsStore(state_url)):
-        store.dispose()
+    applied = upgrade_store(state_url)
+    release(state_url)
+    print(f"state store {redacted(state_url)}: " + ("; ".join(applied) or "schema current"))
 
 
 def migrate() -> None:
@@ -276,8 +278,8 @@ def main() -> int:
         ("metadata database", lambda: wait_for_database(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])),
         ("state store", lambda: ensure_state_database(
             env["CTDATA_STATE_URL"], env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])),
-        ("state store tables", lambda: create_store_tables(env["CTDATA_STATE_URL"])),
-        ("migrations", migrate),
+        ("state store schema", lambda: upgrade_state_store(env["CTDATA_STATE_URL"])),
+        ("airflow migrations", migrate),
         ("admin account", lambda: create_admin(env)),
         ("pool", lambda: create_pool(env)),
         ("staging", lambda: check_staging(env["CTDATA_STAGING_ROOT"])),

@@ -80,8 +80,11 @@ class LocalSetup:
             "PYTHONWARNINGS": "ignore",
         }
 
-    def prepare(self) -> None:
-        """Create the folders, the Airflow metadata DB and the agencies' source systems."""
+    def prepare(self) -> list[str]:
+        """Create the folders, the Airflow metadata DB and the agencies' source systems, and
+        bring the state store's schema to this release; returns the store revisions applied."""
+        from ctdata.store import release, upgrade_store
+
         for folder in (self.airflow_home, self.portal_dir, self.sources_dir, self.logs_dir):
             folder.mkdir(parents=True, exist_ok=True)
         load_ocme_source(self.sources_dir / "ocme.db")
@@ -91,6 +94,9 @@ class LocalSetup:
         pool = [airflow, "pools", "set", settings.current().socrata_pool, str(SOCRATA_POOL_SLOTS)]
         pool.append("Concurrent writes to the Socrata portal, across all agencies")
         subprocess.run(pool, env=env, check=True, capture_output=True)
+        applied = upgrade_store(self.state_url)
+        release(self.state_url)
+        return applied
 
 
 def load_ocme_source(path: Path) -> int:

@@ -246,7 +246,8 @@ def main() -> int:
     for error in specs.errors:
         print(f"warning: skipped an invalid agency spec: {error}", file=sys.stderr)
     print(f"Preparing the embedded setup in {setup.var_dir} (Airflow home, source databases)...")
-    setup.prepare()
+    applied = setup.prepare()
+    print(f"State store {setup.state_url}: " + ("; ".join(applied) or "schema current"))
     with local_portal(setup, specs.agencies, reviewed=False) as portal:
         print(f"Portal stand-in on {portal.url} (data in {setup.portal_dir})")
         env = setup.env("127.0.0.1", portal.port)

@@ -38,6 +38,7 @@ from ctdata.metrics.quality import OVERDUE
 from ctdata.metrics.store import MetricsStore, snapshots
 from ctdata.specs.access_plan import LATE, PlanItem, plan_items
 from ctdata.specs.models import AgencySpec
+from ctdata.store import ensure_tables
 
 UNUSED = "unused for a year"
 DEFAULT_RULES = CandidateRules()
@@ -166,7 +167,7 @@ def save(
     store: MetricsStore, day: dt.date, candidates: Sequence[Candidate], late: Sequence[PlanItem]
 ) -> None:
     """Replace the night's proposals."""
-    metadata.create_all(store.engine)
+    ensure_tables(metadata, store.engine)
     with store.engine.begin() as conn:
         for table in (candidates_table, late_items_table):
             conn.execute(delete(table).where(table.c.date == day))
@@ -194,7 +195,7 @@ def save(
 
 def read_candidates(store: MetricsStore, day: dt.date) -> list[dict[str, Any]]:
     """The night's retirement candidates, by agency and name."""
-    metadata.create_all(store.engine)
+    ensure_tables(metadata, store.engine)
     table = candidates_table
     query = select(table).where(table.c.date == day).order_by(table.c.agency, table.c.name)
     with store.engine.connect() as conn:
@@ -206,7 +207,7 @@ def read_candidates(store: MetricsStore, day: dt.date) -> list[dict[str, Any]]:
 
 def read_late_items(store: MetricsStore, day: dt.date) -> list[dict[str, Any]]:
     """The night's late access plan items, most late first."""
-    metadata.create_all(store.engine)
+    ensure_tables(metadata, store.engine)
     table = late_items_table
     query = (
         select(table)

@@ -1,0 +1,1 @@
+"""The revisions, one file each, numbered in sequence (see ctdata.store)."""
