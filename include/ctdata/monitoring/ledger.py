@@ -3,7 +3,8 @@
 Tasks write it as they finish (the step's summary, the XCom, on success; the error's type and
 a reason without data values on failure); the Open Data view, the alerts and the run-log
 dataset read it. A third table keeps, per dataset, its latest run and latest successful run,
-so the overview reads one row per dataset however long the history grows.
+so the overview reads one row per dataset however long the history grows. The tables are
+in `ledger_tables`.
 
 SQLAlchemy 2 on the state store (`CTDATA_STATE_URL`): SQLite by default, PostgreSQL too.
 """
@@ -15,89 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    delete,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from ctdata import settings, store
+from ctdata.monitoring.ledger_tables import latest, metadata, runs, steps, version
 from ctdata.store import redacted
-
-metadata = MetaData()
-KEY_LENGTH = 80  # a portal id, or `<agency>.<slug>` (30 + 1 + 40) before the dataset exists
-
-runs = Table(
-    "monitor_runs",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("dataset_id", String(KEY_LENGTH), nullable=False),
-    Column("agency", String(30), nullable=False),
-    Column("slug", String(40), nullable=False),
-    Column("dag_id", String(250), nullable=False),
-    Column("run_id", String(250), nullable=False),
-    Column("started", DateTime(timezone=True), nullable=False),
-    Column("finished", DateTime(timezone=True), nullable=True),
-    Column("status", String(16), nullable=False),
-    Column("failed_step", String(40), nullable=True),
-    Column("error_type", String(80), nullable=True),
-    Column("reason", Text, nullable=True),
-    Column("created", BigInteger, nullable=True),
-    Column("updated", BigInteger, nullable=True),
-    Column("deleted", BigInteger, nullable=True),
-    Column("bytes_sent", BigInteger, nullable=True),
-    Column("cells_suppressed", Integer, nullable=True),
-    Column("primary_suppressed", Integer, nullable=True),
-    Column("complementary_suppressed", Integer, nullable=True),
-    Column("audit_passed", Boolean, nullable=True),
-    Column("validation_passed", Boolean, nullable=True),
-    Column("expectations_failed", Integer, nullable=True),
-    UniqueConstraint("dataset_id", "run_id", name="uq_monitor_runs_dataset_run"),
-    Index("ix_monitor_runs_dataset_id", "dataset_id", "id"),
-)
-
-steps = Table(
-    "monitor_steps",
-    metadata,
-    Column("run_pk", Integer, ForeignKey("monitor_runs.id"), primary_key=True),
-    Column("step", String(40), primary_key=True),
-    Column("status", String(16), nullable=False),
-    Column("attempt", Integer, nullable=False),
-    Column("finished", DateTime(timezone=True), nullable=False),
-    Column("summary", Text, nullable=False),
-)
-
-latest = Table(
-    "monitor_latest",
-    metadata,
-    Column("dataset_id", String(KEY_LENGTH), primary_key=True),
-    Column("last_run", Integer, nullable=False),
-    Column("last_success", Integer, nullable=True),
-)
-
-# Bumped by every write, so readers can keep what they computed until the ledger changes.
-version = Table(
-    "monitor_version",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("value", BigInteger, nullable=False),
-)
 
 RUNNING, SUCCEEDED, FAILED, RETRYING = "running", "succeeded", "failed", "retrying"
 _LAST_COLUMNS = ("id", "agency", "slug", "dag_id", "run_id", "started", "finished", "status",
@@ -312,6 +237,14 @@ class Ledger:
     def version(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(version.c.value)).scalar() or 0)
+
+    def last_success(self, dataset_id: str) -> datetime | None:
+        """When the dataset's latest successful run started (None: never): the one record of
+        its last successful publish, which `is_due` and the view's next due both read."""
+        query = select(runs.c.started).join(latest, latest.c.last_success == runs.c.id)
+        with self.engine.connect() as conn:
+            started = conn.execute(query.where(latest.c.dataset_id == dataset_id)).scalar()
+        return _utc_row({"started": started})["started"] if started else None
 
     def latest_runs(self) -> dict[str, dict[str, Any]]:
         """Per dataset id: `last` (its latest run) and `success` (latest succeeded run), with

@@ -238,7 +238,9 @@ def publication_plan(run: DatasetRun, prepared: Summary) -> Any:
 def is_due(run: DatasetRun) -> bool:
     """On scheduled runs, go on only when the dataset's own schedule has fired since its last
     successful publish (the agency DAG runs at its most frequent dataset's pace); raise
-    NotDue otherwise, so the dataset's steps are skipped."""
+    NotDue otherwise, so the dataset's steps are skipped. The last successful publish is the
+    monitoring ledger's latest successful run (its metadata synced too): a run that sent the
+    rows but failed after is made up at the next run, as the view shows it failing."""
     from ctdata.clock import dataset_is_due
     from ctdata.pipeline.run import NotDue
 
@@ -246,8 +248,7 @@ def is_due(run: DatasetRun) -> bool:
     if run.scheduled_for is None:
         log.info("Manual run: %s is published whatever its schedule.", dataset.slug)
         return True
-    portal_id = run.portal_id
-    last = run.state.last_success(portal_id) if portal_id else None
+    last = run.ledger.last_success(run.ledger_key)  # as the Open Data view's next due reads it
     schedule = dataset.effective_schedule
     due = dataset_is_due(schedule, scheduled=True, at=run.scheduled_for, last_success=last)
     log.info(

@@ -18,7 +18,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    func,
     insert,
     select,
     update,
@@ -85,17 +84,6 @@ class RunLedger:
         with self.engine.connect() as conn:
             row = conn.execute(query).mappings().first()
         return _run_dict(row) if row else None
-
-    def last_success(self, dataset_id: str) -> datetime | None:
-        """When the latest publish of the dataset that reached the portal started (UTC)."""
-        query = select(func.max(runs.c.started)).where(
-            runs.c.dataset_id == dataset_id, runs.c.status.in_(("succeeded", "unverified"))
-        )
-        with self.engine.connect() as conn:
-            started = conn.execute(query).scalar()
-        if started is None:
-            return None
-        return started if started.tzinfo else started.replace(tzinfo=UTC)
 
     def last_runs(self, dataset_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Latest runs first: dataset_id, method, started, finished, status, counts, message."""
