@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ctdata.clock import state_date
 from ctdata.demo.traffic import generate_traffic
-from ctdata.metrics.collect import LOCAL_TZ, Collection, collect
+from ctdata.metrics.collect import Collection, collect
 from ctdata.metrics.config import MetricsConfig, load_metrics_config
 from ctdata.portal.client import SocrataClient
 from ctdata.portal.connection import PortalConnection
@@ -76,7 +77,7 @@ def client_for(url: str) -> SocrataClient:
 def measure(url: str, collectors: dict[str, MetricsConfig], repeat: int) -> list[Run]:
     """Each collector `repeat` times, interleaved so that load and warm caches fall on both
     alike: median seconds, requests and counters of the last run."""
-    day = dt.datetime.now(LOCAL_TZ).date()
+    day = state_date()
     seconds: dict[str, list[float]] = {label: [] for label in collectors}
     last: dict[str, Collection] = {}
     for _ in range(repeat):

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from metrics_support import AGENCY, DATASETS, Portal
 
+from ctdata.clock import state_date
 from ctdata.demo.traffic import generate_traffic
 from ctdata.metrics import job
-from ctdata.metrics.collect import LOCAL_TZ
 
-D0 = dt.datetime.now(LOCAL_TZ).date()
+D0 = state_date()
 D1, D2, D3 = (D0 + dt.timedelta(days=n) for n in (1, 2, 3))
 IDS = [d["id"] for d in DATASETS]
 Traffic = dict[str, dict[str, int]]

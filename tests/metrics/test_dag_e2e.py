@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
 from metrics_support import seed_dataset
 
+from ctdata.clock import state_date
 from ctdata.demo.environment import ADMIN, APP_TOKEN, PUBLISHER, LocalSetup
 from ctdata.demo.runner import latest_xcoms, portal_seed, run_dag
 from ctdata.demo.traffic import generate_traffic
-from ctdata.metrics.collect import LOCAL_TZ
 from ctdata.metrics.config import load_metrics_config, portal_seed_entries
 from ctdata.specs import load_all
 
@@ -41,7 +40,7 @@ def test_usage_metrics_dag_measures_publishes_and_reports(tmp_path: Path) -> Non
         text = Path(log).read_text()
         assert ok, text[-4000:]
         client = sodapy_client(emulator, username=ADMIN[0], password=ADMIN[1], app_token=APP_TOKEN)
-        day = dt.datetime.now(LOCAL_TZ).date().isoformat()
+        day = state_date().isoformat()
         [row] = client.get(config.usage_dataset.portal_id, where=f"row_id = '{PUBLIC['id']}|{day}'")
         assert [int(row.get(k, 0)) for k in ("views", "downloads", "api_calls")] == [
             did["views"],

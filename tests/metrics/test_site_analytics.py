@@ -5,22 +5,22 @@ warning, when it is absent (404) or not readable (401, 403, not visible by name)
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from pathlib import Path
 
 import pytest
 from metrics_support import DATASETS, STRANGER, Portal
 
+from ctdata.clock import state_date
 from ctdata.demo.traffic import generate_traffic
 from ctdata.errors import ConfigurationError
 from ctdata.metrics import job
-from ctdata.metrics.collect import LOCAL_TZ, Collection, collect
+from ctdata.metrics.collect import Collection, collect
 from ctdata.metrics.config import AnalyticsFields, MetricsConfig, SiteAnalyticsConfig
 from ctdata.metrics.store import MetricsStore
 
 IDS = [d["id"] for d in DATASETS]
-TODAY = dt.datetime.now(LOCAL_TZ).date()
+TODAY = state_date()
 
 
 def _with(portal: Portal, site: SiteAnalyticsConfig | None) -> MetricsConfig:

@@ -9,9 +9,9 @@ import json
 import pytest
 from sqlalchemy import insert
 
+from ctdata.clock import local_time, next_tick
 from ctdata.lifecycle.registry import DatasetRegistry
 from ctdata.metrics.store import MetricsStore, daily, snapshots
-from ctdata.monitoring import schedule
 from ctdata.monitoring.catalog import Catalog
 from ctdata.monitoring.ledger import Ledger, RunKey
 from ctdata.monitoring.views import Filters, Links, OpenDataViews
@@ -64,11 +64,11 @@ def started_at(ledger, run_id, when):
 
 
 def test_due_times_follow_connecticut_clock_in_winter_and_summer() -> None:
-    jan = schedule.next_tick("0 6 * * *", dt.datetime(2026, 1, 10, 20, tzinfo=dt.UTC))
-    jul = schedule.next_tick("0 6 * * *", dt.datetime(2026, 7, 10, 20, tzinfo=dt.UTC))
+    jan = next_tick("0 6 * * *", dt.datetime(2026, 1, 10, 20, tzinfo=dt.UTC))
+    jul = next_tick("0 6 * * *", dt.datetime(2026, 7, 10, 20, tzinfo=dt.UTC))
     assert jan == dt.datetime(2026, 1, 11, 11, tzinfo=dt.UTC)  # 06:00 EST
     assert jul == dt.datetime(2026, 7, 11, 10, tzinfo=dt.UTC)  # 06:00 EDT
-    assert schedule.local_time(jul) == "2026-07-11 06:00 EDT"
+    assert local_time(jul) == "2026-07-11 06:00 EDT"
 
 
 def test_statuses_and_order(views) -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import pendulum
 import pytest
 
+from ctdata.clock import state_date
 from ctdata.demo.environment import ADMIN, APP_TOKEN, LocalSetup
 from ctdata.demo.retirement import retirement_spec, run_on
 from ctdata.demo.runner import latest_xcoms, local_portal, run_dag
@@ -40,7 +40,7 @@ def test_towns_list_retires_over_thirty_days(tmp_path_factory) -> None:
     setup = LocalSetup(tmp_path_factory.mktemp("retire-var"))
     setup.prepare()
     register = load_registers_config().retired_assets.portal_id
-    notice = pendulum.now("America/New_York").date()
+    notice = state_date()
     with local_portal(setup, load_all().agencies) as emulator:
         client = sodapy_client(emulator, username=ADMIN[0], password=ADMIN[1], app_token=APP_TOKEN)
         env = setup.env("127.0.0.1", emulator.port)

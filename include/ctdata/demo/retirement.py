@@ -20,6 +20,7 @@ import pendulum
 import yaml
 
 from ctdata import settings
+from ctdata.clock import STATE_TIMEZONE_NAME, state_date
 from ctdata.demo.environment import LocalSetup
 from ctdata.specs.models import NOTICE_DAYS
 
@@ -58,7 +59,7 @@ def run_on(setup: LocalSetup, env: dict[str, str], dag_id: str, day: dt.date) ->
     seconds of now keep reruns of the demo apart)."""
     now = pendulum.now("UTC")
     when = pendulum.datetime(day.year, day.month, day.day, 12, now.minute, now.second,
-                             tz="America/New_York")  # fmt: skip
+                             tz=STATE_TIMEZONE_NAME)  # fmt: skip
     log = setup.logs_dir / f"{dag_id}-{day.isoformat()}.log"
     airflow = str(Path(sys.executable).with_name("airflow"))
     with log.open("w") as handle:
@@ -76,7 +77,7 @@ def run_retirement(setup: LocalSetup, env: dict[str, str], client: Any) -> bool:
     from ctdata.specs import load_agency
     from ctdata.specs.registers import load_registers_config
 
-    notice = pendulum.now("America/New_York").date()
+    notice = state_date()
     folder = retirement_spec(setup, notice)
     dataset = load_agency(folder / f"{AGENCY}.yaml").dataset(SLUG)
     register = load_registers_config().retired_assets.portal_id

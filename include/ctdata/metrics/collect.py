@@ -11,8 +11,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
+from ctdata.clock import state_date
 from ctdata.lifecycle.registry import resolve_portal_id
 from ctdata.metrics.analytics import NO_USE, Counters, CounterSource, read_site_counters
 from ctdata.metrics.config import MetricsConfig
@@ -22,7 +22,6 @@ from ctdata.specs.models import AgencySpec
 if TYPE_CHECKING:
     from ctdata.portal.client import SocrataClient
 
-LOCAL_TZ = ZoneInfo("America/New_York")
 UNKNOWN_AGENCY = "Unknown agency"
 
 
@@ -157,4 +156,4 @@ def local_date(value: Any) -> dt.date | None:
             return None
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=dt.UTC)
-    return stamp.astimezone(LOCAL_TZ).date()
+    return state_date(stamp)

@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 
 from ctdata import settings
+from ctdata.clock import local_time
 from ctdata.monitoring import schedule
 from ctdata.specs import AgencySpec, DatasetSpec
 
@@ -40,7 +41,7 @@ def recipients(agency: AgencySpec) -> list[str]:
 def _templates() -> jinja2.Environment:
     loader = jinja2.PackageLoader("ctdata.monitoring", "templates")
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
-    env.filters["local"] = lambda value: schedule.local_time(_as_time(value))
+    env.filters["local"] = lambda value: local_time(_as_time(value))
     return env
 
 
@@ -55,7 +56,7 @@ def portal_standing(row: dict[str, Any]) -> str:
     publish = row.get("last_publish")
     if not publish:
         return "The dataset has never been published: the portal holds no copy from the pipeline."
-    when = schedule.local_time(_as_time(publish["finished"]))
+    when = local_time(_as_time(publish["finished"]))
     if row["status"] == schedule.OVERDUE or _due_now(row):
         return f"The portal copy is OUT OF DATE: its last good publish was {when}."
     if not row.get("next_due"):  # "As needed" and other frequencies without a schedule
@@ -141,7 +142,7 @@ def digest_messages(
         for address in recipients(by_agency[row["agency"]]):
             wanted.setdefault(address, []).append({**row, "section": section})
     template = _templates().get_template("digest.html")
-    day = schedule.local_time(now)[:10]
+    day = local_time(now)[:10]
     messages = []
     for address, listed in sorted(wanted.items()):
         counts = {s: sum(r["section"] == s for r in listed) for s in (*DIGEST_STATUSES, "due soon")}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ctdata.clock import local_time
 from ctdata.metrics.store import COUNTERS
 from ctdata.monitoring import facts, schedule
 from ctdata.monitoring.catalog import PROGRAM
@@ -46,7 +47,7 @@ def publish_figures(run: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     return {
         "finished": iso(run.get("finished")),
-        "finished_local": schedule.local_time(run.get("finished")),
+        "finished_local": local_time(run.get("finished")),
         **{k: run.get(k) for k in ("created", "updated", "deleted", "bytes_sent")},
     }
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ctdata.clock import STATE_TIMEZONE, local_time, next_tick, previous_tick  # noqa: F401 - the view's readers use them here
+from ctdata.clock import next_tick, previous_tick
 
 ON_TIME, OVERDUE, FAILING, NOT_SCHEDULED, NEVER_RUN = (
     "on time",

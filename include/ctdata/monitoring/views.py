@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ctdata import settings
+from ctdata.clock import local_time, state_date
 from ctdata.metrics.store import COUNTERS
 from ctdata.monitoring import facts, rows, schedule
 from ctdata.monitoring.catalog import PROGRAM, PROGRAM_PUBLISHERS, Catalog, Entry, load_catalog
@@ -126,7 +127,7 @@ class OpenDataViews:
 
     def _build_rows(self, catalog: Catalog, now: dt.datetime) -> list[dict[str, Any]]:
         latest = self.ledger.latest_runs()
-        today = now.astimezone(schedule.STATE_TIMEZONE).date()
+        today = state_date(now)
         usage = self.usage.totals(today - dt.timedelta(days=29), today)
         measured = self.usage.latest()
         records = self._records(latest.values())
@@ -165,9 +166,7 @@ class OpenDataViews:
             last_status=last["status"] if last else None,
             now=now,
         )
-        found = facts.portal_facts(
-            runs, records, dataset, now.astimezone(schedule.STATE_TIMEZONE).date()
-        )
+        found = facts.portal_facts(runs, records, dataset, state_date(now))
         row = {
             "agency": entry.agency.code,
             "agency_name": entry.agency.name,
@@ -180,7 +179,7 @@ class OpenDataViews:
             "portal_url": self.links.dataset(dataset.portal_id) if dataset.portal_id else None,
             "status": facts.view_status(due.status, found.retirement),
             "next_due": rows.iso(due.next_due),
-            "next_due_local": schedule.local_time(due.next_due),
+            "next_due_local": local_time(due.next_due),
             "last_publish": rows.publish_figures(success),
             "last_run": self._run_brief(last, found.retrying),
             "suppressed_cells": last.get("cells_suppressed")
@@ -210,7 +209,7 @@ class OpenDataViews:
             "run_id": run["run_id"],
             "status": run["status"],
             "started": rows.iso(run["started"]),
-            "started_local": schedule.local_time(run["started"]),
+            "started_local": local_time(run["started"]),
             "finished": rows.iso(run.get("finished")),
             "failed_step": run.get("failed_step"),
             "reason": run.get("reason"),
@@ -244,7 +243,7 @@ class OpenDataViews:
             by_agency.setdefault(row["agency"], []).append(row)
         catalog = self.catalog
         specs = {a.code: a for a in catalog.agencies}
-        today = now.astimezone(schedule.STATE_TIMEZONE).date()
+        today = state_date(now)
         agencies = [rows.agency_row(c, specs.get(c), ds, today) for c, ds in by_agency.items()]
         agencies.sort(key=lambda a: (-a["failing"], -a["overdue"], a["name"]))
         visible = [a for a in catalog.agencies if allowed is None or a.code in allowed]
@@ -282,7 +281,7 @@ class OpenDataViews:
             runs = {"last": history[0], "success": success}
         records = self._records([runs] if runs else [])
         page = self._row(key, entry, runs, records, self.usage.latest().get(key), now)
-        today = now.astimezone(schedule.STATE_TIMEZONE).date()
+        today = state_date(now)
         series = self.usage.series(key, today - dt.timedelta(days=364), today)
         page["usage_30d"] = _sum(series[-30:])
         page["usage_365d"] = _sum(series)

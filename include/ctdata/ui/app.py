@@ -10,7 +10,6 @@ files of installed packages.
 
 # No `from __future__ import annotations` here: FastAPI reads the routes' annotations, and the
 # dependency types are built inside create_app, where string annotations could not be resolved.
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -19,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse, Response
 
-from ctdata.monitoring.schedule import STATE_TIMEZONE
+from ctdata.clock import state_date
 from ctdata.monitoring.views import Filters, Links, OpenDataViews, Reviews
 from ctdata.ui import docs, pages
 
@@ -106,7 +105,7 @@ def create_app(
     @app.api_route("/datasets/{key}", methods=["GET", "HEAD"], response_class=HTMLResponse)
     def dataset_page(key: str, who: PageAccess) -> str:
         page = dataset_for(key, who)
-        today = dt.datetime.now(STATE_TIMEZONE).date()
+        today = state_date()
         charts = pages.usage_charts(page["usage_series"], today)
         return pages.render("dataset.html", root=root, user=who.user, d=page, charts=charts)
 
