@@ -172,7 +172,7 @@ def test_accepts_object_storage_paths(portal, state, tmp_path) -> None:
     result = _publish(client, ds, staged, state, method="sync")
     assert result.created == 40 and result.as_dict()["rows_in_source"] == 40
     assert json.loads(json.dumps(result.as_dict())) == result.as_dict()  # XCom-safe
-    assert state.last_runs(ds)[0]["status"] == "succeeded"
+    assert state.journal_entries(ds)[0]["status"] == "succeeded"
 
 
 def test_task_log_tells_what_happened(portal, state, tmp_path, caplog) -> None:

@@ -22,7 +22,7 @@ def _fails(client, state, path, columns=COLUMNS, method="upsert") -> str:
         publish_parquet(client, ds, path, columns=columns, method=method, row_id=None, state=state)
     assert client.stats.bytes_sent == before, "a guard must fail before anything is sent"
     assert client.count_rows(ds) == 0
-    assert state.last_runs(ds)[0]["status"] == "failed"
+    assert state.journal_entries(ds)[0]["status"] == "failed"
     return str(err.value)
 
 

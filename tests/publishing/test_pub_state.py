@@ -1,4 +1,4 @@
-"""StateStore: the segment log (latest write wins, tombstones, compaction) and the run ledger."""
+"""StateStore: the segment log (latest write wins, tombstones, compaction) and the journal."""
 
 from __future__ import annotations
 
@@ -49,13 +49,13 @@ def test_replace_all_resets_count_and_content_counts(state: StateStore) -> None:
     assert state.load("abcd-1234").counts.tolist() == [2, 3]
 
 
-def test_run_ledger_and_reconcile_schedule(state: StateStore) -> None:
-    run = state.start_run("abcd-1234", "sync")
-    assert state.last_runs()[0]["status"] == "running"
-    state.finish_run(run, "succeeded", {"created": 3})
-    later = state.start_run("abcd-1234", "sync")
-    assert state.previous_run("abcd-1234", later)["status"] == "succeeded"
-    last = state.last_runs("abcd-1234")
+def test_journal_and_reconcile_schedule(state: StateStore) -> None:
+    run = state.open_entry("abcd-1234", "sync")
+    assert state.journal_entries()[0]["status"] == "running"
+    state.close_entry(run, "succeeded", {"created": 3})
+    later = state.open_entry("abcd-1234", "sync")
+    assert state.previous_entry("abcd-1234", later)["status"] == "succeeded"
+    last = state.journal_entries("abcd-1234")
     assert [r["id"] for r in last] == [later, run] and last[1]["counts"] == {"created": 3}
     assert last[1]["finished"] is not None and last[1]["method"] == "sync"
     assert state.reconcile_due("abcd-1234")

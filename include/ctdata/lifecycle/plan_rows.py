@@ -1,5 +1,5 @@
 """The rows a publication would create, change and delete, from the publishing engine's own
-planning (nothing is sent, and the state store is left as it was)."""
+diffing (nothing is sent, and the state store is left as it was)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Previews: what a publication would send, found by the publisher's own guards and planning,
+"""Previews: what a publication would send, found by the publisher's own guards and diffing,
 with nothing sent and the state store left as it was.
 
 When the stored fingerprints cannot be trusted (a first publish, a new state store) the portal's
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ctdata.publishing.planning import Planner
+from ctdata.publishing.changes import ChangeFinder
 from ctdata.publishing.readback import PortalReader
 from ctdata.publishing.result import PublishResult
 from ctdata.publishing.source import open_parquet
@@ -24,7 +24,7 @@ from ctdata.publishing.state import StateStore
 if TYPE_CHECKING:
     from ctdata.publishing.publisher import Publisher, Request
 
-AFTER_EVERY_RUN = 2**62  # a ledger id later than any run: "the latest run" for a preview
+AFTER_EVERY_ENTRY = 2**62  # a journal entry id later than any: "the latest" for a preview
 
 
 @dataclass(frozen=True)
@@ -48,28 +48,28 @@ def preview_publication(
     publisher: Publisher, request: Request, parquet_path: str | os.PathLike[str] | Any,
     examples: int = 3,
 ) -> Preview:  # fmt: skip
-    """The plan `publisher.publish` would make for `request`, sending nothing."""
+    """The changes `publisher.publish` would make for `request`, sending nothing."""
     result = PublishResult(dataset_id=request.dataset_id, method=request.method)
     with open_parquet(parquet_path) as pf, tempfile.TemporaryDirectory() as scratch:
         target, to_add = publisher._target(pf, request)
         state = publisher.state
-        if Planner(target, state).read_back_reason(request.reconcile, AFTER_EVERY_RUN):
+        if ChangeFinder(target, state).read_back_reason(request.reconcile, AFTER_EVERY_ENTRY):
             state = StateStore(f"sqlite:///{os.path.join(scratch, 'preview.db')}")
             PortalReader(publisher.client, state, target, result, publisher.fresh_reads).rebuild()
         try:
-            plan = Planner(target, state).plan(result, guards=True)
-            changed = plan.send & ~plan.new
+            changes = ChangeFinder(target, state).find(result, guards=True)
+            changed = changes.send & ~changes.new
             source = target.source
-            ids = state.row_ids(request.dataset_id, plan.delete_keys[:examples])
+            ids = state.row_ids(request.dataset_id, changes.delete_keys[:examples])
             return Preview(
                 dataset_id=request.dataset_id,
                 rows=source.num_rows,
-                created=int(plan.new.sum()),
+                created=int(changes.new.sum()),
                 changed=int(changed.sum()),
-                deleted=len(plan.delete_keys),
-                full_replace=plan.full_replace,
+                deleted=len(changes.delete_keys),
+                full_replace=changes.full_replace,
                 columns_added=[c.field_name for c in to_add],
-                created_rows=[r for _, r in source.rows_at(np.flatnonzero(plan.new), examples)],
+                created_rows=[r for _, r in source.rows_at(np.flatnonzero(changes.new), examples)],
                 changed_rows=[r for _, r in source.rows_at(np.flatnonzero(changed), examples)],
                 deleted_ids=sorted(str(i) for i in ids.values() if i is not None),
             )

@@ -2,9 +2,9 @@
 changed, in chunks, with retries, exactly once.
 
 A run: guards on the schema, a read-back of the portal when the stored fingerprints cannot be
-trusted (readback.py), pass 1 typing, guarding and planning (planning.py), pass 2 sending
+trusted (readback.py), pass 1 typing, guarding and diffing (changes.py), pass 2 sending
 (transport.py), then a row count on fresh data (readback.py). When the portal may have applied
-a write whose answer was lost, or its row count disagrees, the portal is read back and the plan
+a write whose answer was lost, or its row count disagrees, the portal is read back and the changes
 made again: nothing is resent blindly.
 
 Methods. `upsert`, `sync` and keyed `replace` key rows by the row identifier (keyed rows are
@@ -26,9 +26,9 @@ import pyarrow.parquet as pq
 from ctdata.errors import AmbiguousWriteError, PublishError
 from ctdata.portal.client import SocrataClient
 from ctdata.portal.schema import PortalColumn, columns_from_metadata, row_identifier_from_metadata
+from ctdata.publishing.changes import ChangeFinder, Changes
 from ctdata.publishing.guards import check_schema, key_field
 from ctdata.publishing.methods import METHODS, Method
-from ctdata.publishing.planning import Plan, Planner
 from ctdata.publishing.preview import Preview, preview_publication
 from ctdata.publishing.readback import FreshReads, PortalReader
 from ctdata.publishing.result import PublishResult
@@ -36,7 +36,7 @@ from ctdata.publishing.source import SourceFile, Target, open_parquet
 from ctdata.publishing.state import StateStore
 from ctdata.publishing.transport import Transport
 
-MAX_REPLANS = 25
+MAX_REDIFFS = 25
 log = logging.getLogger(__name__)
 
 
@@ -81,7 +81,7 @@ class Publisher:
         allow_new_columns: bool = False,
         reconcile: bool = False,
     ) -> PublishResult:
-        """Make the portal dataset hold the file's rows; the run is recorded in the ledger."""
+        """Make the portal dataset hold the file's rows; the attempt is recorded in the journal."""
         if method not in METHODS:
             raise PublishError(
                 f"Unknown publish method {method!r}: use one of {', '.join(METHODS)}."
@@ -90,19 +90,19 @@ class Publisher:
         started = time.monotonic()
         stats0 = self.client.stats.as_dict()
         result = PublishResult(dataset_id=dataset_id, method=method)
-        run_id = self.state.start_run(dataset_id, method)
+        entry_id = self.state.open_entry(dataset_id, method)
         try:
             with open_parquet(parquet_path) as pf:
                 target, to_add = self._target(pf, request)
-                _Run(self, target, result).execute(request.reconcile, run_id, to_add)
+                _Run(self, target, result).execute(request.reconcile, entry_id, to_add)
         except BaseException as exc:
             self._finish_counts(result, stats0, started)
-            self.state.finish_run(run_id, "failed", result.as_dict(), message=str(exc))
+            self.state.close_entry(entry_id, "failed", result.as_dict(), message=str(exc))
             log.error("Publishing to dataset %s failed after %s", dataset_id, result.summary())
             raise
         self._finish_counts(result, stats0, started)
         status = "succeeded" if result.verified is not False else "unverified"
-        self.state.finish_run(run_id, status, result.as_dict())
+        self.state.close_entry(entry_id, status, result.as_dict())
         log.info("Published dataset %s: %s", dataset_id, result.summary())
         return result
 
@@ -147,53 +147,56 @@ class Publisher:
 
 
 class _Run:
-    """One publication: its target and the parts that read, plan and send it."""
+    """One publication: its target and the parts that read it, find its changes and send them."""
 
     def __init__(self, publisher: Publisher, target: Target, result: PublishResult) -> None:
         client, state = publisher.client, publisher.state
         self.target, self.result, self.state, self.client = target, result, state, client
         self.reader = PortalReader(client, state, target, result, publisher.fresh_reads)
-        self.planner = Planner(target, state)
+        self.finder = ChangeFinder(target, state)
         self.transport = Transport(client, state, target, result, chunk_rows=publisher.chunk_rows,
                                    chunk_bytes=publisher.chunk_bytes)  # fmt: skip
 
-    def execute(self, reconcile: bool, run_id: int, to_add: list[PortalColumn]) -> None:
+    def execute(self, reconcile: bool, entry_id: int, to_add: list[PortalColumn]) -> None:
         target = self.target
         log.info("Publishing %s rows to %s", f"{target.source.num_rows:,}", target.describe())
-        reason = self.planner.read_back_reason(reconcile, run_id)
+        reason = self.finder.read_back_reason(reconcile, entry_id)
         if reason:
             log.info("Reading the portal's rows back first: %s", reason)
             self.reader.rebuild()  # reads only: a guard failing below still means nothing sent
             if reconcile:
                 self.state.mark_reconciled(target.dataset_id, target.key_kind)
-        plan = self.planner.plan(self.result, guards=True)  # nothing is sent before this returns
-        log.info("Plan: %s", plan.describe(target.source.num_rows, target.keyed))
+        changes = self.finder.find(self.result, guards=True)  # nothing is sent before this returns
+        log.info("Changes: %s", changes.describe(target.source.num_rows, target.keyed))
         for column in to_add:
             self.client.add_column(target.dataset_id, column)
             self.result.columns_added.append(column.field_name)
             log.info("Added column %s to dataset %s", column.field_name, target.dataset_id)
-        self._send_until_verified(plan)
+        self._send_until_verified(changes)
         self.state.compact(target.dataset_id)
         self.state.snapshot(target.dataset_id, min_new_segments=8)  # cheap loads next time
 
-    def _send_until_verified(self, plan: Plan) -> None:
+    def _send_until_verified(self, changes: Changes) -> None:
         """Send; when a write's outcome is unknown or the row count disagrees, read the portal
-        back and plan again (never resend blindly)."""
-        for attempt in range(MAX_REPLANS + 1):
+        back and find the changes again (never resend blindly)."""
+        for attempt in range(MAX_REDIFFS + 1):
             try:
-                self.transport.send(plan)
+                self.transport.send(changes)
             except AmbiguousWriteError as exc:
-                if attempt == MAX_REPLANS:
+                if attempt == MAX_REDIFFS:
                     raise
-                log.warning("%s Reading the portal back to see what landed, then re-planning.", exc)
+                log.warning(
+                    "%s Reading the portal back to see what landed, then finding the changes again.",
+                    exc,
+                )
             else:
-                if self.reader.verify() is not False or attempt == MAX_REPLANS:
+                if self.reader.verify() is not False or attempt == MAX_REDIFFS:
                     return
             self.result.replans += 1
             self.reader.rebuild()
-            plan = self.planner.plan(self.result)
+            changes = self.finder.find(self.result)
             rows, keyed = self.target.source.num_rows, self.target.keyed
-            log.info("Plan after reading back: %s", plan.describe(rows, keyed))
+            log.info("Changes after reading back: %s", changes.describe(rows, keyed))
 
 
 def publish_parquet(

@@ -1,4 +1,4 @@
-"""What one publication did: counts for the task log, the run ledger and XCom."""
+"""What one publication did: counts for the task log, the journal and XCom."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The state store: published-row fingerprints and the run ledger (SQLAlchemy 2).
+"""The publishing state, the publisher's part of the state store: published-row fingerprints and
+the journal of publish attempts (SQLAlchemy 2).
 
 SQLite (WAL) by default, PostgreSQL in production; only portable SQL is used. Fingerprints are
 64-bit hashes: a key identifies a row (hash of its row identifier, or of its whole content for
@@ -39,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 
 from ctdata import settings, store
-from ctdata.publishing.ledger import RunLedger, metadata, utc_now
+from ctdata.publishing.journal import PublishJournal, metadata, utc_now
 from ctdata.publishing.segments import (
     Fingerprints,
     Segment,
@@ -85,8 +86,8 @@ snapshots = Table(
 _SEGMENT_ROWS = 100_000
 
 
-class StateStore(RunLedger):
-    """Fingerprints and run ledger; creates its tables on first use."""
+class StateStore(PublishJournal):
+    """Fingerprints and the journal; creates its tables on first use."""
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or settings.current().state_url

@@ -27,7 +27,7 @@ from ctdata.publishing.source import Target
 from ctdata.publishing.state import StateStore
 
 if TYPE_CHECKING:
-    from ctdata.publishing.planning import Plan
+    from ctdata.publishing.changes import Changes
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ def _join(parts: list[_Piece]) -> Chunk:
 
 
 class Transport:
-    """Sends a plan to the portal in chunks and records each acknowledged chunk."""
+    """Sends the changes to the portal in chunks and records each acknowledged chunk."""
 
     def __init__(
         self,
@@ -149,32 +149,32 @@ class Transport:
         self.chunk_rows, self.chunk_bytes = chunk_rows, chunk_bytes
         self.copies: dict[int, int] = {}  # content-keyed datasets: copies of each row on the portal
 
-    def send(self, plan: Plan) -> None:
+    def send(self, changes: Changes) -> None:
         """Send the planned rows chunk by chunk, then the deletions.
 
         A producer thread reads and serializes the next chunks (Arrow releases the GIL) while
         this thread waits on the portal, so the pipeline's own work hides behind the transport.
         """
-        self.result.unchanged = self.result.rows_in_source - int(plan.send.sum())
+        self.result.unchanged = self.result.rows_in_source - int(changes.send.sum())
         self.copies = {}
-        if not self.target.keyed and not plan.full_replace:
+        if not self.target.keyed and not changes.full_replace:
             fp = self.state.load(self.target.dataset_id)
             self.copies = dict(zip(fp.keys.tolist(), fp.counts.tolist(), strict=True))
-        first_put = plan.full_replace
-        for chunk in prefetch(self._chunks(plan), depth=2):
+        first_put = changes.full_replace
+        for chunk in prefetch(self._chunks(changes), depth=2):
             self._send_chunk(chunk, put=first_put)
             first_put = False
         if first_put:  # replacing with an empty file: the PUT still has to happen
             self._send_chunk(Chunk.empty(), put=True)
-        self._send_deletes(plan.delete_keys)
+        self._send_deletes(changes.delete_keys)
 
     # -- chunks ---------------------------------------------------------------------------------
 
-    def _chunks(self, plan: Plan) -> Iterator[Chunk]:
+    def _chunks(self, changes: Changes) -> Iterator[Chunk]:
         """Cut the planned rows into chunks of at most chunk_rows rows and chunk_bytes bytes."""
         parts: list[_Piece] = []
         rows = size = 0
-        for piece in self._pieces(plan):
+        for piece in self._pieces(changes):
             start = 0
             while start < len(piece):
                 room = self.chunk_rows - rows
@@ -193,12 +193,12 @@ class Transport:
         if parts:
             yield _join(parts)
 
-    def _pieces(self, plan: Plan) -> Iterator[_Piece]:
+    def _pieces(self, changes: Changes) -> Iterator[_Piece]:
         """The rows to send, batch by batch, serialized, with their fingerprints."""
         source = self.target.source
-        if not plan.send.any():
+        if not changes.send.any():
             return
-        batches = plan.stash if plan.stash is not None else self._reread(plan)
+        batches = changes.stash if changes.stash is not None else self._reread(changes)
         for first, local, taken in batches:
             tb = source.typed(taken, first)
             encoded, sizes = string_bytes(row_json(tb.arrays, source.columns, trailer=","))
@@ -207,12 +207,12 @@ class Transport:
                 ids = key_text(tb.arrays[source.row_id.field_name], source.row_id)
             keys = tb.hashes if tb.keys is None else tb.keys
             yield _Piece(encoded, sizes.astype(np.int64), keys, tb.hashes, ids,
-                         plan.new[local + first])  # fmt: skip
+                         changes.new[local + first])  # fmt: skip
 
-    def _reread(self, plan: Plan) -> Iterator[tuple[int, np.ndarray, pa.RecordBatch]]:
-        """Read the file again, keeping the rows the plan sends."""
+    def _reread(self, changes: Changes) -> Iterator[tuple[int, np.ndarray, pa.RecordBatch]]:
+        """Read the file again, keeping the rows the changes send."""
         for first, batch in self.target.source.raw_batches():
-            mask = plan.send[first : first + batch.num_rows]
+            mask = changes.send[first : first + batch.num_rows]
             if not mask.any():
                 continue
             local = np.flatnonzero(mask)

@@ -1,4 +1,4 @@
-"""Planning (pass 1): type and fingerprint every source row, run the row guards, and compare
+"""Finding the changes (pass 1): type and fingerprint every source row, run the row guards, and compare
 with the state store's fingerprints to decide which rows to create, change and delete.
 
 Memory stays at two flags a source row plus 8 bytes a new key (and, without a row identifier,
@@ -23,7 +23,7 @@ STASH_ROWS = 50_000  # at most this many changed rows are kept in memory between
 
 
 @dataclass
-class Plan:
+class Changes:
     """Which source rows to send and which portal rows to delete."""
 
     send: np.ndarray  # bool per source row
@@ -44,15 +44,15 @@ class Plan:
         )
 
 
-class Planner:
+class ChangeFinder:
     """Compares the source with what the state store says the portal holds."""
 
     def __init__(self, target: Target, state: StateStore) -> None:
         self.target = target
         self.state = state
 
-    def read_back_reason(self, reconcile: bool, run_id: int) -> str | None:
-        """Why the portal must be read back before planning (None: the fingerprints hold)."""
+    def read_back_reason(self, reconcile: bool, entry_id: int) -> str | None:
+        """Why the portal must be read back before diffing (None: the fingerprints hold)."""
         dataset_id = self.target.dataset_id
         if reconcile:
             return "a comparison with the portal was asked for (reconcile)"
@@ -61,14 +61,14 @@ class Planner:
             return "no fingerprints are stored for it (first publish, or a new state store)"
         if known != self.target.key_kind:
             return "its rows were keyed differently at the last publish"
-        previous = self.state.previous_run(dataset_id, run_id)
+        previous = self.state.previous_entry(dataset_id, entry_id)
         # An interrupted append may have landed rows we never recorded. (Drift on keyed
         # datasets is caught after sending, by the row count check.)
         if not self.target.keyed and previous is not None and previous["status"] != "succeeded":
             return "the previous run did not finish, and appended rows may have landed"
         return None
 
-    def plan(self, result: PublishResult, *, guards: bool = False) -> Plan:
+    def find(self, result: PublishResult, *, guards: bool = False) -> Changes:
         """Pass 1 over the file; with `guards`, raise before anything is sent if a row is bad."""
         source = self.target.source
         checks = RowChecks(self.target.dataset_id, source)
@@ -118,12 +118,12 @@ class Planner:
         if source.row_id is None:
             del fp
             hashes = np.concatenate(content) if content else np.empty(0, np.uint64)
-            return self._content_plan(hashes)
+            return self._content_changes(hashes)
         deletable = self.target.method in ("sync", "replace") and n_state > 0
         deletes = fp.keys[~seen[:n_state]] if deletable else np.empty(0, np.uint64)
-        return Plan(send=send, new=new, delete_keys=deletes, stash=stash)
+        return Changes(send=send, new=new, delete_keys=deletes, stash=stash)
 
-    def _content_plan(self, hashes: np.ndarray) -> Plan:
+    def _content_changes(self, hashes: np.ndarray) -> Changes:
         """Rows keyed by content: send each copy the portal lacks (replace: restart if it has
         rows the file lacks)."""
         fp = self.state.load(self.target.dataset_id)
@@ -137,7 +137,7 @@ class Planner:
             src_count = np.where(in_src, counts[src_idx] if len(uniq) else 0, 0)
             full = bool(np.any(fp.counts > src_count))
         send = np.ones(len(hashes), bool) if full else rank >= have
-        return Plan(send=send, new=send, delete_keys=np.empty(0, np.uint64), full_replace=full)
+        return Changes(send=send, new=send, delete_keys=np.empty(0, np.uint64), full_replace=full)
 
 
 def occurrence_rank(hashes: np.ndarray) -> np.ndarray:
