@@ -110,14 +110,14 @@ def child_publish(url: str, ds: str, parquet: str, state_url: str, method: str) 
     """Run one publication in this process and print its result and peak RSS as JSON."""
     from ctdata.portal.client import SocrataClient
     from ctdata.portal.connection import PortalConnection
-    from ctdata.publishing import StateStore, publish_parquet
+    from ctdata.publishing import PublishingState, publish_parquet
 
     conn = PortalConnection.from_url(url, username=USER, password=PASSWORD)
     before = memory_mb()["rss"]  # everything imported, nothing read
     with SocrataClient(conn) as client:
         result = publish_parquet(
             client, ds, parquet, columns=bench_columns(), method=method, row_id=None,
-            state=StateStore(state_url),
+            state=PublishingState(state_url),
         )  # fmt: skip
     peak = memory_mb()["hwm"]
     print(json.dumps({"result": result.as_dict(), "peak_rss_mb": peak,

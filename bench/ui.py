@@ -105,9 +105,9 @@ def fill_ledger(url: str, ids: list[str], days: int) -> int:
 
 
 def fill_usage(url: str, ids: list[str], days: int) -> int:
-    from ctdata.metrics.store import MetricsStore, daily, snapshots
+    from ctdata.metrics.history import UsageHistory, daily, snapshots
 
-    store = MetricsStore(url)
+    store = UsageHistory(url)
     today = NOW.date()
     rows = 0
     with store.engine.begin() as conn:

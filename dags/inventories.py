@@ -19,7 +19,7 @@ DOC = """
 # Yearly inventories and access plans
 
 Every year on 15 January at 07:00 Eastern, from the agency specs, the portal catalog (one view
-per agency dataset, for its visibility) and the usage metrics store:
+per agency dataset, for its visibility) and the usage history:
 
 1. **spreadsheets**: writes `high-value-data-inventory-<year>.xlsx` and
    `open-data-access-plan-<year>.xlsx` (a Summary sheet and one sheet per agency; late plan
@@ -45,7 +45,7 @@ def _build() -> Any:
     from ctdata.airflow.hooks import SocrataHook
     from ctdata.airflow.runtime import run_date
     from ctdata.inventory import job
-    from ctdata.metrics.store import MetricsStore
+    from ctdata.metrics.history import UsageHistory
     from ctdata.specs.registers import load_registers_config
 
     registers = load_registers_config()
@@ -53,7 +53,7 @@ def _build() -> Any:
     return (
         registers,
         client,
-        job.build(client, run_date(get_current_context()), store=MetricsStore()),
+        job.build(client, run_date(get_current_context()), store=UsageHistory()),
     )
 
 

@@ -25,7 +25,7 @@ Every night at 02:00 Eastern this DAG
    in `include/usage_metrics.yaml`). If that dataset is absent or not shared with the
    connection's account, the night's page views and downloads come from the catalog (API calls
    not measured) and the log says so once. Stores one snapshot per dataset for the run's date
-   in the metrics store and derives the day's figures from the previous snapshot. A rerun of a
+   in the usage history and derives the day's figures from the previous snapshot. A rerun of a
    date replaces it; a missed night is filled from the next snapshot and flagged `filled`.
 2. **publish**: upserts the *dataset usage* rows and the *agency scorecard* rows to their
    portal datasets (ids in `include/usage_metrics.yaml`) through the ordinary publishing path.

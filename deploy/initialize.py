@@ -2,7 +2,7 @@
 steps for the local-process deployment test. Every step can run again safely.
 
 1. the settings every component needs are present and not the .env.example placeholders;
-2. the ctdata state and metrics store: its PostgreSQL role and database when missing (made with
+2. the ctdata state store: its PostgreSQL role and database when missing (made with
    the metadata database's account, which owns the server in the compose file), then its schema
    brought to this release by its migrations (`ctdata.store.upgrade_store`);
 3. `airflow db migrate` (Airflow's tables and the FAB auth manager's);
@@ -33,7 +33,7 @@ REQUIRED_SETTINGS = {
     "AIRFLOW__API_AUTH__JWT_SECRET": "signs the tokens of the REST API and of running tasks",
     "AIRFLOW__API__SECRET_KEY": "signs the UI's session cookies",
     "AIRFLOW_ADMIN_PASSWORD": "the Airflow admin account's password",
-    "CTDATA_STATE_URL": "the ctdata state and metrics store (SQLAlchemy URL)",
+    "CTDATA_STATE_URL": "the ctdata state store (SQLAlchemy URL)",
     "CTDATA_STAGING_ROOT": "where tasks hand data to each other (s3://bucket/prefix)",
     "CTDATA_PSEUDONYM_KEY": "keys the hash that replaces identifiers in published records",
 }

@@ -19,7 +19,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty state/metrics store database: SQLite, and PostgreSQL when
+    """A fresh, empty state/usage history database: SQLite, and PostgreSQL when
     CTDATA_TEST_POSTGRES_URL names a server (`.ci/run` starts one with scripts/start_postgres.sh)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"

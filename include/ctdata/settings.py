@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CTDATA_", frozen=True, extra="ignore")
 
     var_dir: Path = Field(PROJECT_ROOT / "var", description="local working folder")
-    state_url: str = Field("", description="SQLAlchemy URL of the state and metrics store")
+    state_url: str = Field("", description="SQLAlchemy URL of the state store")
     staging_root: str = Field("", description="staging root (path or object storage URL)")
     agencies_dir: Path = Field(PROJECT_ROOT / "include" / "agencies", description="agency specs")
     expectations_dir: Path = Field(PROJECT_ROOT / "expectations", description="GX suites")

@@ -19,7 +19,7 @@ import requests
 from ctdata.portal.client import SocrataClient
 from ctdata.portal.connection import PortalConnection
 from ctdata.portal.schema import PortalColumn
-from ctdata.publishing import StateStore, publish_parquet
+from ctdata.publishing import PublishingState, publish_parquet
 
 USER, PASSWORD = "opm@ct.gov", "secret-pw-123"
 COLUMNS = [
@@ -76,7 +76,7 @@ def _client(portal) -> SocrataClient:
 def test_multipolygons_round_trip_and_a_second_publish_sends_nothing(portal, tmp_path) -> None:
     client = _client(portal)
     ds = client.create_dataset("Counties", COLUMNS, row_identifier="county")["id"]
-    state = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    state = PublishingState(f"sqlite:///{tmp_path / 'state.db'}")
 
     def publish(rows: dict[str, list], reconcile: bool = False):
         return publish_parquet(client, ds, _parquet(tmp_path / "c.parquet", rows),
@@ -107,7 +107,7 @@ def test_geojson_export_csv_wkt_and_spatial_soql(portal, tmp_path) -> None:
     ds = client.create_dataset("Counties 2", COLUMNS, row_identifier="county")["id"]
     publish_parquet(client, ds, _parquet(tmp_path / "c.parquet", _rows()), columns=COLUMNS,
                     method="sync", row_id="county",
-                    state=StateStore(f"sqlite:///{tmp_path / 's.db'}"))  # fmt: skip
+                    state=PublishingState(f"sqlite:///{tmp_path / 's.db'}"))  # fmt: skip
     auth = (USER, PASSWORD)
     geo = requests.get(f"{portal.url}/resource/{ds}.geojson", auth=auth, timeout=30)
     assert geo.headers["Content-Type"].startswith("application/vnd.geo+json")
@@ -165,5 +165,5 @@ def test_the_publisher_names_a_misfit_geometry_before_sending_anything(portal, t
     with pytest.raises(PublishError, match="the_geom: 1 value.*MultiPolygon geometries"):
         publish_parquet(client, ds, _parquet(tmp_path / "m.parquet", rows), columns=COLUMNS,
                         method="sync", row_id="county",
-                        state=StateStore(f"sqlite:///{tmp_path / 'm.db'}"))  # fmt: skip
+                        state=PublishingState(f"sqlite:///{tmp_path / 'm.db'}"))  # fmt: skip
     assert client.count_rows(ds) == 0

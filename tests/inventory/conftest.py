@@ -1,5 +1,5 @@
 """A stand-in portal as an inventory finds it: the agencies' datasets (some public, one never
-published), one dataset OCME published by hand, and the empty registers; a metrics store with
+published), one dataset OCME published by hand, and the empty registers; a usage history with
 some use; the module's own state store and staging area."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from inventory_support import BY_HAND, DAY, PUBLIC, PUBLISHER
 from ctdata.lifecycle.portal_metadata import seed_entry
 from ctdata.metrics.analytics import Counters
 from ctdata.metrics.collect import Collection, Observation
+from ctdata.metrics.history import UsageHistory
 from ctdata.metrics.quality import Freshness
-from ctdata.metrics.store import MetricsStore
 from ctdata.specs import AgencySpec, load_all
 from ctdata.specs.registers import RegistersConfig, load_registers_config
 
@@ -30,7 +30,7 @@ class Setup:
     url: str
     agencies: list[AgencySpec]
     registers: RegistersConfig
-    store: MetricsStore
+    store: UsageHistory
     work: Path
 
 
@@ -44,7 +44,7 @@ def _seed(agencies: list[AgencySpec], registers: RegistersConfig) -> dict:
     return {"datasets": [*entries, BY_HAND]}
 
 
-def _use(store: MetricsStore) -> None:
+def _use(store: UsageHistory) -> None:
     """Two nightly snapshots: 20 page views of deaths_by_town between them."""
     for day, views in ((DAY - dt.timedelta(days=10), 5), (DAY, 25)):
         observation = Observation(
@@ -77,7 +77,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
                 return SocrataClient(connection, max_retry_seconds=5)
 
             patch.setenv("CTDATA_PORTAL_URL", emulator.url)
-            store = MetricsStore()
+            store = UsageHistory()
             _use(store)
             yield Setup(client, emulator.url, agencies, registers, store, work)
             store.dispose()

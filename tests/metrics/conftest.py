@@ -1,5 +1,5 @@
 """A stand-in portal seeded with a few datasets of varied quality plus the two output datasets,
-and a metrics store, staging area and reports folder of the test module's own."""
+and a usage history, staging area and reports folder of the test module's own."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from metrics_support import DATASETS, PUBLISHER, STRANGER, TOKEN, Portal
 
 from ctdata.metrics.config import load_metrics_config, portal_seed_entries
-from ctdata.metrics.store import MetricsStore
+from ctdata.metrics.history import UsageHistory
 
 logging.getLogger("sodapy").setLevel(logging.ERROR)
 
@@ -33,6 +33,6 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
             seed=seed,
             analytics_viewers=[PUBLISHER[0]],
         ) as emulator:
-            store = MetricsStore()
+            store = UsageHistory()
             yield Portal(emulator.url, emulator.host, emulator.port, config, store, work)
             store.dispose()

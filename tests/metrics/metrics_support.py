@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ctdata.metrics.config import MetricsConfig
-from ctdata.metrics.store import MetricsStore
+from ctdata.metrics.history import UsageHistory
 
 PUBLISHER = ("metrics-publisher@ct.gov", "metrics-pw")  # the site analytics are shared with it
 STRANGER = ("stranger@ct.gov", "stranger-pw")  # an account the site analytics are not shared with
@@ -71,7 +71,7 @@ class Portal:
     host: str
     port: int
     config: MetricsConfig
-    store: MetricsStore
+    store: UsageHistory
     work: Path
 
     def client(self, account: tuple[str, str] | None = PUBLISHER) -> Any:

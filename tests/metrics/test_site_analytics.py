@@ -17,7 +17,7 @@ from ctdata.errors import ConfigurationError
 from ctdata.metrics import job
 from ctdata.metrics.collect import Collection, collect
 from ctdata.metrics.config import AnalyticsFields, MetricsConfig, SiteAnalyticsConfig
-from ctdata.metrics.store import MetricsStore
+from ctdata.metrics.history import UsageHistory
 
 IDS = [d["id"] for d in DATASETS]
 TODAY = state_date()
@@ -126,7 +126,7 @@ def test_disabled_site_analytics_counts_from_the_catalog_without_warning(portal,
 
 def test_a_nightly_run_without_readable_analytics_still_succeeds(portal, caplog, tmp_path: Path):
     caplog.set_level(logging.INFO)
-    store = MetricsStore(f"sqlite:///{tmp_path / 'metrics.db'}")
+    store = UsageHistory(f"sqlite:///{tmp_path / 'metrics.db'}")
     with portal.client(STRANGER) as client:
         summary = job.collect_snapshot(
             TODAY, client, config=portal.config, agencies=[], store=store

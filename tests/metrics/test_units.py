@@ -13,10 +13,10 @@ import yaml
 from ctdata.errors import SpecError
 from ctdata.metrics.collect import AgencyIndex, Counters, observe
 from ctdata.metrics.config import DEFAULT_PATH, load_metrics_config, portal_seed_entries
+from ctdata.metrics.history import derive_span
 from ctdata.metrics.quality import freshness, missing_metadata
 from ctdata.metrics.report import freshness_rows, nice_scale
 from ctdata.metrics.scorecard import scorecard
-from ctdata.metrics.store import derive_span
 from ctdata.specs import load_all
 
 DAY = dt.date(2025, 3, 10)
@@ -263,9 +263,9 @@ def _collection(day: dt.date, views: int) -> Any:
 
 
 def test_store_fills_a_missed_night_and_a_late_run_replaces_the_fill(store_url: str) -> None:
-    from ctdata.metrics.store import MetricsStore
+    from ctdata.metrics.history import UsageHistory
 
-    store = MetricsStore(store_url)
+    store = UsageHistory(store_url)
     d1, d2 = DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=2)
     store.save(_collection(DAY, 100))
     saved = store.save(_collection(d2, 110))

@@ -13,7 +13,7 @@ from sqlalchemy import insert
 
 from ctdata.lifecycle.registry import DatasetRegistry
 from ctdata.metrics import attention
-from ctdata.metrics.store import MetricsStore, snapshots
+from ctdata.metrics.history import UsageHistory, snapshots
 from ctdata.monitoring.catalog import PROGRAM, Catalog, _program
 from ctdata.monitoring.ledger import Ledger, RunKey
 from ctdata.monitoring.views import Links, OpenDataViews
@@ -113,7 +113,7 @@ def test_de_identified_records_show_what_was_done(views) -> None:
 
 def test_opms_own_datasets_are_listed_from_the_nightly_measurement(views) -> None:
     made, _, url = views
-    store = MetricsStore(url)
+    store = UsageHistory(url)
     with store.engine.begin() as conn:
         conn.execute(insert(snapshots).values(
             snapshot_date=NOW.date(), dataset_id="opmu-sg01", name="x", agency="x",
@@ -141,7 +141,7 @@ def test_the_needs_opm_queue_lists_what_waits_and_who_must_act(views) -> None:
     made, ledger, url = views
     ledger.record_failure(RunKey("opm", "towns", "opmt-wn01", "publish_opm", "f1"), "extract",
                           "SourceError", "The source's data could not be used")  # fmt: skip
-    store = MetricsStore(url)
+    store = UsageHistory(url)
     with store.engine.begin() as conn:  # a nightly measurement, and its proposals
         conn.execute(insert(snapshots).values(
             snapshot_date=NOW.date(), dataset_id="rybz-nyjw", name="x", agency="x",

@@ -1,5 +1,5 @@
 """The Open Data view's read models: status and due times in Connecticut time, failing and
-overdue first, agency scoping and filters, usage from the metrics store, the dataset page."""
+overdue first, agency scoping and filters, usage from the usage history, the dataset page."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import insert
 
 from ctdata.clock import local_time, next_tick
 from ctdata.lifecycle.registry import DatasetRegistry
-from ctdata.metrics.store import MetricsStore, daily, snapshots
+from ctdata.metrics.history import UsageHistory, daily, snapshots
 from ctdata.monitoring.catalog import Catalog
 from ctdata.monitoring.ledger import Ledger, RunKey
 from ctdata.monitoring.views import Filters, Links, OpenDataViews
@@ -119,7 +119,7 @@ def test_overview_counts_use_completeness_and_access_plan(views) -> None:
     made, ledger, url = views
     succeed(ledger, "ocme", "deaths_by_town", "ocme-twn7", "r1")
     today = NOW.date()
-    store = MetricsStore(url)
+    store = UsageHistory(url)
     with store.engine.begin() as conn:
         for back in range(40):  # 40 days, 10 views a day; only 30 count
             conn.execute(insert(daily).values(

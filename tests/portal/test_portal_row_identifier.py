@@ -16,7 +16,7 @@ from ctdata.lifecycle.publication import sync_metadata
 from ctdata.portal.client import SocrataClient
 from ctdata.portal.connection import PortalConnection
 from ctdata.portal.schema import PortalColumn, row_identifier_from_metadata
-from ctdata.publishing import StateStore, publish_parquet
+from ctdata.publishing import PublishingState, publish_parquet
 from ctdata.specs import load_agency
 
 USER, PASSWORD = "opm.data@ct.gov", "pw-for-tests-2"
@@ -91,7 +91,7 @@ def test_stand_in_says_0_for_none_and_echoes_a_column_id(client) -> None:
 
 
 def test_publisher_keys_by_a_column_id_and_never_by_0(client, tmp_path) -> None:
-    state = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    state = PublishingState(f"sqlite:///{tmp_path / 'state.db'}")
     keyed = client.get_metadata("opmt-wn01")
     town_id = next(c["id"] for c in keyed["columns"] if c["fieldName"] == "town")
     client.update_metadata("opmt-wn01", {"metadata": {"rowIdentifier": town_id}})

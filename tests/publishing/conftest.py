@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from publishing_support import PASSWORD, USER
 
-from ctdata.publishing.state import StateStore
+from ctdata.publishing.state import PublishingState
 
 
 @pytest.fixture
-def state(store_url: str) -> Iterator[StateStore]:
+def state(store_url: str) -> Iterator[PublishingState]:
     """The state store on each backend (see store_url in tests/conftest.py)."""
-    store = StateStore(store_url)
+    store = PublishingState(store_url)
     yield store
     store.dispose()
 

@@ -18,7 +18,7 @@ from publishing_support import PASSWORD, USER, client_for, create_dataset, write
 
 from ctdata.portal.client import SocrataClient
 from ctdata.portal.schema import PortalColumn
-from ctdata.publishing import StateStore, publish_parquet
+from ctdata.publishing import PublishingState, publish_parquet
 
 KEY = PortalColumn("cell_id", "Cell", "text")
 TYPED = [
@@ -90,7 +90,9 @@ def _assert_nothing_sent(client, ds, rows, state, tmp_path, method, **kw) -> Non
 
 
 @pytest.mark.parametrize("method", ["sync", "upsert", "replace"])
-def test_each_type_goes_empty_and_back(portal, state: StateStore, tmp_path: Path, method) -> None:
+def test_each_type_goes_empty_and_back(
+    portal, state: PublishingState, tmp_path: Path, method
+) -> None:
     client = client_for(portal.url)
     ds = create_dataset(client, row_identifier="cell_id", columns=COLUMNS)
     full = _rows()

@@ -17,7 +17,7 @@ from publishing_support import (
     write_parquet,
 )
 
-from ctdata.publishing import StateStore, publish_parquet
+from ctdata.publishing import PublishingState, publish_parquet
 
 
 def _publish(client, ds, path, state, method="upsert", **kw):
@@ -28,7 +28,7 @@ def _publish(client, ds, path, state, method="upsert", **kw):
     )  # fmt: skip
 
 
-def test_refresh_sends_only_changed_rows(portal, state: StateStore, tmp_path: Path) -> None:
+def test_refresh_sends_only_changed_rows(portal, state: PublishingState, tmp_path: Path) -> None:
     client = client_for(portal.url)
     ds = create_dataset(client)
     rows = make_rows(3000)
@@ -68,8 +68,8 @@ def test_lost_state_rebuilds_from_portal_and_sends_nothing(portal, tmp_path) -> 
     ds = create_dataset(client)
     rows = make_rows(2500)
     path = write_parquet(tmp_path / "a.parquet", rows)
-    _publish(client, ds, path, StateStore(f"sqlite:///{tmp_path / 's1.db'}"), method="sync")
-    fresh = StateStore(f"sqlite:///{tmp_path / 's2.db'}")  # the state DB was lost
+    _publish(client, ds, path, PublishingState(f"sqlite:///{tmp_path / 's1.db'}"), method="sync")
+    fresh = PublishingState(f"sqlite:///{tmp_path / 's2.db'}")  # the state DB was lost
     result = _publish(client, ds, path, fresh, method="sync")
     assert result.rows_read_back == 2500
     assert (result.created, result.updated, result.deleted, result.bytes_sent) == (0, 0, 0, 0)

@@ -20,7 +20,7 @@ from publishing_support import (
 from ctdata.errors import PortalUnavailableError
 from ctdata.publishing import Publisher, publish_parquet
 from ctdata.publishing.readback import FreshReads, StaleReadsTimeout
-from ctdata.publishing.state import StateStore
+from ctdata.publishing.state import PublishingState
 
 KEYED, PLAIN = "stal-0001", "stal-0002"
 
@@ -79,13 +79,15 @@ def test_waits_are_bounded(slow_replica, tmp_path) -> None:
     rows = make_rows(50)
     path = write_parquet(tmp_path / "a.parquet", rows)
     short_wait = FreshReads(max_wait_seconds=1.0, first_wait_seconds=0.2)
-    state = StateStore(f"sqlite:///{tmp_path / 'a.db'}")
+    state = PublishingState(f"sqlite:///{tmp_path / 'a.db'}")
     publisher = Publisher(client, state, fresh_reads=short_wait)
     first = publisher.publish(KEYED, path, columns=COLUMNS, method="sync")
     assert first.created == 50 and first.verified is None and first.stale_reads > 0
     assert first.replans == 0, "an out-of-date count is not a reason to re-plan"
 
-    lost = Publisher(client, StateStore(f"sqlite:///{tmp_path / 'b.db'}"), fresh_reads=short_wait)
+    lost = Publisher(
+        client, PublishingState(f"sqlite:///{tmp_path / 'b.db'}"), fresh_reads=short_wait
+    )
     sent_before = client.stats.bytes_sent
     with pytest.raises(StaleReadsTimeout, match="stayed out of date") as err:
         lost.publish(KEYED, path, columns=COLUMNS, method="sync")

@@ -1,4 +1,4 @@
-"""StateStore: the segment log (latest write wins, tombstones, compaction) and the journal."""
+"""PublishingState: the segment log (latest write wins, tombstones, compaction) and the journal."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from ctdata.publishing.state import Segment, StateStore
+from ctdata.publishing.state import PublishingState, Segment
 
 
 def _seg(keys, hashes, counts=None, ids=None) -> Segment:
@@ -15,7 +15,7 @@ def _seg(keys, hashes, counts=None, ids=None) -> Segment:
     return Segment(keys, np.array(hashes, np.uint64), counts, ids)
 
 
-def test_latest_write_wins_and_tombstones_remove(state: StateStore) -> None:
+def test_latest_write_wins_and_tombstones_remove(state: PublishingState) -> None:
     big = 2**64 - 5  # hashes use the whole unsigned 64-bit range
     state.apply("abcd-1234", _seg([3, 1, big], [30, 10, 7], ids=["c", "a", "z"]), 3, "row_id:x")
     state.apply("abcd-1234", _seg([1, 2], [11, 20], ids=["a", "b"]), 1, "row_id:x")
@@ -27,7 +27,7 @@ def test_latest_write_wins_and_tombstones_remove(state: StateStore) -> None:
     assert len(state.load("zzzz-0000")) == 0 and state.count("zzzz-0000") == 0
 
 
-def test_compaction_keeps_the_live_view(state: StateStore) -> None:
+def test_compaction_keeps_the_live_view(state: PublishingState) -> None:
     rng = np.random.default_rng(1)
     for i in range(70):
         keys = rng.integers(0, 500, 50).astype(np.uint64)
@@ -42,14 +42,14 @@ def test_compaction_keeps_the_live_view(state: StateStore) -> None:
     assert not state.compact("abcd-1234", min_segments=64)
 
 
-def test_replace_all_resets_count_and_content_counts(state: StateStore) -> None:
+def test_replace_all_resets_count_and_content_counts(state: PublishingState) -> None:
     state.apply("abcd-1234", _seg([1, 2], [1, 2]), 2, "content")
     state.replace_all("abcd-1234", [_seg([5, 6], [5, 6], counts=[2, 3])], "content")
     assert state.count("abcd-1234") == 5
     assert state.load("abcd-1234").counts.tolist() == [2, 3]
 
 
-def test_journal_and_reconcile_schedule(state: StateStore) -> None:
+def test_journal_and_reconcile_schedule(state: PublishingState) -> None:
     run = state.open_entry("abcd-1234", "sync")
     assert state.journal_entries()[0]["status"] == "running"
     state.close_entry(run, "succeeded", {"created": 3})
@@ -64,7 +64,7 @@ def test_journal_and_reconcile_schedule(state: StateStore) -> None:
     assert state.reconcile_due("abcd-1234", every=timedelta(0))
 
 
-def test_snapshot_plus_later_segments_equals_full_merge(state: StateStore) -> None:
+def test_snapshot_plus_later_segments_equals_full_merge(state: PublishingState) -> None:
     rng = np.random.default_rng(3)
     for round_ in range(3):
         for _ in range(5):

@@ -12,10 +12,10 @@ from ctdata.metrics import attention
 from ctdata.metrics.analytics import Counters
 from ctdata.metrics.collect import Collection, Observation
 from ctdata.metrics.config import CandidateRules
+from ctdata.metrics.history import UsageHistory
 from ctdata.metrics.quality import Freshness
 from ctdata.metrics.report import render_report
 from ctdata.metrics.scorecard import scorecard
-from ctdata.metrics.store import MetricsStore
 from ctdata.specs import load_agency
 from ctdata.specs.models import Retirement
 
@@ -60,12 +60,12 @@ def ocme():
 
 @pytest.fixture
 def store(store_url: str):
-    store = MetricsStore(store_url)
+    store = UsageHistory(store_url)
     yield store
     store.dispose()
 
 
-def _nights(store: MetricsStore) -> None:
+def _nights(store: UsageHistory) -> None:
     late = Freshness("overdue", days_overdue=200)
     store.save(Collection(YEAR_AGO, [_obs("unus-0001", 40), _obs("used-0001", 40),
                                      _obs("rybz-nyjw", 3)]))  # fmt: skip
@@ -87,7 +87,7 @@ def _nights(store: MetricsStore) -> None:
     )
 
 
-def test_candidates_are_proposed_and_stored_for_the_ui(store: MetricsStore, ocme) -> None:
+def test_candidates_are_proposed_and_stored_for_the_ui(store: UsageHistory, ocme) -> None:
     _nights(store)
     candidates, late = attention.record(store, DAY, [ocme], rules=CandidateRules())
     reasons = {c.dataset_id: c.reasons for c in candidates}
@@ -113,7 +113,7 @@ def test_candidates_are_proposed_and_stored_for_the_ui(store: MetricsStore, ocme
     assert len(attention.read_late_items(store, DAY)) == 1
 
 
-def test_thresholds_come_from_the_rules(store: MetricsStore, ocme) -> None:
+def test_thresholds_come_from_the_rules(store: UsageHistory, ocme) -> None:
     _nights(store)
     candidates, _ = attention.record(store, DAY, [ocme], rules=CandidateRules(overdue_days=365))
     assert "over-0001" not in {c.dataset_id for c in candidates}
@@ -125,7 +125,7 @@ def test_not_late_before_the_target_date(ocme) -> None:
     assert len(attention.late_plan_items([ocme], [], before + dt.timedelta(days=1))) == 1
 
 
-def test_scorecard_and_report_show_late_items_and_candidates(store: MetricsStore, ocme) -> None:
+def test_scorecard_and_report_show_late_items_and_candidates(store: UsageHistory, ocme) -> None:
     _nights(store)
     attention.record(store, DAY, [ocme])
     snapshot = store.snapshot(DAY)

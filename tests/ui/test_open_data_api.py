@@ -120,9 +120,9 @@ def test_opms_own_datasets_are_in_the_view_for_those_who_read_its_dags(demo_ui) 
     rows = demo_ui.get("/ctdata/api/datasets", user="opm").json()["datasets"]
     program = {r["portal_id"]: r for r in rows if r["agency"] == "opm_program"}
     assert wanted <= set(program)
-    from ctdata.metrics.store import MetricsStore
+    from ctdata.metrics.history import UsageHistory
 
-    store = MetricsStore(demo_ui.setup.state_url)  # the nightly measurement is the truth here
+    store = UsageHistory(demo_ui.setup.state_url)  # the nightly measurement is the truth here
     measured = {r["dataset_id"]: r for r in store.snapshot(store.snapshot_dates()[-1])}
     store.dispose()
     usage = program[load_metrics_config().usage_dataset.portal_id]

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ctdata.validation.store import ResultStore
+from ctdata.validation.archive import ResultArchive
 
 REPO = Path(__file__).resolve().parents[2]
 SUITES_DIR = REPO / "expectations"
@@ -60,9 +60,9 @@ def build_suites() -> ModuleType:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> ResultStore:
-    """A result store of the test's own (a local folder)."""
-    return ResultStore(str(tmp_path / "data_docs"))
+def store(tmp_path: Path) -> ResultArchive:
+    """A result archive of the test's own (a local folder)."""
+    return ResultArchive(str(tmp_path / "data_docs"))
 
 
 @pytest.fixture(scope="session")

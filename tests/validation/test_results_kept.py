@@ -12,7 +12,7 @@ import fsspec
 import pandas as pd
 import pytest
 
-from ctdata.validation import ResultStore, RunStage, load_validation, run_suites
+from ctdata.validation import ResultArchive, RunStage, load_validation, run_suites
 from ctdata.validation.redaction import KEPT_COUNTS
 
 RUN = "scheduled__2025-01-01T06:00:00+00:00"
@@ -105,14 +105,14 @@ def test_no_value_from_the_data_is_kept_anywhere(people, suites, store, caplog) 
 
 def test_results_go_to_object_storage_through_fsspec(people, suites) -> None:
     root = f"memory://ctdata-tests-{uuid.uuid4().hex[:8]}/data_docs"
-    store = ResultStore(root)
+    store = ResultArchive(root)
     summary = run_kept(people, suites, store, stage="source")
     fs = fsspec.filesystem("memory")
     page = summary.suites[0].data_docs
     assert page.startswith(root + "/ocme/deaths_by_town/") and fs.exists(page)
     assert summary.record == f"{page.rsplit('/', 1)[0]}/summary.json" and fs.exists(summary.record)
     assert (
-        load_validation("ocme", "deaths_by_town", RUN, ResultStore(root))["source"]["failed"] == 3
+        load_validation("ocme", "deaths_by_town", RUN, ResultArchive(root))["source"]["failed"] == 3
     )
     with pytest.raises(ValueError, match="not a page under the Data Docs root"):
         store.read_page(root.replace("data_docs", "elsewhere") + "/x.html")
@@ -158,7 +158,7 @@ def test_the_log_tells_the_story_by_expectation_name(people, suites, store, capl
 def test_airflow_object_storage_paths_work_as_the_opener(people, suites, tmp_path) -> None:
     from airflow.sdk import ObjectStoragePath
 
-    store = ResultStore(f"file://{tmp_path / 'osp'}", open_path=ObjectStoragePath)
+    store = ResultArchive(f"file://{tmp_path / 'osp'}", open_path=ObjectStoragePath)
     summary = run_kept(people, suites, store)
     assert summary.suites[0].data_docs.startswith(f"file://{tmp_path / 'osp'}/ocme/")
     assert store.read_page(summary.suites[0].data_docs).startswith("<!DOCTYPE html>")

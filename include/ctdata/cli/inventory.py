@@ -33,13 +33,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ctdata.cli.connections import portal_client
     from ctdata.inventory import job
-    from ctdata.metrics.store import MetricsStore
+    from ctdata.metrics.history import UsageHistory
     from ctdata.specs.registers import load_registers_config
 
     registers = load_registers_config()
     on = args.date or dt.date.today()
     with portal_client(args.conn_id, None if args.conn_id else args.portal) as client:
-        inventory = job.build(client, on, store=MetricsStore())
+        inventory = job.build(client, on, store=UsageHistory())
         paths = job.write(inventory, args.out, registers)
         if args.publish:
             job.publish(inventory, client, registers, run_id=f"cli-{on.isoformat()}")

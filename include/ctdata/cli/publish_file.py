@@ -87,7 +87,7 @@ def csv_to_parquet(csv_path: Path, parquet_path: Path, block_bytes: int = 8 << 2
 def run(args: argparse.Namespace) -> int:
     from ctdata.portal.client import SocrataClient
     from ctdata.publishing.publisher import publish_parquet
-    from ctdata.publishing.state import StateStore
+    from ctdata.publishing.state import PublishingState
 
     connection = _connection(args)
     with tempfile.TemporaryDirectory(prefix="ctdata-publish-") as tmp:
@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
                 columns=columns,
                 method=args.method,
                 row_id=args.row_id,
-                state=StateStore(args.state_url) if args.state_url else StateStore(),
+                state=PublishingState(args.state_url) if args.state_url else PublishingState(),
                 chunk_rows=args.chunk_rows,
                 chunk_bytes=args.chunk_bytes,
                 allow_new_columns=args.allow_new_columns,

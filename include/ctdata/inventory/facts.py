@@ -1,4 +1,4 @@
-"""What the portal and the metrics store know about each agency's datasets: which are public,
+"""What the portal and the usage history know about each agency's datasets: which are public,
 when each was last updated, the agency's datasets published by hand (found in the catalog by
 attribution), and a year of use."""
 
@@ -13,7 +13,7 @@ from ctdata.errors import PortalRefusedError
 from ctdata.specs.models import AgencySpec
 
 if TYPE_CHECKING:
-    from ctdata.metrics.store import MetricsStore
+    from ctdata.metrics.history import UsageHistory
     from ctdata.portal.client import SocrataClient
 
 COUNTERS = ("views", "downloads", "api_calls")
@@ -47,11 +47,11 @@ def gather(
     client: SocrataClient,
     agencies: Sequence[AgencySpec],
     on: dt.date,
-    store: MetricsStore | None = None,
+    store: UsageHistory | None = None,
     exclude: frozenset[str] = frozenset(),
 ) -> Facts:
     """Catalog pages, one view per agency dataset (visibility is not in the catalog), and the
-    past year's use from the metrics store when there is one. `exclude`: datasets that are no
+    past year's use from the usage history when there is one. `exclude`: datasets that are no
     agency's holdings (the pipeline's own metrics and registers)."""
     from ctdata.metrics.collect import AgencyIndex, local_date
     from ctdata.metrics.quality import custom_fields
@@ -103,7 +103,7 @@ def _portal_dataset(view: dict[str, Any], local_date: Any) -> PortalDataset:
     )
 
 
-def year_of_use(store: MetricsStore, on: dt.date) -> dict[str, dict[str, int | None]]:
+def year_of_use(store: UsageHistory, on: dt.date) -> dict[str, dict[str, int | None]]:
     """Per dataset, views, downloads and API calls in the 365 days up to `on` (None: a
     counter never measured in that year)."""
     use: dict[str, dict[str, int | None]] = {}

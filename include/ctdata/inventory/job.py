@@ -17,7 +17,7 @@ from ctdata.specs.registers import RegistersConfig
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ctdata.metrics.store import MetricsStore
+    from ctdata.metrics.history import UsageHistory
     from ctdata.portal.client import SocrataClient
     from ctdata.staging import Staging
 
@@ -34,7 +34,7 @@ def build(
     on: dt.date,
     *,
     agencies: Sequence[AgencySpec] | None = None,
-    store: MetricsStore | None = None,
+    store: UsageHistory | None = None,
 ) -> Inventory:
     """The inventory on `on` for the agencies (every valid spec by default)."""
     if agencies is None:

@@ -10,7 +10,7 @@ from ctdata.lifecycle.plan import EXAMPLES, RowChanges
 if TYPE_CHECKING:
     from ctdata.lifecycle.columns import ColumnChanges
     from ctdata.portal.client import SocrataClient
-    from ctdata.publishing.state import StateStore
+    from ctdata.publishing.state import PublishingState
     from ctdata.specs import DatasetSpec
 
 
@@ -35,7 +35,7 @@ def row_changes(
     path: Any,
     dataset: DatasetSpec,
     columns: ColumnChanges,
-    state: StateStore,
+    state: PublishingState,
 ) -> RowChanges:
     """The publisher's own plan for the dataset (`Publisher.preview`) against the fingerprints
     in `state`, with the portal's current values beside the new ones for the changed examples."""

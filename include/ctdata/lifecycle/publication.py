@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from ctdata.lifecycle.registry import DatasetRegistry
     from ctdata.portal.client import SocrataClient
-    from ctdata.publishing.state import StateStore
+    from ctdata.publishing.state import PublishingState
     from ctdata.specs.models import AgencySpec, DatasetSpec
 
 
@@ -36,7 +36,7 @@ def publish_table(
     client: SocrataClient,
     staging: Staging,
     *,
-    state: StateStore,
+    state: PublishingState,
     registry: DatasetRegistry,
 ) -> dict[str, Any]:
     """Send only what changed since the last publish (see ctdata.publishing); every
@@ -123,7 +123,7 @@ def publish_frame(
     agency dataset is published: staged, its rows sent, then its metadata. Such datasets pin
     their portal id in their configuration."""
     from ctdata.lifecycle.registry import DatasetRegistry
-    from ctdata.publishing.state import StateStore
+    from ctdata.publishing.state import PublishingState
 
     portal_id = dataset.portal_id
     if portal_id is None:
@@ -138,7 +138,7 @@ def publish_frame(
     try:
         result = publish_table(
             agency, dataset, portal_id, path, client, staging,
-            state=StateStore(), registry=DatasetRegistry(),
+            state=PublishingState(), registry=DatasetRegistry(),
         )  # fmt: skip
     finally:
         staging.remove_run(agency.code, dataset.slug, run_id)  # aggregates, but keep it tidy

@@ -1,4 +1,4 @@
-"""Nightly usage metrics: catalog + counters → metrics store → quality, scorecard, report and
+"""Nightly usage metrics: catalog + counters → usage history → quality, scorecard, report and
 the two published datasets. See `ctdata.metrics.job` for the steps the DAG runs."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """What the nightly measurement proposes to a person: datasets to consider retiring, and access
-plan items past their target date. Kept per night in the metrics store (the data the UI reads)
+plan items past their target date. Kept per night in the usage history (the data the UI reads)
 and shown in the report.
 
 Retirement candidates (the state's reasons an asset may be retired, as far as metrics see them):
@@ -34,8 +34,8 @@ from sqlalchemy import (
 )
 
 from ctdata.metrics.config import CandidateRules
+from ctdata.metrics.history import UsageHistory, snapshots
 from ctdata.metrics.quality import OVERDUE
-from ctdata.metrics.store import MetricsStore, snapshots
 from ctdata.specs.access_plan import LATE, PlanItem, plan_items
 from ctdata.specs.models import AgencySpec
 from ctdata.store import ensure_tables
@@ -147,7 +147,7 @@ def late_plan_items(
 # -- the store (what the UI reads) ---------------------------------------------------------
 
 
-def snapshots_before(store: MetricsStore, cutoff: dt.date) -> dict[str, dict[str, Any]]:
+def snapshots_before(store: UsageHistory, cutoff: dt.date) -> dict[str, dict[str, Any]]:
     """Per dataset, its latest snapshot on or before `cutoff`."""
     date_col = snapshots.c.snapshot_date
     nearest = (
@@ -164,7 +164,7 @@ def snapshots_before(store: MetricsStore, cutoff: dt.date) -> dict[str, dict[str
 
 
 def save(
-    store: MetricsStore, day: dt.date, candidates: Sequence[Candidate], late: Sequence[PlanItem]
+    store: UsageHistory, day: dt.date, candidates: Sequence[Candidate], late: Sequence[PlanItem]
 ) -> None:
     """Replace the night's proposals."""
     ensure_tables(metadata, store.engine)
@@ -193,7 +193,7 @@ def save(
             )  # fmt: skip
 
 
-def read_candidates(store: MetricsStore, day: dt.date) -> list[dict[str, Any]]:
+def read_candidates(store: UsageHistory, day: dt.date) -> list[dict[str, Any]]:
     """The night's retirement candidates, by agency and name."""
     ensure_tables(metadata, store.engine)
     table = candidates_table
@@ -205,7 +205,7 @@ def read_candidates(store: MetricsStore, day: dt.date) -> list[dict[str, Any]]:
     return rows
 
 
-def read_late_items(store: MetricsStore, day: dt.date) -> list[dict[str, Any]]:
+def read_late_items(store: UsageHistory, day: dt.date) -> list[dict[str, Any]]:
     """The night's late access plan items, most late first."""
     ensure_tables(metadata, store.engine)
     table = late_items_table
@@ -219,7 +219,7 @@ def read_late_items(store: MetricsStore, day: dt.date) -> list[dict[str, Any]]:
 
 
 def record(
-    store: MetricsStore,
+    store: UsageHistory,
     day: dt.date,
     agencies: Sequence[AgencySpec],
     *,

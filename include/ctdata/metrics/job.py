@@ -1,7 +1,7 @@
 """The nightly job's steps, callable from the DAG, tests and the demo alike.
 
 Each returns a small JSON-safe summary (a task's XCom) and logs what it did in words, for the
-task log in the Airflow UI. Data goes to the metrics store and, for publication, to staged
+task log in the Airflow UI. Data goes to the usage history and, for publication, to staged
 Parquet read by the ordinary publishing path.
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ctdata.metrics.config import MetricsConfig, load_metrics_config
+from ctdata.metrics.history import UsageHistory
 from ctdata.metrics.scorecard import scorecard
-from ctdata.metrics.store import MetricsStore
 from ctdata.specs.models import AgencySpec
 
 if TYPE_CHECKING:
@@ -42,14 +42,14 @@ def collect_snapshot(
     *,
     config: MetricsConfig | None = None,
     agencies: Sequence[AgencySpec] | None = None,
-    store: MetricsStore | None = None,
+    store: UsageHistory | None = None,
 ) -> dict[str, Any]:
     """Collect the counters for `day` and store them (replacing any earlier run of that day)."""
     from ctdata.metrics.collect import collect
 
     config = config or load_metrics_config()
     agencies = registered_agencies() if agencies is None else list(agencies)
-    store = store or MetricsStore()
+    store = store or UsageHistory()
     collection = collect(client, config, agencies, day)
     saved = store.save(collection)
     source = collection.source
@@ -78,7 +78,7 @@ def collect_snapshot(
 
 
 def propose(
-    day: dt.date, store: MetricsStore, agencies: Sequence[AgencySpec], config: MetricsConfig
+    day: dt.date, store: UsageHistory, agencies: Sequence[AgencySpec], config: MetricsConfig
 ) -> dict[str, int]:
     """Store the night's retirement candidates and late access plan items (ctdata.metrics.
     attention) for the report and the UI, and say how many there are."""
@@ -131,7 +131,7 @@ _COUNTER_COLUMNS = (
 )
 
 
-def scorecard_frame(day: dt.date, store: MetricsStore, dataset: DatasetSpec) -> pd.DataFrame:
+def scorecard_frame(day: dt.date, store: UsageHistory, dataset: DatasetSpec) -> pd.DataFrame:
     import pandas as pd
 
     from ctdata.lifecycle.publication import conform
@@ -148,7 +148,7 @@ def publish_outputs(
     run_id: str,
     *,
     config: MetricsConfig | None = None,
-    store: MetricsStore | None = None,
+    store: UsageHistory | None = None,
     staging: Staging | None = None,
 ) -> dict[str, Any]:
     """Upsert the usage rows of `dates` and the day's scorecard through the publishing path,
@@ -156,7 +156,7 @@ def publish_outputs(
     from ctdata.lifecycle.publication import publish_frame
 
     config = config or load_metrics_config()
-    store = store or MetricsStore()
+    store = store or UsageHistory()
     agency = config.agency()
     wanted = sorted({d if isinstance(d, dt.date) else dt.date.fromisoformat(d) for d in dates})
     frames = {
@@ -187,7 +187,7 @@ def write_report(
     day: dt.date,
     *,
     config: MetricsConfig | None = None,
-    store: MetricsStore | None = None,
+    store: UsageHistory | None = None,
     history_days: int = 90,
 ) -> dict[str, Any]:
     """Write the night's HTML report (and `usage-latest.html`) to the reports folder."""
@@ -195,7 +195,7 @@ def write_report(
     from ctdata.metrics.report import render_report
 
     config = config or load_metrics_config()
-    store = store or MetricsStore()
+    store = store or UsageHistory()
     since = day - dt.timedelta(days=history_days - 1)
     rows = store.daily(since=since, until=day)
     snapshot = store.snapshot(day)

@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from ctdata.clock import local_time
-from ctdata.metrics.store import COUNTERS
+from ctdata.metrics.history import COUNTERS
 from ctdata.monitoring import facts, schedule
 from ctdata.monitoring.catalog import PROGRAM
 from ctdata.specs import AgencySpec

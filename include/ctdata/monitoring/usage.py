@@ -1,4 +1,4 @@
-"""What the Open Data view reads from the metrics store: usage sums and series, and the
+"""What the Open Data view reads from the usage history: usage sums and series, and the
 metadata problems of the latest nightly measurement. Grouped SQL over the store's tables, so
 the overview costs one query however many datasets there are."""
 
@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
-from ctdata.metrics.store import COUNTERS, MetricsStore, daily, snapshots
+from ctdata.metrics.history import COUNTERS, UsageHistory, daily, snapshots
 
 # The daily table's key is (date, dataset_id); one dataset's year reads this index instead.
 _DATASET_INDEX = (
@@ -20,11 +20,11 @@ _DATASET_INDEX = (
 
 
 class UsageReader:
-    """Reads the metrics store. The figures change once a night, so the sums and metadata
+    """Reads the usage history. The figures change once a night, so the sums and metadata
     problems of every dataset are kept until the store's latest measurement changes."""
 
     def __init__(self, url: str | None = None) -> None:
-        self.store = MetricsStore(url)  # creates the metrics tables when missing
+        self.store = UsageHistory(url)  # creates the metrics tables when missing
         self.engine: Engine = self.store.engine
         self._cache: dict[tuple[Any, ...], Any] = {}
         with self.engine.begin() as conn:

@@ -1,6 +1,6 @@
 """Read models of the Open Data view: the dataset list (the JSON API's `datasets`), the
 overview by agency, and one dataset's page. Plain JSON-ready dicts built from the agency
-specs, the monitoring ledger and the metrics store; the FastAPI app and the alerts both use
+specs, the monitoring ledger and the usage history; the FastAPI app and the alerts both use
 them, so the page, the API and the e-mail say the same thing."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from ctdata import settings
 from ctdata.clock import local_time, state_date
-from ctdata.metrics.store import COUNTERS
+from ctdata.metrics.history import COUNTERS
 from ctdata.monitoring import facts, rows, schedule
 from ctdata.monitoring.catalog import PROGRAM, PROGRAM_PUBLISHERS, Catalog, Entry, load_catalog
 from ctdata.monitoring.ledger import Ledger
@@ -115,7 +115,7 @@ class OpenDataViews:
         return [r for r in found if (allowed is None or r["agency"] in allowed) and filters.keep(r)]
 
     def _all_rows(self, now: dt.datetime) -> list[dict[str, Any]]:
-        """Every dataset's row, built again when the ledger, the metrics store or the catalog
+        """Every dataset's row, built again when the ledger, the usage history or the catalog
         changed, or the minute did (due times move with the clock). Callers must not modify
         the rows."""
         minute = now.replace(second=0, microsecond=0)

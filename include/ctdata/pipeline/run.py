@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ctdata.lifecycle.registry import DatasetRegistry
     from ctdata.monitoring.ledger import Ledger, RunKey
     from ctdata.portal.client import SocrataClient
-    from ctdata.publishing.state import StateStore
+    from ctdata.publishing.state import PublishingState
     from ctdata.specs import AgencySpec, DatasetSpec
 
 log = logging.getLogger(__name__)
@@ -120,11 +120,11 @@ class AgencyRun:
         return Ledger(self.store.url)
 
     @cached_property
-    def state(self) -> StateStore:
-        """Published-row fingerprints and the publishing runs."""
-        from ctdata.publishing.state import StateStore
+    def publishing_state(self) -> PublishingState:
+        """The publisher's part of the store: published-row fingerprints and its journal."""
+        from ctdata.publishing.state import PublishingState
 
-        return StateStore(self.store.url)
+        return PublishingState(self.store.url)
 
 
 @dataclass(kw_only=True, eq=False)
@@ -237,9 +237,9 @@ class DatasetRun(AgencyRun):
 
     def kept_validation(self, stage: str) -> dict[str, Any] | None:
         """A validation stage's summary as this run's validate step kept it (counts only)."""
-        from ctdata.validation import ResultStore
+        from ctdata.validation import ResultArchive
 
-        store = ResultStore(open_path=self.staging.open_path)
+        store = ResultArchive(open_path=self.staging.open_path)
         return store.load(self.agency.code, self.slug, self.run_id).get(stage)
 
     @staticmethod

@@ -54,11 +54,11 @@ def validate_publishable(run: DatasetRun, prepared: Summary) -> Summary:
 
 def _validate(run: DatasetRun, staged: Summary, stage: str, suites: list[str]) -> Summary:
     """Run the named GX suites on a staged frame, keep each suite's result and Data Docs page
-    (see ctdata.validation.store) under the run, and raise ValidationFailed (nothing
+    (see ctdata.validation.archive) under the run, and raise ValidationFailed (nothing
     published) on failure. Run-time values reach the suites as GX suite parameters:
     `suppression_spec`, for datasets with an aggregation. Results are written through the
     staging area's `open_path` (Airflow's ObjectStoragePath in tasks), as the run reads them."""
-    from ctdata.validation import ResultStore, RunStage, run_suites
+    from ctdata.validation import ResultArchive, RunStage, run_suites
 
     dataset = run.dataset
     parameters = {}
@@ -70,7 +70,7 @@ def _validate(run: DatasetRun, staged: Summary, stage: str, suites: list[str]) -
         dataset=f"{dataset.slug} ({stage})",
         parameters=parameters,
         keep_at=RunStage(run.agency.code, dataset.slug, run.run_id, stage),
-        store=ResultStore(open_path=run.staging.open_path),
+        store=ResultArchive(open_path=run.staging.open_path),
     )
     summary.raise_for_failure()
     return summary.as_dict()
@@ -171,7 +171,7 @@ def publish(run: DatasetRun, prepared: Summary) -> Summary:
         return {"dry_run": True, **plan.as_dict()}
     result = publish_table(
         run.agency, run.dataset, run.require_portal_id(), prepared["path"], run.portal,
-        run.staging, state=run.state, registry=run.registry,
+        run.staging, state=run.publishing_state, registry=run.registry,
     )  # fmt: skip
     log.info(
         "Published to %s: %s created, %s changed, %s deleted, %s unchanged; %s bytes sent.",
@@ -228,7 +228,7 @@ def publication_plan(run: DatasetRun, prepared: Summary) -> Any:
     return DatasetPlan(
         **common,
         portal_id=portal_id,
-        rows=row_changes(run.portal, portal_id, path, dataset, columns, run.state),
+        rows=row_changes(run.portal, portal_id, path, dataset, columns, run.publishing_state),
         metadata=metadata_field_changes(view, wanted),
         columns=columns,
         review=review_need(agency.code, dataset, view, run.registry).reasons,

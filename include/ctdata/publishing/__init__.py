@@ -14,7 +14,7 @@ _EXPORTS = {
     "Preview": "ctdata.publishing.preview",
     "Publisher": "ctdata.publishing.publisher",
     "publish_parquet": "ctdata.publishing.publisher",
-    "StateStore": "ctdata.publishing.state",
+    "PublishingState": "ctdata.publishing.state",
 }
 
 __all__ = sorted(_EXPORTS)

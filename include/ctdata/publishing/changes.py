@@ -16,7 +16,7 @@ from ctdata.publishing.guards import RowChecks
 from ctdata.publishing.result import PublishResult
 from ctdata.publishing.segments import Fingerprints
 from ctdata.publishing.source import Target
-from ctdata.publishing.state import StateStore
+from ctdata.publishing.state import PublishingState
 from ctdata.publishing.transport import prefetch
 
 STASH_ROWS = 50_000  # at most this many changed rows are kept in memory between the passes
@@ -47,7 +47,7 @@ class Changes:
 class ChangeFinder:
     """Compares the source with what the state store says the portal holds."""
 
-    def __init__(self, target: Target, state: StateStore) -> None:
+    def __init__(self, target: Target, state: PublishingState) -> None:
         self.target = target
         self.state = state
 

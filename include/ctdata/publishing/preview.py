@@ -19,7 +19,7 @@ from ctdata.publishing.changes import ChangeFinder
 from ctdata.publishing.readback import PortalReader
 from ctdata.publishing.result import PublishResult
 from ctdata.publishing.source import open_parquet
-from ctdata.publishing.state import StateStore
+from ctdata.publishing.state import PublishingState
 
 if TYPE_CHECKING:
     from ctdata.publishing.publisher import Publisher, Request
@@ -54,7 +54,7 @@ def preview_publication(
         target, to_add = publisher._target(pf, request)
         state = publisher.state
         if ChangeFinder(target, state).read_back_reason(request.reconcile, AFTER_EVERY_ENTRY):
-            state = StateStore(f"sqlite:///{os.path.join(scratch, 'preview.db')}")
+            state = PublishingState(f"sqlite:///{os.path.join(scratch, 'preview.db')}")
             PortalReader(publisher.client, state, target, result, publisher.fresh_reads).rebuild()
         try:
             changes = ChangeFinder(target, state).find(result, guards=True)

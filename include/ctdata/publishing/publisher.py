@@ -33,7 +33,7 @@ from ctdata.publishing.preview import Preview, preview_publication
 from ctdata.publishing.readback import FreshReads, PortalReader
 from ctdata.publishing.result import PublishResult
 from ctdata.publishing.source import SourceFile, Target, open_parquet
-from ctdata.publishing.state import StateStore
+from ctdata.publishing.state import PublishingState
 from ctdata.publishing.transport import Transport
 
 MAX_REDIFFS = 25
@@ -58,7 +58,7 @@ class Publisher:
     def __init__(
         self,
         client: SocrataClient,
-        state: StateStore,
+        state: PublishingState,
         *,
         chunk_rows: int = 10_000,
         chunk_bytes: int = 8_000_000,
@@ -207,7 +207,7 @@ def publish_parquet(
     columns: list[PortalColumn],
     method: Method,
     row_id: str | None,
-    state: StateStore,
+    state: PublishingState,
     chunk_rows: int = 10_000,
     chunk_bytes: int = 8_000_000,
     allow_new_columns: bool = False,

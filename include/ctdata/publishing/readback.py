@@ -23,7 +23,7 @@ from ctdata.publishing.fingerprints import key_text
 from ctdata.publishing.result import PublishResult
 from ctdata.publishing.segments import Segment
 from ctdata.publishing.source import Target
-from ctdata.publishing.state import StateStore
+from ctdata.publishing.state import PublishingState
 
 READ_PAGE = 50_000
 MAX_RESTARTS = 5  # read-backs started again because the dataset changed meanwhile
@@ -53,7 +53,7 @@ class PortalReader:
     def __init__(
         self,
         client: SocrataClient,
-        state: StateStore,
+        state: PublishingState,
         target: Target,
         result: PublishResult,
         fresh: FreshReads,

@@ -86,7 +86,7 @@ snapshots = Table(
 _SEGMENT_ROWS = 100_000
 
 
-class StateStore(PublishJournal):
+class PublishingState(PublishJournal):
     """Fingerprints and the journal; creates its tables on first use."""
 
     def __init__(self, url: str | None = None) -> None:
@@ -95,7 +95,7 @@ class StateStore(PublishJournal):
         store.ensure_tables(metadata, self.engine)
 
     def __repr__(self) -> str:
-        return f"StateStore({redacted(self.url)!r})"
+        return f"PublishingState({redacted(self.url)!r})"
 
     def dispose(self) -> None:
         store.release(self.url)

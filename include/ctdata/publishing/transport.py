@@ -24,7 +24,7 @@ from ctdata.publishing.fingerprints import key_text
 from ctdata.publishing.result import PublishResult, size_text
 from ctdata.publishing.segments import Segment
 from ctdata.publishing.source import Target
-from ctdata.publishing.state import StateStore
+from ctdata.publishing.state import PublishingState
 
 if TYPE_CHECKING:
     from ctdata.publishing.changes import Changes
@@ -138,7 +138,7 @@ class Transport:
     def __init__(
         self,
         client: SocrataClient,
-        state: StateStore,
+        state: PublishingState,
         target: Target,
         result: PublishResult,
         *,

@@ -43,10 +43,10 @@ async def no_sniffing(request: Any, call_next: Any) -> Any:
 def data_docs_response(url: str, who: Any, root: str, views: OpenDataViews) -> Response:
     """The kept page (or result) at `url`, for a user who may see its agency; 404 otherwise.
     Pages are kept as <root>/<agency>/<dataset>/<run>/<stage>/<suite>.html."""
-    from ctdata.validation import ResultStore
+    from ctdata.validation import ResultArchive
     from ctdata.validation.data_docs import served_page
 
-    store = ResultStore()
+    store = ResultArchive()
     inside = url.removeprefix(str(store.root).rstrip("/") + "/").split("/")
     if not who.allows(inside[0]):
         raise HTTPException(404, "No such Data Docs page")

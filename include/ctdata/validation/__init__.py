@@ -2,7 +2,7 @@
 
 `run_suites` validates a frame against named suites, filling GX suite parameters
 (`{"$PARAMETER": name}` in a suite) from the values it is given, and keeps each suite's
-result and Data Docs page in a `ResultStore` (a local folder or object storage). Results keep
+result and Data Docs page in a `ResultArchive` (a local folder or object storage). Results keep
 counts and percentages only, never a value from the data (see `redaction`).
 
 Names load on first use (PEP 562): reading stored results (`load_validation`) does not import
@@ -27,9 +27,9 @@ _EXPORTS = {
     "ExpectationOutcome": "ctdata.validation.results",
     "SuiteOutcome": "ctdata.validation.results",
     "ValidationSummary": "ctdata.validation.results",
-    "ResultStore": "ctdata.validation.store",
-    "RunStage": "ctdata.validation.store",
-    "load_validation": "ctdata.validation.store",
+    "ResultArchive": "ctdata.validation.archive",
+    "RunStage": "ctdata.validation.archive",
+    "load_validation": "ctdata.validation.archive",
     "load_suite": "ctdata.validation.suites",
     "run_suites": "ctdata.validation.runner",
 }

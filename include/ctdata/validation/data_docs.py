@@ -1,7 +1,7 @@
 """A validation result as a Great Expectations Data Docs page (static HTML), safe to open.
 
 GX's own site builder writes through its stores (local folder, boto3, GCS, Azure) and keeps an
-index; here each page is rendered with GX's renderer and view and handed to the `ResultStore`,
+index; here each page is rendered with GX's renderer and view and handed to the `ResultArchive`,
 which writes through fsspec like the staging area does. The result must be redacted first.
 
 GX's templates do not autoescape and GX escapes only some template parameters, so every

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ctdata import settings
 from ctdata.errors import ValidationFailed
+from ctdata.validation.archive import ResultArchive, RunStage
 from ctdata.validation.context import validate_suites
 from ctdata.validation.redaction import redact_suite_result
 from ctdata.validation.results import (
@@ -19,7 +20,6 @@ from ctdata.validation.results import (
     ValidationSummary,
     json_safe,
 )
-from ctdata.validation.store import ResultStore, RunStage
 from ctdata.validation.suites import check_parameters, load_suite, suite_path
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def run_suites(
     expectations_dir: Path | None = None,
     parameters: Mapping[str, Any] | None = None,
     keep_at: RunStage | None = None,
-    store: ResultStore | None = None,
+    store: ResultArchive | None = None,
 ) -> ValidationSummary:
     """Run every suite on `df`; all suite files are loaded (and checked) before any runs.
 
@@ -55,7 +55,7 @@ def run_suites(
     for name, suite in zip(suite_names, suites, strict=True):
         check_parameters(suite, suite_path(name, folder), given)
     if keep_at is not None:
-        store = store or ResultStore()
+        store = store or ResultArchive()
     results = validate_suites(df, suites, RESULT_FORMAT, given)
     kept = [
         _suite_outcome(name, folder, redact_suite_result(result), keep_at, store)
@@ -79,7 +79,7 @@ def run_suites(
 
 
 def _suite_outcome(
-    name: str, folder: Path, result: Any, keep_at: RunStage | None, store: ResultStore | None
+    name: str, folder: Path, result: Any, keep_at: RunStage | None, store: ResultArchive | None
 ) -> tuple[SuiteOutcome, list[ExpectationOutcome]]:
     """One suite's verdict and outcomes from its redacted result; its page kept if asked."""
     outcomes = [to_outcome(name, r) for r in result.results]

@@ -54,7 +54,7 @@ class RunStage:
 
 
 @dataclass(frozen=True)
-class ResultStore:
+class ResultArchive:
     """Writes and reads Data Docs pages and validation summaries under one root."""
 
     root: str = field(default_factory=_configured_root)
@@ -126,8 +126,8 @@ class ResultStore:
 
 
 def load_validation(
-    agency: str, dataset: str, run_id: str, store: ResultStore | None = None
+    agency: str, dataset: str, run_id: str, store: ResultArchive | None = None
 ) -> dict[str, dict[str, Any]]:
     """The validation summaries kept for one dataset's run, by stage ('source',
     'publishable'): per suite its Data Docs page, per expectation its verdict and counts."""
-    return (store or ResultStore()).load(agency, dataset, run_id)
+    return (store or ResultArchive()).load(agency, dataset, run_id)

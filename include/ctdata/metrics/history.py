@@ -1,4 +1,4 @@
-"""The metrics store: one snapshot of cumulative counters per dataset per day, and the daily
+"""The usage history: one snapshot of cumulative counters per dataset per day, and the daily
 figures derived from consecutive snapshots (SQLAlchemy 2; SQLite by default, PostgreSQL too).
 
 Saving a date replaces that date's snapshots and re-derives the days it affects, so a rerun
@@ -99,7 +99,7 @@ class SaveResult:
         }
 
 
-class MetricsStore:
+class UsageHistory:
     """Snapshots and daily figures; creates its tables on first use."""
 
     def __init__(self, url: str | None = None) -> None:
@@ -108,7 +108,7 @@ class MetricsStore:
         store.ensure_tables(metadata, self.engine)
 
     def __repr__(self) -> str:
-        return f"MetricsStore({redacted(self.url)!r})"
+        return f"UsageHistory({redacted(self.url)!r})"
 
     def dispose(self) -> None:
         store.release(self.url)
