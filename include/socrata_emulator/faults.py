@@ -1,7 +1,7 @@
 """Deterministic fault injection for write requests (resilience tests of the publisher).
 
 The n-th write request since start gets the n-th draw of a seeded generator, so a test (or a
-reader of `fault_plan`) knows exactly which writes fail and how.
+reader of `fault_sequence`) knows exactly which writes fail and how.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class FaultInjector:
         return kind if hit else None
 
 
-def fault_plan(rate: float, seed: int, n: int) -> list[str | None]:
+def fault_sequence(rate: float, seed: int, n: int) -> list[str | None]:
     """The faults the first `n` write requests of a fresh server get."""
     inj = FaultInjector(rate, seed)
     return [inj.next() for _ in range(n)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from socrata_emulator.faults import FAULT_KINDS, fault_plan
+from socrata_emulator.faults import FAULT_KINDS, fault_sequence
 from socrata_emulator.testing import run_emulator, sodapy_client
 
 ADMIN = ("admin@ct.gov", "pw")
@@ -45,7 +45,7 @@ def _send_writes(url: str, n: int) -> list[object]:
 
 
 def test_fault_mix_is_deterministic_and_applied_500_commits(tmp_path):
-    plan = fault_plan(RATE, SEED_VALUE, N_WRITES)
+    plan = fault_sequence(RATE, SEED_VALUE, N_WRITES)
     assert set(plan) == {None, *FAULT_KINDS}  # the seed exercises every kind of failure
     expected = ["dropped" if f == "drop" else EXPECTED_STATUS[f] for f in plan]
     with run_emulator(

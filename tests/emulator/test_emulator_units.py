@@ -11,7 +11,7 @@ from socrata_emulator.coerce import (
     encode_row_id,
     number_text,
 )
-from socrata_emulator.faults import FAULT_KINDS, fault_plan
+from socrata_emulator.faults import FAULT_KINDS, fault_sequence
 from socrata_emulator.models import Column, Dataset
 from socrata_emulator.soql import SoqlError, compile_query
 
@@ -79,9 +79,9 @@ def test_unknown_function_and_column_codes():
 
 
 def test_fault_plan_is_seeded_and_rate_shaped():
-    plan = fault_plan(0.3, 11, 2000)
-    assert plan == fault_plan(0.3, 11, 2000) and plan != fault_plan(0.3, 12, 2000)
+    plan = fault_sequence(0.3, 11, 2000)
+    assert plan == fault_sequence(0.3, 11, 2000) and plan != fault_sequence(0.3, 12, 2000)
     share = sum(f is not None for f in plan) / len(plan)
     assert 0.25 < share < 0.35
     assert {f for f in plan if f} == set(FAULT_KINDS)
-    assert fault_plan(0.0, 11, 50) == [None] * 50
+    assert fault_sequence(0.0, 11, 50) == [None] * 50

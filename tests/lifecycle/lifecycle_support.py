@@ -16,10 +16,10 @@ NEW = "deaths_by_age"  # in include/agencies/ocme.yaml without a portal_id
 
 def first_faults_seed(*faults: str | None, rate: float = 0.5) -> int:
     """A fault seed whose first write requests get exactly `faults` (None: no fault)."""
-    from socrata_emulator.faults import fault_plan
+    from socrata_emulator.faults import fault_sequence
 
     for seed in range(10_000):
-        if fault_plan(rate, seed, len(faults)) == list(faults):
+        if fault_sequence(rate, seed, len(faults)) == list(faults):
             return seed
     raise AssertionError(f"no seed gives {faults}")
 

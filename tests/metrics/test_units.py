@@ -239,12 +239,12 @@ def test_report_svgs_are_well_formed_and_mark_filled_days() -> None:
 def test_traffic_plan_is_reproducible_and_skewed() -> None:
     from collections import Counter
 
-    from ctdata.demo.traffic import traffic_plan
+    from ctdata.demo.traffic import traffic_schedule
 
     ids = [f"abcd-{i:04d}" for i in range(20)]
-    plan = traffic_plan(ids, seed=5, requests_total=2000)
-    assert plan == traffic_plan(ids, seed=5, requests_total=2000)
-    assert plan != traffic_plan(ids, seed=6, requests_total=2000)
+    plan = traffic_schedule(ids, seed=5, requests_total=2000)
+    assert plan == traffic_schedule(ids, seed=5, requests_total=2000)
+    assert plan != traffic_schedule(ids, seed=6, requests_total=2000)
     per_dataset = Counter(ds for ds, _ in plan).most_common()
     assert per_dataset[0][1] > 4 * per_dataset[-1][1]
     assert {kind for _, kind in plan} == {"views", "downloads", "api_calls"}

@@ -18,7 +18,7 @@ from ctdata.monitoring.catalog import PROGRAM, Catalog, _program
 from ctdata.monitoring.ledger import Ledger, RunKey
 from ctdata.monitoring.views import Links, OpenDataViews
 from ctdata.specs import load_all
-from ctdata.specs.access_plan import PlanItem
+from ctdata.specs.access_plan import AccessPlanItem
 
 NOW = dt.datetime(2026, 7, 15, 16, 0, tzinfo=dt.UTC)
 TOWNS = RunKey("opm", "towns", "opmt-wn01", "publish_opm", "r1")
@@ -149,7 +149,7 @@ def test_the_needs_opm_queue_lists_what_waits_and_who_must_act(views) -> None:
             freshness="on time", days_overdue=0, views_total=0, downloads_total=0,
             collected_at=NOW,
         ))  # fmt: skip
-    late = PlanItem("Office of the Chief Medical Examiner", "ocme", "Deaths by county", None,
+    late = AccessPlanItem("Office of the Chief Medical Examiner", "ocme", "Deaths by county", None,
                     dt.date(2026, 6, 30), "Late", 15, None, False)  # fmt: skip
     candidate = attention.Candidate("rybz-nyjw", "Records", "Office of the Chief Medical Examiner",
                                     ("unused for a year",), "no views since 2025-07-15")  # fmt: skip

@@ -121,8 +121,8 @@ def test_thresholds_come_from_the_rules(store: UsageHistory, ocme) -> None:
 
 def test_not_late_before_the_target_date(ocme) -> None:
     before = dt.date(2027, 6, 30)
-    assert attention.late_plan_items([ocme], [], before) == []
-    assert len(attention.late_plan_items([ocme], [], before + dt.timedelta(days=1))) == 1
+    assert attention.late_access_plan_items([ocme], [], before) == []
+    assert len(attention.late_access_plan_items([ocme], [], before + dt.timedelta(days=1))) == 1
 
 
 def test_scorecard_and_report_show_late_items_and_candidates(store: UsageHistory, ocme) -> None:

@@ -41,7 +41,7 @@ def generate_traffic(
     }
     if not dataset_ids or max_requests <= 0:
         return done
-    plan = traffic_plan(dataset_ids, seed=seed, requests_total=max_requests)
+    plan = traffic_schedule(dataset_ids, seed=seed, requests_total=max_requests)
     base = base_url.rstrip("/")
     with requests.Session() as session:
         for dataset_id, kind in plan:
@@ -51,7 +51,7 @@ def generate_traffic(
     return done
 
 
-def traffic_plan(
+def traffic_schedule(
     dataset_ids: Sequence[str], *, seed: int, requests_total: int
 ) -> list[tuple[str, str]]:
     """(dataset id, kind) for each request, Zipf-weighted over a seeded shuffle of the ids."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from ctdata import settings
 from ctdata.inventory.facts import COUNTERS, Facts, PortalDataset
-from ctdata.specs.access_plan import PUBLISHED, RETIRED, RETIRING, PlanItem, plan_items
+from ctdata.specs.access_plan import PUBLISHED, RETIRED, RETIRING, AccessPlanItem, access_plan_items
 from ctdata.specs.models import AgencySpec, DatasetSpec
 
 SOURCE_SYSTEMS = {  # one per source kind of the spec (tests/inventory checks every kind has one)
@@ -62,12 +62,12 @@ def build_inventory(agencies: Sequence[AgencySpec], facts: Facts, on: dt.date) -
     )
 
 
-def _plan(agency: AgencySpec, facts: Facts, on: dt.date) -> list[PlanItem]:
-    items = plan_items(agency, facts.public_ids, on)
+def _plan(agency: AgencySpec, facts: Facts, on: dt.date) -> list[AccessPlanItem]:
+    items = access_plan_items(agency, facts.public_ids, on)
     for ds_id in facts.by_hand.get(agency.code, []):
         found = facts.on_portal[ds_id]
         items.append(
-            PlanItem(agency.name, agency.code, found.name, ds_id, None,
+            AccessPlanItem(agency.name, agency.code, found.name, ds_id, None,
                      PUBLISHED if found.public else "Private", 0, found.update_frequency, False)
         )  # fmt: skip
     return items
@@ -77,7 +77,7 @@ def _plan(agency: AgencySpec, facts: Facts, on: dt.date) -> list[PlanItem]:
 
 
 def _high_value_rows(
-    agency: AgencySpec, facts: Facts, plan: list[PlanItem], on: dt.date
+    agency: AgencySpec, facts: Facts, plan: list[AccessPlanItem], on: dt.date
 ) -> list[dict[str, Any]]:
     specs = {d.slug: d for d in agency.datasets}
     rows = []
@@ -98,7 +98,7 @@ def _high_value_rows(
 
 
 def _dataset_fields(
-    dataset: DatasetSpec | None, found: PortalDataset | None, item: PlanItem
+    dataset: DatasetSpec | None, found: PortalDataset | None, item: AccessPlanItem
 ) -> dict[str, Any]:
     if dataset is not None:
         meta = dataset.metadata
@@ -137,7 +137,7 @@ def personal_information(dataset: DatasetSpec) -> str:
     return "No"
 
 
-def _status_fields(item: PlanItem, found: PortalDataset | None) -> dict[str, Any]:
+def _status_fields(item: AccessPlanItem, found: PortalDataset | None) -> dict[str, Any]:
     if item.status in (RETIRING, RETIRED):
         level = item.status
     elif found is None:
@@ -160,7 +160,9 @@ def _use(facts: Facts, ds_id: str | None) -> dict[str, int | None]:
 # -- Open Data Access Plan -----------------------------------------------------------------
 
 
-def _plan_row(agency: AgencySpec, item: PlanItem, facts: Facts, on: dt.date) -> dict[str, Any]:
+def _plan_row(
+    agency: AgencySpec, item: AccessPlanItem, facts: Facts, on: dt.date
+) -> dict[str, Any]:
     found = facts.on_portal.get(item.portal_id or "")
     return {
         "row_id": f"{agency.code}|{_key(item)}",
@@ -178,7 +180,7 @@ def _plan_row(agency: AgencySpec, item: PlanItem, facts: Facts, on: dt.date) -> 
 # -- Agency Data Officers ------------------------------------------------------------------
 
 
-def _officer_row(agency: AgencySpec, facts: Facts, plan: list[PlanItem]) -> dict[str, Any]:
+def _officer_row(agency: AgencySpec, facts: Facts, plan: list[AccessPlanItem]) -> dict[str, Any]:
     public = facts.public_ids
     return {
         "row_id": agency.code,
@@ -191,7 +193,7 @@ def _officer_row(agency: AgencySpec, facts: Facts, plan: list[PlanItem]) -> dict
     }
 
 
-def _key(item: PlanItem) -> str:
+def _key(item: AccessPlanItem) -> str:
     return item.portal_id or re.sub(r"[^a-z0-9]+", "-", item.title.lower()).strip("-")
 
 

@@ -36,7 +36,7 @@ from sqlalchemy import (
 from ctdata.metrics.config import CandidateRules
 from ctdata.metrics.history import UsageHistory, snapshots
 from ctdata.metrics.quality import OVERDUE
-from ctdata.specs.access_plan import LATE, PlanItem, plan_items
+from ctdata.specs.access_plan import LATE, AccessPlanItem, access_plan_items
 from ctdata.specs.models import AgencySpec
 from ctdata.store import ensure_tables
 
@@ -136,12 +136,12 @@ def _unused(row: dict[str, Any], earlier: dict[str, Any] | None, on: dt.date, da
     return old_enough and all(not t for t in totals)
 
 
-def late_plan_items(
+def late_access_plan_items(
     agencies: Iterable[AgencySpec], published: Iterable[str], on: dt.date
-) -> list[PlanItem]:
+) -> list[AccessPlanItem]:
     """Access plan items past their target date and not yet found published."""
     ids = frozenset(published)
-    return [i for a in agencies for i in plan_items(a, ids, on) if i.status == LATE]
+    return [i for a in agencies for i in access_plan_items(a, ids, on) if i.status == LATE]
 
 
 # -- the store (what the UI reads) ---------------------------------------------------------
@@ -164,7 +164,10 @@ def snapshots_before(store: UsageHistory, cutoff: dt.date) -> dict[str, dict[str
 
 
 def save(
-    store: UsageHistory, day: dt.date, candidates: Sequence[Candidate], late: Sequence[PlanItem]
+    store: UsageHistory,
+    day: dt.date,
+    candidates: Sequence[Candidate],
+    late: Sequence[AccessPlanItem],
 ) -> None:
     """Replace the night's proposals."""
     ensure_tables(metadata, store.engine)
@@ -225,13 +228,13 @@ def record(
     *,
     rules: CandidateRules = DEFAULT_RULES,
     exclude: Iterable[str] = (),
-) -> tuple[list[Candidate], list[PlanItem]]:
+) -> tuple[list[Candidate], list[AccessPlanItem]]:
     """Compute the night's proposals from its snapshot and store them."""
     snapshot = store.snapshot(day)
     earlier = snapshots_before(store, day - dt.timedelta(days=rules.unused_days))
     candidates = retirement_candidates(
         snapshot, earlier, agencies, day, rules=rules, exclude=exclude
     )
-    late = late_plan_items(agencies, (r["dataset_id"] for r in snapshot), day)
+    late = late_access_plan_items(agencies, (r["dataset_id"] for r in snapshot), day)
     save(store, day, candidates, late)
     return candidates, late

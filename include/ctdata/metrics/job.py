@@ -96,7 +96,7 @@ def propose(
         or "none",
         "; ".join(f"{i.title} ({i.agency}, {i.days_late} days late)" for i in late) or "none",
     )
-    return {"retirement_candidates": len(candidates), "late_plan_items": len(late)}
+    return {"retirement_candidates": len(candidates), "late_access_plan_items": len(late)}
 
 
 def usage_frame(rows: Sequence[dict[str, Any]], dataset: DatasetSpec) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ctdata.metrics.quality import ON_TIME, OVERDUE
-from ctdata.specs.access_plan import PlanProgress, plan_items, progress
+from ctdata.specs.access_plan import AccessPlanProgress, access_plan_items, progress
 from ctdata.specs.models import AgencySpec
 
 
@@ -56,7 +56,11 @@ def scorecard(
     scores = []
     for agency, rows in sorted(by_agency.items()):
         spec = plans.get(agency)
-        plan = progress(plan_items(spec, published_ids, day)) if spec else PlanProgress(0, 0, 0)
+        plan = (
+            progress(access_plan_items(spec, published_ids, day))
+            if spec
+            else AccessPlanProgress(0, 0, 0)
+        )
         scheduled = [r for r in rows if r["freshness"] in (ON_TIME, OVERDUE)]
         counts = use.get(agency, {})
         scores.append(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ctdata.retirement.process import MID_RETIREMENT, RETIRED, SCHEDULED, stage_on
-from ctdata.specs.access_plan import PlanProgress, plan_items, progress
+from ctdata.specs.access_plan import AccessPlanProgress, access_plan_items, progress
 from ctdata.specs.models import AgencySpec, DatasetSpec
 
 PUBLIC, PRIVATE = "public", "private"
@@ -112,6 +112,6 @@ def deidentification(dataset: DatasetSpec, extract: dict[str, Any] | None) -> di
     return done
 
 
-def access_plan(agency: AgencySpec, public_ids: set[str], today: dt.date) -> PlanProgress:
+def access_plan(agency: AgencySpec, public_ids: set[str], today: dt.date) -> AccessPlanProgress:
     """The agency's access plan as the published Open Data Access Plans dataset counts it."""
-    return progress(plan_items(agency, public_ids, today))
+    return progress(access_plan_items(agency, public_ids, today))

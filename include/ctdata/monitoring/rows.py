@@ -93,7 +93,7 @@ def queue(
                 "who": officer(agencies.get(row["agency"])), "key": row["key"],
                 "link": None, "link_text": "open",
             })  # fmt: skip
-    for item in attention.get("late_plan_items", []):
+    for item in attention.get("late_access_plan_items", []):
         spec = by_name.get(item["agency"])
         if spec is not None and spec.code in visible:
             items.append({

@@ -114,8 +114,8 @@ class UsageReader:
 
         day = self.version()[0]
         if day is None:
-            return {"retirement_candidates": [], "late_plan_items": []}
+            return {"retirement_candidates": [], "late_access_plan_items": []}
         return {
             "retirement_candidates": attention.read_candidates(self.store, day),
-            "late_plan_items": attention.read_late_items(self.store, day),
+            "late_access_plan_items": attention.read_late_items(self.store, day),
         }

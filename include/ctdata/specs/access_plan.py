@@ -22,7 +22,7 @@ RETIRED = "Retired"
 
 
 @dataclass(frozen=True)
-class PlanItem:
+class AccessPlanItem:
     agency: str
     agency_code: str
     title: str
@@ -44,7 +44,9 @@ class PlanItem:
         return self.portal_id or self.title.lower()
 
 
-def plan_items(agency: AgencySpec, published: Container[str], today: dt.date) -> list[PlanItem]:
+def access_plan_items(
+    agency: AgencySpec, published: Container[str], today: dt.date
+) -> list[AccessPlanItem]:
     """The agency's plan on `today`; `published` holds the portal ids found published."""
     by_id = {d.portal_id: d for d in agency.datasets}
     listed = {e.portal_id for e in agency.access_plan if e.portal_id}
@@ -76,9 +78,9 @@ def _item(
     dataset: DatasetSpec | None,
     published: Container[str],
     today: dt.date,
-) -> PlanItem:
+) -> AccessPlanItem:
     status, late = _status(portal_id, target, dataset, published, today)
-    return PlanItem(
+    return AccessPlanItem(
         agency=agency.name,
         agency_code=agency.code,
         title=title,
@@ -110,7 +112,7 @@ def _status(
 
 
 @dataclass(frozen=True)
-class PlanProgress:
+class AccessPlanProgress:
     """Where a plan stands: its items published, of all its items, and those late."""
 
     published: int
@@ -122,10 +124,10 @@ class PlanProgress:
         return round(self.published / self.items, 4) if self.items else None
 
 
-def progress(items: list[PlanItem]) -> PlanProgress:
+def progress(items: list[AccessPlanItem]) -> AccessPlanProgress:
     """The one count of a plan's progress: the view, the scorecard and the published Open Data
     Access Plans dataset (one row per item, its status) all read it this way."""
-    return PlanProgress(
+    return AccessPlanProgress(
         published=sum(i.status == PUBLISHED for i in items),
         items=len(items),
         late=sum(i.late for i in items),
