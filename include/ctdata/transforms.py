@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 def apply_transforms(
     frame: pd.DataFrame, dataset: DatasetSpec, agencies_dir: Path | None = None
 ) -> pd.DataFrame:
+    """The spec's row-level transforms, in order. `suppress_small_groups` only has its columns
+    checked here: it is applied by the disclosure protection step (ctdata.pipeline.protection),
+    which generalizes together with the dataset's linked tables and earlier releases."""
     for index, transform in enumerate(dataset.transforms):
         where = f"dataset {dataset.slug!r} transforms[{index}] ({transform.kind})"
         _require_columns(frame, _inputs(transform), where)
@@ -33,9 +36,7 @@ def apply_transforms(
             frame = crosswalk(frame, transform, agencies_dir)
         elif isinstance(transform, PseudonymizeTransform):
             frame = pseudonymize(frame, transform, where)
-        elif isinstance(transform, SmallGroupTransform):
-            frame = suppress_small_groups(frame, transform, where)
-        else:
+        elif isinstance(transform, DropTransform):
             frame = frame.drop(columns=transform.columns)
     return frame
 
@@ -70,24 +71,6 @@ def pseudonymize(frame: pd.DataFrame, transform: PseudonymizeTransform, where: s
         for value in values
     ]
     return frame.assign(**{transform.output: hashed})
-
-
-def suppress_small_groups(
-    frame: pd.DataFrame, transform: SmallGroupTransform, where: str
-) -> pd.DataFrame:
-    keys = list(transform.quasi_identifiers)
-    frame = frame.copy()
-    for column in transform.generalize:
-        small = _group_sizes(frame, keys) < transform.k
-        frame[column] = frame[column].astype("object").where(~small, transform.label)
-    keep = _group_sizes(frame, keys) >= transform.k
-    if not keep.all():
-        log.info("%s: removed %d row(s) left in groups under %d", where, (~keep).sum(), transform.k)
-    return frame[keep].reset_index(drop=True)
-
-
-def _group_sizes(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
-    return frame.groupby(keys, dropna=False)[keys[0]].transform("size")
 
 
 def _inputs(transform: object) -> list[str]:

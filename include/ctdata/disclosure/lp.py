@@ -56,21 +56,26 @@ def is_safe(lower: np.ndarray, upper: np.ndarray, threshold: int, interval: bool
     return ok
 
 
-class _Component:
+class ComponentLP:
     """One independent block of the audit LP, re-solved with changing objectives.
 
     Uses the HiGHS binding that ships inside scipy so each new objective warm-starts from the
     last basis (one `linprog` call per objective rebuilds everything); falls back to `linprog`.
     """
 
-    def __init__(self, a: sp.csr_matrix, b: np.ndarray, cap: float) -> None:
-        self.a, self.b, self.cap = a, b, cap
+    def __init__(
+        self, a: sp.csr_matrix, b: np.ndarray, lower: np.ndarray, upper: np.ndarray
+    ) -> None:
+        self.a, self.b, self.lower, self.upper = a, b, lower, upper
+        self.cap = float(upper.max(initial=1.0))
         self.dual = np.zeros(a.shape[0])
-        self.highs = _build_highs(a.tocsc(), b, cap) if _highs is not None else None
+        self.highs = _build_highs(a.tocsc(), b, lower, upper) if _highs is not None else None
 
     def solve(self, c: np.ndarray) -> np.ndarray | None:
+        """A minimiser of c.x (None when infeasible); row duals are kept in `dual`."""
         if self.highs is None:
-            res = linprog(c, A_eq=self.a, b_eq=self.b, bounds=(1.0, self.cap), method="highs")
+            bounds = list(zip(self.lower, self.upper, strict=True))
+            res = linprog(c, A_eq=self.a, b_eq=self.b, bounds=bounds, method="highs")
             if res.status != 0:
                 return None
             self.dual = np.asarray(res.eqlin.marginals, dtype=float)
@@ -85,15 +90,15 @@ class _Component:
         return np.asarray(solution.col_value, dtype=float)
 
 
-def _build_highs(a: sp.csc_matrix, b: np.ndarray, cap: float) -> Any:
+def _build_highs(a: sp.csc_matrix, b: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> Any:
     lp = _highs.HighsLp()
     m, n = a.shape
     lp.num_col_, lp.num_row_ = n, m
     lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, m
     lp.a_matrix_.format_ = _highs.MatrixFormat.kColwise
     lp.col_cost_ = np.zeros(n)
-    lp.col_lower_ = np.ones(n)
-    lp.col_upper_ = np.full(n, cap)
+    lp.col_lower_ = lower.astype(np.float64)
+    lp.col_upper_ = upper.astype(np.float64)
     lp.row_lower_ = b.astype(np.float64)
     lp.row_upper_ = b.astype(np.float64)
     lp.a_matrix_.start_ = a.indptr.astype(np.int32)
@@ -180,7 +185,8 @@ def _full(
             continue
         sub = a_csc[:, idx]
         rows = np.unique(sub.indices)
-        comp = _Component(sub.tocsr()[rows], b[rows], cap)
+        n_idx = idx.size
+        comp = ComponentLP(sub.tocsr()[rows], b[rows], np.ones(n_idx), np.full(n_idx, cap))
         truth = values[cells[idx]] if truth_known else None
         w = None if wanted is None else wanted[idx]
         lo, hi, pr, ok, comp_duals = _solve_component(comp, truth, threshold, interval, fast, w)
@@ -245,7 +251,7 @@ def _witnessed(
 
 
 def _solve_component(
-    comp: _Component,
+    comp: ComponentLP,
     truth: np.ndarray | None,
     threshold: int,
     interval: bool,

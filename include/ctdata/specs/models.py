@@ -243,6 +243,11 @@ class DatasetSpec(Strict):
     supersedes: list[Annotated[str, Field(pattern=FOUR_BY_FOUR)]] = Field(
         default=[], description="portal ids of older datasets this one replaces"
     )
+    population: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)] | None = Field(
+        default=None,
+        description="name shared by the agency's datasets about the same people (e.g. "
+        "'ocme_deaths'): they are protected and audited together, over all their releases",
+    )
 
     @field_validator("portal_id", mode="before")
     @classmethod
@@ -336,3 +341,14 @@ class AgencySpec(Strict):
             if dataset.slug == slug:
                 return dataset
         raise KeyError(f"agency {self.code!r} has no dataset {slug!r}")
+
+    def population_key(self, dataset: DatasetSpec) -> str:
+        """The disclosure population a dataset belongs to: its declared `population`, or the
+        dataset alone (still protected over all its own releases)."""
+        return f"{self.code}.{dataset.population or dataset.slug}"
+
+    def population_members(self, dataset: DatasetSpec) -> list[DatasetSpec]:
+        """The datasets protected together with this one (itself included), in spec order."""
+        if dataset.population is None:
+            return [dataset]
+        return [d for d in self.datasets if d.population == dataset.population and d.retire is None]

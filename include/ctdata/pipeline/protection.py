@@ -1,0 +1,162 @@
+"""De-identification of a run's tables: each dataset protected with everything its population
+published before, and the datasets of one population (`population:` in the spec) together.
+
+Aggregated datasets are counted into their full cube; record-level datasets keep their records,
+generalized by their `suppress_small_groups` rule. The joint engine (ctdata.disclosure.joint)
+decides what each shows; the publishable tables are staged for validation and publishing, and
+each table's release (its cube with true values and what it shows) is staged beside it, to be
+recorded in the state store's release history when the table is published (`record_release`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ctdata.errors import SpecError
+from ctdata.specs.models import AgencySpec, DatasetSpec, SmallGroupTransform
+from ctdata.staging import Staging
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ctdata.disclosure.history import ReleaseHistory
+    from ctdata.disclosure.members import Member
+    from ctdata.disclosure.records import RecordsRule
+    from ctdata.disclosure.release import Release
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TableKey:
+    """How a dataset is named in the release history: stable across portal ids."""
+
+    agency: str
+    slug: str
+
+    def __str__(self) -> str:
+        return f"{self.agency}.{self.slug}"
+
+
+def records_rule(dataset: DatasetSpec) -> RecordsRule | None:
+    """The record-level table's generalization rule, if it has one."""
+    from ctdata.disclosure.records import RecordsRule
+
+    rules = [t for t in dataset.transforms if isinstance(t, SmallGroupTransform)]
+    if not rules:
+        return None
+    if len(rules) > 1:
+        raise SpecError(f"dataset {dataset.slug!r}: give one suppress_small_groups transform")
+    rule = rules[0]
+    return RecordsRule(tuple(rule.quasi_identifiers), tuple(rule.generalize), rule.k, rule.label)
+
+
+def linked_domains(agency: AgencySpec, dataset: DatasetSpec) -> dict[str, list[str]]:
+    """The categories the population's count tables give each dimension (the records' cube
+    uses them, so its cells line up with theirs)."""
+    out: dict[str, list[str]] = {}
+    for member in agency.population_members(dataset):
+        if member.aggregation is None:
+            continue
+        for dim in member.aggregation.dimensions:
+            out.setdefault(dim.column, dim.domain())
+    return out
+
+
+def member_for(agency: AgencySpec, dataset: DatasetSpec, frame: pd.DataFrame) -> Member | None:
+    """The engine's view of one dataset's new table, or None for a record-level dataset with
+    no generalization rule (published as it is, outside any population)."""
+    from ctdata.disclosure import aggregate
+    from ctdata.disclosure.members import AggregateMember, RecordsMember
+    from ctdata.disclosure.records import RecordsCube
+
+    key = str(TableKey(agency.code, dataset.slug))
+    if dataset.aggregation is not None:
+        return AggregateMember(key, dataset.aggregation, aggregate(frame, dataset.aggregation))
+    rule = records_rule(dataset)
+    if rule is None:
+        return None
+    return RecordsMember(key, RecordsCube(frame, rule, linked_domains(agency, dataset)), frame)
+
+
+def protect_run(
+    agency: AgencySpec,
+    frames: dict[str, pd.DataFrame],
+    run_id: str,
+    history: ReleaseHistory,
+) -> dict[str, Any]:
+    """Protect the new tables of one population (`frames`: slug -> transformed source) with
+    its release history. Returns per slug the table to publish, its release and figures."""
+    from ctdata.disclosure.joint import protect
+
+    datasets = [agency.dataset(slug) for slug in frames]
+    population = agency.population_key(datasets[0])
+    members = {d.slug: member_for(agency, d, frames[d.slug]) for d in datasets}
+    active = [m for m in members.values() if m is not None]
+    out: dict[str, Any] = {}
+    if active:
+        past = history.releases(population)
+        seq = history.next_seq(population, run_id)
+        seed = next((d.aggregation.seed for d in datasets if d.aggregation), 0)
+        result = protect(active, past, snapshot=run_id, seq=seq, seed=seed)
+        log.info(
+            "Population %s: %s (%d earlier releases, %d rounds).",
+            population, result.report.headline(), len(past), result.report.rounds,
+        )  # fmt: skip
+        for slug, member in members.items():
+            if member is None:
+                continue
+            mask = result.mask_of(member.table)
+            out[slug] = {
+                "table": member.publish(mask),
+                "release": result.releases[member.table],
+                "stats": result.stats[member.table],
+                "audit": result.report.headline(),
+                "population": population,
+            }
+    for slug, member in members.items():
+        if member is None:
+            out[slug] = {"table": frames[slug], "release": None, "stats": {}, "audit": None,
+                         "population": population}  # fmt: skip
+    return out
+
+
+def stage_release(staging: Staging, agency: str, slug: str, run_id: str, release: Release) -> str:
+    """Keep the release beside the publishable table until the publish step records it."""
+    path = staging.path(agency, slug, run_id, "release")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        handle.write(release.to_bytes())
+    return str(path)
+
+
+def read_release(staging: Staging, path: str) -> Release:
+    from ctdata.disclosure.release import Release
+
+    with staging.open_path(path).open("rb") as handle:
+        return Release.from_bytes(handle.read())
+
+
+def record_release(
+    agency: AgencySpec, dataset: DatasetSpec, release: Release, history: ReleaseHistory
+) -> bool:
+    """The gate before anything is sent: under the population's lock, audit the release with
+    every release recorded before (the attacker model over all of them) and record it as
+    pending; refuses (DisclosureError, nothing sent) when the audit finds a disclosure.
+    False when the table shows exactly what its last release showed."""
+    from ctdata.disclosure.assess import assess
+    from ctdata.errors import DisclosureError
+
+    def check(past: list[Release], new: Release) -> None:
+        verdict = assess([*past, new])
+        if not verdict.passed:
+            names = "; ".join(d.group for d in verdict.disclosures[:5])
+            raise DisclosureError(
+                f"dataset {dataset.slug!r}: {verdict.headline()} ({names}); nothing was sent. "
+                "Another run may have published a linked table since this one was protected: "
+                "rerun the DAG"
+            )
+
+    return history.record(agency.population_key(dataset), release, check)
