@@ -10,11 +10,14 @@ showed adds nothing.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Integer,
@@ -22,12 +25,14 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     insert,
     select,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
 
+from ctdata.disclosure.assess import Assessment, assess
 from ctdata.disclosure.release import Release
 from ctdata.errors import DisclosureError
 
@@ -52,6 +57,37 @@ populations_table = Table(
     Column("population", String(120), primary_key=True),
     Column("version", Integer, nullable=False),
 )
+
+
+audits_table = Table(
+    "disclosure_audits",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("passed", Boolean, nullable=False),
+    Column("headline", Text, nullable=False),
+    Column("groups", Text, nullable=False),  # the disclosed groups' names (never values)
+    Column("audited_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def digest(releases: list[Release]) -> str:
+    """Identifies a set of releases (order does not matter): the audit's cache key."""
+    parts = sorted(r.fingerprint() for r in releases)
+    return hashlib.sha256("".join(parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A joint audit's outcome, as kept: counts and the names of disclosed groups."""
+
+    passed: bool
+    headline: str
+    groups: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, assessment: Assessment) -> Verdict:
+        return cls(assessment.passed, assessment.headline(),
+                   tuple(d.group for d in assessment.disclosures))  # fmt: skip
 
 
 class ReleaseHistory:
@@ -121,6 +157,37 @@ class ReleaseHistory:
                 )
             )
             return True
+
+    def verdict(self, releases: list[Release]) -> Verdict:
+        """The attacker model on exactly these releases, audited once per distinct set (the
+        protection step, validation and the publish gate often ask about the same set)."""
+        key = digest(releases)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(audits_table).where(audits_table.c.digest == key)).first()
+        if row is not None:
+            groups = tuple(g for g in row.groups.split("\n") if g)
+            return Verdict(bool(row.passed), row.headline, groups)
+        found = Verdict.of(assess(releases))
+        self.remember(releases, found)
+        return found
+
+    def remember(self, releases: list[Release], verdict: Verdict) -> None:
+        """Keep a verdict computed elsewhere (the engine's final audit) for this set."""
+        key = digest(releases)
+        with self.engine.begin() as conn:
+            if conn.execute(
+                select(audits_table.c.digest).where(audits_table.c.digest == key)
+            ).first():
+                return
+            conn.execute(
+                insert(audits_table).values(
+                    digest=key,
+                    passed=verdict.passed,
+                    headline=verdict.headline,
+                    groups="\n".join(verdict.groups),
+                    audited_at=datetime.now(UTC),
+                )
+            )
 
     def mark_published(self, population: str, table: str, snapshot: str) -> None:
         with self.engine.begin() as conn:

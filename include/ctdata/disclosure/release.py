@@ -95,6 +95,23 @@ class Release:
         same_cells = a[keys].astype(str).equals(b[keys].astype(str))
         return same_cells and _same(a["shown"], b["shown"])
 
+    def fingerprint(self) -> str:
+        """A hash of the release's content (not of its serialized form): equal releases hash
+        equal however they were stored and read back."""
+        import hashlib
+
+        keys = list(self.dims)
+        cells = self.cells.sort_values(keys, kind="stable").reset_index(drop=True)
+        h = hashlib.sha256()
+        header = [self.table, self.snapshot, self.seq, self.kind, keys, self.threshold,
+                  self.hierarchy]  # fmt: skip
+        h.update(json.dumps(header, sort_keys=True).encode())
+        for dim in keys:
+            h.update("\x1f".join(cells[dim].astype(str)).encode())
+        for column in CELL_COLUMNS:
+            h.update(np.ascontiguousarray(cells[column].to_numpy(dtype=np.float64)).tobytes())
+        return h.hexdigest()
+
     def to_bytes(self) -> bytes:
         """Parquet with the release's header in its metadata (kept in the state store)."""
         import pyarrow as pa
