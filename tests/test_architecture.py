@@ -65,7 +65,7 @@ def _third_party_imports() -> set[str]:
                 names |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 names.add(node.module.split(".")[0])
-    first_party = {"ctdata", "socrata_emulator"}
+    first_party = {"ctdata", "socrata_emulator", "agency_api_emulator"}
     return {n for n in names if n not in sys.stdlib_module_names and n not in first_party}
 
 

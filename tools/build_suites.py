@@ -233,12 +233,32 @@ def opm_towns_publishable() -> list[Expectation]:
     ]
 
 
+def opm_county_boundaries_publishable() -> list[Expectation]:
+    """The eight county boundaries, reprojected to longitude/latitude, each a valid shape."""
+    return [
+        expect("expect_table_row_count_to_equal", value=len(COUNTIES)),
+        not_null("geoid"),
+        expect("expect_column_values_to_be_unique", column="geoid"),
+        expect("expect_column_values_to_match_regex", column="geoid", regex=r"^09\d{3}$"),
+        not_null("county"),
+        in_set("county", COUNTIES),
+        not_null("the_geom"),
+        expect(
+            "expect_column_values_to_be_valid_geometry",
+            column="the_geom",
+            geometry_type="multipolygon",
+            meta_note="OGC-valid multipolygons in longitude/latitude (ctdata.validation.geometry).",
+        ),
+    ]
+
+
 SUITES: dict[str, Callable[[], list[Expectation]]] = {
     "ocme_deaths_source": ocme_deaths_source,
     "ocme_deaths_by_town_publishable": ocme_deaths_by_town_publishable,
     "ocme_deaths_records_source": ocme_deaths_records_source,
     "ocme_deaths_records_publishable": ocme_deaths_records_publishable,
     "opm_towns_publishable": opm_towns_publishable,
+    "opm_county_boundaries_publishable": opm_county_boundaries_publishable,
 }
 
 

@@ -33,6 +33,9 @@ class SourceConnection:
     password: str | None = field(default=None, repr=False)
     port: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # An HTTP API's transport from the front door (auth kind -> ctdata.sources.http's
+    # HttpTransport), e.g. Airflow's HttpHook; None: the library's own requests transport.
+    http: Callable[[str], Any] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_airflow(cls, conn: Any) -> SourceConnection:

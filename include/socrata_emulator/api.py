@@ -18,6 +18,7 @@ from typing import Any
 
 import msgspec
 
+from socrata_emulator import geo
 from socrata_emulator.analytics import (
     API_READ,
     DOWNLOAD,
@@ -27,6 +28,7 @@ from socrata_emulator.analytics import (
     Usage,
 )
 from socrata_emulator.catalog import CatalogEndpoints
+from socrata_emulator.coerce import json_formatter
 from socrata_emulator.files import BlobStore, FileEndpoints
 from socrata_emulator.models import Accounts, ApiError, Dataset, bad_request, not_found
 from socrata_emulator.rows import parse_csv_rows
@@ -49,6 +51,7 @@ from socrata_emulator.wire import (
 __all__ = ["PortalApi", "Request", "Response", "json_response"]
 
 _ID = r"([a-z0-9]{4}-[a-z0-9]{4})"
+CRS84 = {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}
 
 
 class PortalApi(CatalogEndpoints, FileEndpoints):
@@ -83,6 +86,7 @@ class PortalApi(CatalogEndpoints, FileEndpoints):
             (r(rf"^/api/views/{_ID}/files/([^/]+)$"), {"GET": self.view_file}),
             (r(r"^/api/assets/?$"), {"POST": self.upload_asset}),
             (r(r"^/api/assets/([^/]+)$"), {"GET": self.get_asset}),
+            (r(rf"^/resource/{_ID}\.geojson$"), {"GET": self.read_geojson}),
             (
                 r(rf"^/resource/{_ID}\.(json|csv)$"),
                 {"GET": self.read_rows, "POST": self.upsert, "PUT": self.replace},
@@ -265,6 +269,31 @@ class PortalApi(CatalogEndpoints, FileEndpoints):
             resp = Response(200, json_rows(keys, [c.dtype for c in columns], rows), JSON, headers)
         self._count(ds, API_READ, user)
         return resp
+
+    def read_geojson(self, req: Request, user: str | None, ds_id: str) -> Response:
+        """`/resource/{id}.geojson`: the rows as a FeatureCollection, the first geospatial
+        column of the answer as each feature's geometry, the others as its properties
+        (formatted as in JSON answers: numbers as strings)."""
+        ds = self._readable(user, ds_id)
+        columns, rows, _ = self.store.read(ds, dict(req.params))
+        geometric = [i for i, c in enumerate(columns) if c.dtype in geo.GEOMETRY_TYPES]
+        if not geometric:
+            raise bad_request(f"Dataset {ds_id} has no geospatial column to export as GeoJSON")
+        at = geometric[0]
+        keys = [c.key for c in columns]
+        formats = [json_formatter(c.dtype) for c in columns]
+        features = []
+        for row in rows:
+            properties = {
+                k: (f(v) if f and v is not None else v)
+                for i, (k, f, v) in enumerate(zip(keys, formats, row, strict=True))
+                if i != at
+            }
+            shape = None if row[at] is None else msgspec.Raw(row[at].encode())
+            features.append({"type": "Feature", "geometry": shape, "properties": properties})
+        body = {"type": "FeatureCollection", "features": features, "crs": CRS84}
+        self._count(ds, API_READ, user)
+        return Response(200, ENCODER.encode(body), "application/vnd.geo+json", {})
 
     def export_csv(self, req: Request, user: str | None, ds_id: str) -> Response:
         ds = self._readable(user, ds_id)

@@ -15,21 +15,24 @@ from typing import Any
 
 import msgspec
 
-DATA_TYPES = ("text", "number", "calendar_date", "checkbox", "point", "url")
+from socrata_emulator import geo
+
+DATA_TYPES = ("text", "number", "calendar_date", "checkbox", "url", "location",
+              *geo.GEOMETRY_TYPES)  # fmt: skip
 SQL_AFFINITY = {
     "text": "TEXT",
     "number": "NUMERIC",
     "calendar_date": "TEXT",
     "checkbox": "INTEGER",
-    "point": "TEXT",
     "url": "TEXT",
+    "location": "TEXT",
+    **dict.fromkeys(geo.GEOMETRY_TYPES, "TEXT"),
 }
 
 _NUMBER_RE = re.compile(r"^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$")
 _DATE_RE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?Z?$"
 )
-_POINT_RE = re.compile(r"^\s*POINT\s*\(\s*(\S+)\s+(\S+)\s*\)\s*$", re.IGNORECASE)
 _INT64 = 2**63
 
 
@@ -93,27 +96,6 @@ def _checkbox(v: Any) -> int:
     raise BadValue("not true/false")
 
 
-def _coord(v: Any) -> float:
-    if type(v) in (int, float) or (type(v) is str and _NUMBER_RE.match(v)):
-        return float(v)
-    raise BadValue("bad coordinate")
-
-
-def _point(v: Any) -> str:
-    if isinstance(v, dict) and v.get("type") == "Point":
-        coords = v.get("coordinates")
-        if not isinstance(coords, list) or len(coords) != 2:
-            raise BadValue("point needs two coordinates")
-        lon, lat = (_coord(c) for c in coords)
-    elif type(v) is str and (m := _POINT_RE.match(v)):
-        lon, lat = _coord(m.group(1)), _coord(m.group(2))
-    else:
-        raise BadValue("not a GeoJSON point or WKT POINT")
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise BadValue("coordinates out of range")
-    return msgspec.json.encode({"type": "Point", "coordinates": [lon, lat]}).decode()
-
-
 def _url(v: Any) -> str:
     if isinstance(v, dict) and isinstance(v.get("url"), str):
         out = {"url": v["url"]}
@@ -130,8 +112,9 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "number": _number,
     "calendar_date": _date_any,
     "checkbox": _checkbox,
-    "point": _point,
     "url": _url,
+    "location": geo.location,
+    **{dtype: geo.geometry_converter(dtype) for dtype in geo.GEOMETRY_TYPES},
 }
 # Values of these Python types need no conversion for the column type (the fast path).
 _PASS: dict[str, type] = {"text": str, "number": int, "checkbox": bool}
@@ -188,11 +171,6 @@ def _raw(v: str) -> msgspec.Raw:
     return msgspec.Raw(v.encode())
 
 
-def _point_csv(v: str) -> str:
-    lon, lat = msgspec.json.decode(v)["coordinates"]
-    return f"POINT ({number_text(lon)} {number_text(lat)})"
-
-
 def _url_csv(v: str) -> str:
     return msgspec.json.decode(v)["url"]
 
@@ -228,8 +206,9 @@ def json_formatter(dtype: str) -> Callable[[Any], Any] | None:
     return {
         "number": number_text,
         "checkbox": bool,
-        "point": _raw,
         "url": _raw,
+        "location": _raw,
+        **dict.fromkeys(geo.GEOMETRY_TYPES, _raw),
         "rowid": encode_row_id,
         "boolean": bool,
     }.get(dtype)
@@ -241,7 +220,8 @@ def csv_formatter(dtype: str) -> Callable[[Any], str]:
         "number": number_text,
         "checkbox": lambda v: "true" if v else "false",
         "boolean": lambda v: "true" if v else "false",
-        "point": _point_csv,
         "url": _url_csv,
+        "location": geo.location_csv,
+        **dict.fromkeys(geo.GEOMETRY_TYPES, geo.wkt),
         "rowid": encode_row_id,
     }.get(dtype, str)

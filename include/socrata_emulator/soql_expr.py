@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from socrata_emulator import geo
 from socrata_emulator.coerce import BadValue, convert_value, decode_row_id
 from socrata_emulator.models import ApiError, Dataset
 
@@ -270,6 +271,8 @@ class Parser:
                 agg=arg.agg,
                 name=f"{fn}_{arg.name}",
             )
+        if fn in geo.FUNCTIONS:
+            return self._spatial(fn)
         if fn in ("starts_with", "contains"):
             a = self.expr()
             self.expect_op(",")
@@ -278,6 +281,31 @@ class Parser:
             cmp = "= 1" if fn == "starts_with" else "> 0"
             return boolean(f"(INSTR({a.sql}, {b.sql}) {cmp})", a, b)
         raise SoqlError(f"Unknown function '{fn}'", "query.soql.no-such-function")
+
+    def _spatial(self, fn: str) -> Expr:
+        """within_box, within_circle, within_polygon, intersects: a geometry column, then
+        number or WKT literals (see geo.py)."""
+        sql_name, arity, _ = geo.FUNCTIONS[fn]
+        column = self.expr()
+        if column.dtype not in (*geo.GEOMETRY_TYPES, "location"):
+            raise SoqlError(f"{fn}(...) needs a geospatial column, not a {column.dtype}")
+        args = []
+        for _ in range(arity):
+            self.expect_op(",")
+            args.append(self.expr())
+        self.expect_op(")")
+        for arg in args:
+            if arg.literal is _NOLIT:
+                raise SoqlError(f"{fn}(...) takes literals after the column")
+            if arity == 1:
+                try:
+                    geo.check_literal(fn, arg.literal)
+                except geo.GeometryValueError as exc:
+                    raise SoqlError(str(exc)) from None
+            elif not isinstance(arg.literal, int | float):
+                raise SoqlError(f"{fn}(...) takes numbers after the column")
+        sql = f"({sql_name}({', '.join([column.sql, *(a.sql for a in args)])}) = 1)"
+        return boolean(sql, column, *args)
 
     def column(self, t: Tok) -> Expr:
         name = t.text[1:-1] if t.text.startswith("`") else t.text

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from socrata_emulator import geo
 from socrata_emulator.coerce import DATA_TYPES, SQL_AFFINITY
 from socrata_emulator.files import normalized_attachments
 from socrata_emulator.models import (
@@ -46,6 +47,7 @@ class Store:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA case_sensitive_like=ON")
         self.conn.execute("PRAGMA cache_size=-65536")
+        geo.register(self.conn)  # within_box, intersects, ... in SoQL
         self.lock = threading.RLock()
         self.replica = ReadReplica()  # `--stale-reads` sets how far SODA reads lag writes
         self.conn.execute("CREATE TABLE IF NOT EXISTS _datasets (id TEXT PRIMARY KEY, body TEXT)")

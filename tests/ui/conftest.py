@@ -18,7 +18,7 @@ from ctdata.demo.runner import local_portal, run_dag, run_usage_metrics
 from ctdata.demo.services import AirflowServices, airflow_services
 from ctdata.specs import load_all
 
-PINNED_IDS = {"ocme-twn7", "rybz-nyjw", "opmt-wn01"}
+PINNED_IDS = {"ocme-twn7", "rybz-nyjw", "opmt-wn01", "opmc-nty1"}
 USERS = {"opm": ("admin", "opm-password-1"), "ocme_officer": ("viewer", "ocme-password-1")}
 
 

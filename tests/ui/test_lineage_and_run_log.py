@@ -47,7 +47,7 @@ def test_the_run_log_dataset_holds_each_run_without_data(demo_ui) -> None:
 
     admin = sodapy_client(demo_ui.portal, username=ADMIN[0], password=ADMIN[1], app_token=APP_TOKEN)
     rows = admin.get(settings.current().run_log_dataset_id)
-    assert {r["dataset_id"] for r in rows} == demo_ui.dataset_ids and len(rows) == 4
+    assert {r["dataset_id"] for r in rows} == demo_ui.dataset_ids and len(rows) == 5
     allowed = {field for _, field, _, _ in COLUMNS}
     for row in rows:
         assert set(row) <= allowed, set(row) - allowed

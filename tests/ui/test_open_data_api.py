@@ -32,7 +32,7 @@ def test_anonymous_pages_go_to_the_login_page(demo_ui) -> None:
 def test_datasets_lists_the_demo_datasets_with_their_figures(demo_ui) -> None:
     body = demo_ui.get("/ctdata/api/datasets", user="opm").json()
     rows = {r["portal_id"]: r for r in body["datasets"]}
-    assert set(rows) == demo_ui.dataset_ids and body["count"] == 4
+    assert set(rows) == demo_ui.dataset_ids and body["count"] == 5
     assert all(r["key"] == r["portal_id"] for r in rows.values())  # all on the portal now
     town = rows["ocme-twn7"]
     assert town["agency"] == "ocme" and town["title"].startswith("Accidental Drug Related Deaths")

@@ -23,12 +23,17 @@ def airflow_staging() -> Staging:
 
 
 def airflow_connection(conn_id: str) -> SourceConnection:
-    """A source connection from Airflow (metadata DB, secrets backends, AIRFLOW_CONN_*)."""
+    """A source connection from Airflow (metadata DB, secrets backends, AIRFLOW_CONN_*); an
+    HTTP API's requests go through the HTTP provider's hook (ctdata.airflow.http)."""
+    import dataclasses
+
     from airflow.sdk import BaseHook
 
+    from ctdata.airflow.http import hook_transport
     from ctdata.connections import SourceConnection
 
-    return SourceConnection.from_airflow(BaseHook.get_connection(conn_id))
+    connection = SourceConnection.from_airflow(BaseHook.get_connection(conn_id))
+    return dataclasses.replace(connection, http=hook_transport(conn_id))
 
 
 def portal_client(conn_id: str) -> SocrataClient:

@@ -16,8 +16,13 @@ TYPE_LABELS = {
     "number": "Number",
     "calendar_date": "Date and time",
     "checkbox": "True or false",
-    "point": "Point (longitude, latitude)",
     "url": "Web address",
+    "point": "Point (longitude, latitude)",
+    "multipoint": "Points (longitude, latitude)",
+    "line": "Line (longitude, latitude)",
+    "multiline": "Lines (longitude, latitude)",
+    "polygon": "Polygon (longitude, latitude)",
+    "multipolygon": "Multipolygon (longitude, latitude)",
 }
 HEADER = ("Column", "API Field Name", "Type", "Description")
 ATTACHMENT_NAME = "Data dictionary"

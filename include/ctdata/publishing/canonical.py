@@ -6,14 +6,15 @@ from the portal hashes exactly like the source row that produced it.
 
 Canonical Arrow types: number -> float64 (sent as a JSON number), checkbox -> bool,
 calendar_date -> timestamp[ms] (sent as the floating timestamp "YYYY-MM-DDTHH:MM:SS.mmm"),
-point -> GeoJSON text and url -> `{"url": ...}` JSON text (both sent raw, as the portal reads
-them back), everything else -> string (empty strings are null, as the portal stores them).
+point, line, multiline, polygon, multipolygon -> canonical GeoJSON text (ctdata.geometry:
+rounded coordinates, so formatting never changes a fingerprint), location (read only) -> its
+JSON text, url -> `{"url": ...}` JSON text (sent raw, as the portal reads them back),
+everything else -> string (empty strings are null, as the portal stores them).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ctdata.geometry import GeometryError, canonical_geojson, is_geometry_type
 from ctdata.portal.schema import PortalColumn
 
 NUMBER_TYPES = frozenset({"number", "money", "percent", "double"})
@@ -41,8 +43,6 @@ _DATE_FORMATS = (
 )
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
-
-_WKT_POINT = re.compile(r"^\s*POINT\s*\(\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)\s*\)\s*$", re.I)
 
 
 @dataclass
@@ -71,8 +71,8 @@ def canonical_type(data_type: str) -> str:
         return "date"
     if data_type in BOOL_TYPES:
         return "bool"
-    if data_type == "point":
-        return "point"
+    if is_geometry_type(data_type) or data_type == "location":
+        return data_type
     if data_type in URL_TYPES:
         return "url"
     return "text"
@@ -93,18 +93,26 @@ def canonicalize(
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     kind = canonical_type(column.data_type)
-    convert = {"number": _to_number, "date": _to_date, "bool": _to_bool, "point": _to_point,
-               "url": _to_url}  # fmt: skip
+    convert = _converter(kind)
     if pa.types.is_dictionary(array.type):
-        out, bad = _convert_dictionary(array, convert.get(kind, _to_text), keep=kind == "text")
+        out, bad = _convert_dictionary(array, convert, keep=kind == "text")
     else:
-        out, bad = convert.get(kind, _to_text)(array)
+        out, bad = convert(array)
     if bad is not None and problems is not None:
         idx = np.flatnonzero(np.asarray(bad.to_numpy(zero_copy_only=False), dtype=bool))
         if len(idx):
             values = array.take(pa.array(idx[:3])).to_pylist()
             problems.add(column.field_name, idx + first_row, values)
     return out
+
+
+def _converter(kind: str) -> Any:
+    if is_geometry_type(kind):
+        return lambda array: _per_value(array, lambda v: _geometry_json(v, kind))
+    if kind == "location":
+        return lambda array: _per_value(array, _location_json)
+    convert = {"number": _to_number, "date": _to_date, "bool": _to_bool, "url": _to_url}
+    return convert.get(kind, _to_text)
 
 
 def _convert_dictionary(
@@ -244,7 +252,7 @@ def format_timestamp(ts: pa.Array) -> pa.Array:
 
 
 def _per_value(array: pa.Array, convert: Any) -> tuple[pa.Array, pa.Array]:
-    """Convert value by value (points and links are rare columns); flag values that fail."""
+    """Convert value by value (geometries and links are rare columns); flag values that fail."""
     out: list[str | None] = []
     bad: list[bool] = []
     for value in array.to_pylist():
@@ -252,10 +260,6 @@ def _per_value(array: pa.Array, convert: Any) -> tuple[pa.Array, pa.Array]:
         out.append(converted)
         bad.append(value not in (None, "") and converted is None)
     return pa.array(out, pa.string()), pa.array(bad, pa.bool_())
-
-
-def _to_point(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
-    return _per_value(array, _point_json)
 
 
 def _to_url(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
@@ -283,25 +287,24 @@ def _url_json(value: Any) -> str | None:
     return json.dumps(link, separators=(",", ":"), ensure_ascii=False)
 
 
-def _point_json(value: Any) -> str | None:
-    if value is None or value == "":
+def _geometry_json(value: Any, data_type: str) -> str | None:
+    try:
+        return canonical_geojson(value, data_type)
+    except GeometryError:
         return None
+
+
+def _location_json(value: Any) -> str | None:
+    """Socrata's legacy location ({latitude, longitude, human_address}), as read back."""
     if isinstance(value, str):
-        match = _WKT_POINT.match(value)
-        if match:
-            lon, lat = float(match.group(1)), float(match.group(2))
-            return json.dumps({"type": "Point", "coordinates": [lon, lat]}, separators=(",", ":"))
         try:
             value = json.loads(value)
         except ValueError:
             return None
-    if isinstance(value, dict) and value.get("type") == "Point":
-        try:
-            lon, lat = (float(v) for v in value["coordinates"])
-        except (KeyError, TypeError, ValueError):
-            return None
-        return json.dumps({"type": "Point", "coordinates": [lon, lat]}, separators=(",", ":"))
-    return None
+    if not isinstance(value, dict):
+        return None
+    kept = {k: value[k] for k in ("latitude", "longitude", "human_address") if value.get(k)}
+    return json.dumps(kept, separators=(",", ":"), sort_keys=True) if kept else None
 
 
 def portal_rows_to_arrays(

@@ -22,8 +22,8 @@ def json_fragment(array: pa.Array, column: PortalColumn) -> pa.Array:
         return pc.cast(array, pa.string())
     if kind == "bool":
         return pc.if_else(array, "true", "false")
-    if kind in ("point", "url"):
-        return array  # already JSON text
+    if kind not in ("text", "date"):  # geometries, locations and links: already JSON text
+        return array
     if kind == "date":
         return pc.binary_join_element_wise('"', format_timestamp(array), '"', "")
     return json_string(array)

@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ctdata.errors import PublishError
+from ctdata.geometry import GEOMETRY_TYPES, is_geometry_type
 from ctdata.portal.schema import PortalColumn
 from ctdata.publishing import canonical as canon
 from ctdata.publishing.segments import Fingerprints
@@ -185,6 +186,9 @@ class RowChecks:
 
     def _type_words(self, field_name: str) -> str:
         col = next(c for c in self.source.columns if c.field_name == field_name)
-        words = {"number": "numbers", "date": "dates", "bool": "true/false", "point": "points",
+        words = {"number": "numbers", "date": "dates", "bool": "true/false",
                  "url": "links (http:// or https://)"}  # fmt: skip
-        return words.get(canon.canonical_type(col.data_type), col.data_type)
+        kind = canon.canonical_type(col.data_type)
+        if is_geometry_type(kind):
+            return f"{GEOMETRY_TYPES[kind]} geometries (GeoJSON or WKT, longitude/latitude)"
+        return words.get(kind, col.data_type)

@@ -1,31 +1,43 @@
-"""One function per source kind; each returns a DataFrame or raises SourceError saying why.
+"""One reader per source kind, each a generator of batches (DataFrames), dlt style, so the
+steps after it may stream; `extract` gathers them into one frame. Every error is a SourceError
+saying why (SourceUnavailableError when retrying later can help).
 
 Sources named by connection id are reached through a `ConnectionLookup` the front door gives
-(Airflow's connections in a DAG, `AIRFLOW_CONN_*` variables on the command line). Connection
-details never appear in messages with their password: SQLAlchemy URLs are rendered with the
-password hidden, and connections are named by id only.
+(Airflow's connections in a DAG, `AIRFLOW_CONN_*` variables on the command line); an HTTP API
+is called through the transport the connection carries (Airflow's HttpHook in a DAG, see
+ctdata.sources.http). Connection details never appear in messages with their password:
+SQLAlchemy URLs are rendered with the password hidden, and connections are named by id only.
+A reader that fails part-way raises: nothing it read is staged, so nothing half-read is
+published.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ctdata.connections import ConnectionLookup, environment_connection
 from ctdata.errors import ConfigurationError, SourceError, SourceUnavailableError
+from ctdata.sources.geo import add_geometry
 from ctdata.specs.loader import resolve_path
-from ctdata.specs.models import CsvSource, DatasetSpec, HttpSource, SqlSource
+from ctdata.specs.models import (
+    ArcGisSource,
+    CsvSource,
+    DatasetSpec,
+    GeoJsonSource,
+    HttpSource,
+    ShapefileSource,
+    SqlSource,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-HTTP_TIMEOUT_SECONDS = 120
+BATCH_ROWS = 100_000  # rows a SQL or CSV batch holds
 
 
 def extract(
@@ -33,14 +45,55 @@ def extract(
     agencies_dir: Path | None = None,
     connections: ConnectionLookup = environment_connection,
 ) -> pd.DataFrame:
-    """Read the dataset's source as declared in its spec."""
+    """Read the dataset's source as declared in its spec, as one frame."""
+    import pandas as pd
+
+    frames = list(batches(dataset, agencies_dir, connections))
+    if not frames:
+        return pd.DataFrame()
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def batches(
+    dataset: DatasetSpec,
+    agencies_dir: Path | None = None,
+    connections: ConnectionLookup = environment_connection,
+) -> Iterator[pd.DataFrame]:
+    """The dataset's source, batch by batch (pages of an API, chunks of a query or file)."""
     source = dataset.source
     label = f"dataset {dataset.slug!r} ({source.kind} source)"
     if isinstance(source, SqlSource):
-        return _read_sql(source, label, connections)
-    if isinstance(source, CsvSource):
-        return _read_csv(source, label, agencies_dir)
-    return _read_http(source, label, connections)
+        read = _read_sql(source, label, connections)
+    elif isinstance(source, CsvSource):
+        read = _read_csv(source, label, agencies_dir)
+    elif isinstance(source, HttpSource):
+        read = _read_http(source, label, connections)
+    else:
+        yield from _read_features(source, label, agencies_dir, connections)
+        return
+    geometry = source.geometry
+    for frame in read:
+        yield frame if geometry is None else add_geometry(frame, geometry, label)
+
+
+def _read_features(
+    source: GeoJsonSource | ShapefileSource | ArcGisSource,
+    label: str,
+    agencies_dir: Path | None,
+    connections: ConnectionLookup,
+) -> Iterator[pd.DataFrame]:
+    from ctdata.sources import arcgis, geofiles
+    from ctdata.sources.http import transport_for
+
+    if isinstance(source, ArcGisSource):
+        connection = connections(source.conn_id)
+        yield from arcgis.read_layer(source, transport_for(connection, "basic"), label)
+        return
+    path = resolve_path(expand_env(source.path, label), agencies_dir)
+    if isinstance(source, GeoJsonSource):
+        yield from geofiles.read_geojson(source, path, label)
+    else:
+        yield from geofiles.read_shapefile(source, path, label)
 
 
 def expand_env(text: str, label: str) -> str:
@@ -54,7 +107,9 @@ def expand_env(text: str, label: str) -> str:
     return _ENV_REFERENCE.sub(lambda m: os.environ[m.group(1)], text)
 
 
-def _read_sql(source: SqlSource, label: str, connections: ConnectionLookup) -> pd.DataFrame:
+def _read_sql(
+    source: SqlSource, label: str, connections: ConnectionLookup
+) -> Iterator[pd.DataFrame]:
     import pandas as pd
     import sqlalchemy as sa
 
@@ -71,8 +126,10 @@ def _read_sql(source: SqlSource, label: str, connections: ConnectionLookup) -> p
             raise SourceUnavailableError(
                 f"{label}: cannot connect to {safe_url}: {_reason(exc)}"
             ) from None
-        with connection:
-            return pd.read_sql_query(sa.text(source.query), connection, params=source.params)
+        with connection.execution_options(stream_results=True):  # a server-side cursor
+            yield from pd.read_sql_query(
+                sa.text(source.query), connection, params=source.params, chunksize=BATCH_ROWS
+            )
     except sa.exc.DBAPIError as exc:
         if exc.connection_invalidated:  # the connection dropped mid-query
             raise SourceUnavailableError(
@@ -90,7 +147,7 @@ def _reason(exc: Exception) -> str:
     return str(orig) if orig else type(exc).__name__
 
 
-def _read_csv(source: CsvSource, label: str, agencies_dir: Path | None) -> pd.DataFrame:
+def _read_csv(source: CsvSource, label: str, agencies_dir: Path | None) -> Iterator[pd.DataFrame]:
     import pandas as pd
 
     path = resolve_path(expand_env(source.path, label), agencies_dir)
@@ -100,50 +157,21 @@ def _read_csv(source: CsvSource, label: str, agencies_dir: Path | None) -> pd.Da
             "whether the file drop has arrived"
         )
     try:
-        return pd.read_csv(path, encoding=source.encoding, sep=source.delimiter)
+        reader = pd.read_csv(
+            path, encoding=source.encoding, sep=source.delimiter, chunksize=BATCH_ROWS
+        )
+        with reader:
+            yield from reader
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise SourceError(f"{label}: cannot parse {path}: {exc}") from None
 
 
-def _read_http(source: HttpSource, label: str, connections: ConnectionLookup) -> pd.DataFrame:
-    import pandas as pd
-    import requests
+def _read_http(
+    source: HttpSource, label: str, connections: ConnectionLookup
+) -> Iterator[pd.DataFrame]:
+    from ctdata.sources.http import transport_for
+    from ctdata.sources.paging import read_pages
 
     connection = connections(source.conn_id)
-    url = connection.base_url() + "/" + source.endpoint.lstrip("/")
-    auth = (connection.login, connection.password or "") if connection.login else None
-    headers = {k: str(v) for k, v in connection.extra.items() if isinstance(v, str | int)}
-    params = dict(source.params)
-    try:
-        response = requests.request(
-            source.method,
-            url,
-            params=params if source.method == "GET" else None,
-            json=params if source.method == "POST" else None,
-            auth=auth,
-            headers=headers,
-            timeout=HTTP_TIMEOUT_SECONDS,
-        )
-    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-        raise SourceUnavailableError(f"{label}: {type(exc).__name__} calling the API") from None
-    status = response.status_code
-    if status >= 400:
-        error = SourceUnavailableError if status >= 500 or status == 429 else SourceError
-        raise error(f"{label}: the API answered HTTP {status} {response.reason}")
-    if source.format == "csv":
-        return pd.read_csv(io.StringIO(response.text))
-    try:
-        payload = response.json()
-    except ValueError:
-        raise SourceError(f"{label}: the API's answer is not JSON") from None
-    return pd.DataFrame.from_records(_records(payload, source.records_path, label))
-
-
-def _records(payload: Any, records_path: str | None, label: str) -> list[dict[str, Any]]:
-    for key in records_path.split(".") if records_path else []:
-        if not isinstance(payload, dict) or key not in payload:
-            raise SourceError(f"{label}: answer has no {key!r} along records_path {records_path!r}")
-        payload = payload[key]
-    if not isinstance(payload, list):
-        raise SourceError(f"{label}: expected a list of records, got {type(payload).__name__}")
-    return payload
+    transport = transport_for(connection, source.auth)
+    yield from read_pages(source, transport, connection.base_url(), label)

@@ -14,7 +14,19 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ctdata.disclosure.spec import AggregationSpec
+from ctdata.geometry import GEOMETRY_TYPES
 from ctdata.publishing.methods import Method
+from ctdata.specs.sources import (  # the source models, importable from here as before
+    ArcGisSource as ArcGisSource,
+)
+from ctdata.specs.sources import CsvSource as CsvSource
+from ctdata.specs.sources import GeoJsonSource as GeoJsonSource
+from ctdata.specs.sources import GeometryColumns as GeometryColumns
+from ctdata.specs.sources import HttpSource as HttpSource
+from ctdata.specs.sources import Paging as Paging
+from ctdata.specs.sources import ShapefileSource as ShapefileSource
+from ctdata.specs.sources import Source
+from ctdata.specs.sources import SqlSource as SqlSource
 from ctdata.specs.vocabulary import (
     SCHEDULE_BY_FREQUENCY,
     Category,
@@ -67,49 +79,6 @@ class DatasetMetadata(Strict):
     )
     update_frequency: UpdateFrequency
     license: License = "PUBLIC_DOMAIN"
-
-
-class SqlSource(Strict):
-    """A query run through SQLAlchemy. `url` may hold ${ENV_VAR}s; `conn_id` names an Airflow
-    connection instead (its URI is used), so credentials stay out of the spec."""
-
-    kind: Literal["sql"]
-    query: str
-    url: str | None = None
-    conn_id: str | None = None
-    params: dict[str, str | int | float] = {}
-
-    @model_validator(mode="after")
-    def _one_location(self) -> SqlSource:
-        if (self.url is None) == (self.conn_id is None):
-            raise ValueError("give exactly one of 'url' (SQLAlchemy URL) or 'conn_id'")
-        return self
-
-
-class CsvSource(Strict):
-    """A delimited file; a relative path is resolved against the spec's folder."""
-
-    kind: Literal["csv"]
-    path: str
-    encoding: str = "utf-8-sig"
-    delimiter: str = ","
-
-
-class HttpSource(Strict):
-    """A JSON or CSV HTTP API read through Airflow's HTTP provider (`conn_id`)."""
-
-    kind: Literal["http"]
-    conn_id: str
-    endpoint: str
-    method: Literal["GET", "POST"] = "GET"
-    params: dict[str, str | int | float] = {}
-    format: Literal["json", "csv"] = "json"
-    records_path: str | None = Field(
-        default=None, description="dotted path to the list of records in a JSON answer"
-    )
-
-
-Source = Annotated[SqlSource | CsvSource | HttpSource, Field(discriminator="kind")]
 
 
 class CrosswalkTransform(Strict):
@@ -170,6 +139,16 @@ class Column(Strict):
     field: Annotated[str, Field(pattern=FIELD_NAME, max_length=63)]
     type: DataType
     description: Annotated[str, Field(min_length=3)]
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _location_is_read_only(cls, value: object) -> object:
+        if value == "location":
+            raise ValueError(
+                "'location' is the portal's legacy type, read only: publish a 'point' column "
+                "(and the address in text columns) instead"
+            )
+        return value
 
 
 class PublishOptions(Strict):
@@ -274,6 +253,13 @@ class DatasetSpec(Strict):
             raise ValueError(f"publish.method {self.publish.method!r} needs a row_identifier")
         if self.publish.method == "append" and self.row_identifier is not None:
             raise ValueError("publish.method 'append' is for datasets without a row_identifier")
+        geometric = [c.field for c in self.columns if c.type in GEOMETRY_TYPES]
+        if geometric and self.metadata.geographic_unit == "Not applicable":
+            raise ValueError(
+                f"metadata.geographic_unit: the dataset has geospatial column(s) "
+                f"{', '.join(geometric)}: say what one geometry stands for (e.g. 'County or "
+                "county-equivalent', 'Municipality', 'Latitude/longitude'), not 'Not applicable'"
+            )
         return self
 
     @property

@@ -72,7 +72,19 @@ RetirementReason = Literal[
     "not the agency's own data",
 ]
 
-DataType = Literal["text", "number", "calendar_date", "checkbox", "point", "url"]
+DataType = Literal[
+    "text",
+    "number",
+    "calendar_date",
+    "checkbox",
+    "url",
+    "point",
+    "multipoint",
+    "line",
+    "multiline",
+    "polygon",
+    "multipolygon",
+]
 
 # Cron schedules the portal's freshness expects, by update frequency (06:00 local time).
 # None: no schedule, run on demand. Bi-weekly is approximated by the 1st and 15th.

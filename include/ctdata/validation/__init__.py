@@ -8,7 +8,7 @@ counts and percentages only, never a value from the data (see `redaction`).
 Names load on first use (PEP 562): reading stored results (`load_validation`) does not import
 GX; running suites does, and registers the ctdata custom expectations
 (`expect_column_values_to_not_be_small_counts`, `expect_table_disclosure_audit_to_pass`,
-`expect_table_group_sizes_to_be_at_least`). DAG files must not run suites at parse time.
+`expect_table_group_sizes_to_be_at_least`, `expect_column_values_to_be_valid_geometry`). DAG files must not run suites at parse time.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # before anything import
 
 _EXPORTS = {
     "ExpectColumnValuesToNotBeSmallCounts": "ctdata.validation.small_counts",
+    "ExpectColumnValuesToBeValidGeometry": "ctdata.validation.geometry",
     "ExpectTableDisclosureAuditToPass": "ctdata.validation.disclosure_audit",
     "ExpectTableGroupSizesToBeAtLeast": "ctdata.validation.group_sizes",
     "ExpectationOutcome": "ctdata.validation.results",

@@ -73,6 +73,7 @@ def _check_shape(data: Any, path: Path, name: str) -> None:
 def register_custom_expectations() -> None:
     """Importing the ctdata expectation modules registers them with GX (its metaclass does)."""
     import ctdata.validation.disclosure_audit
+    import ctdata.validation.geometry
     import ctdata.validation.group_sizes
     import ctdata.validation.small_counts  # noqa: F401
 
@@ -96,7 +97,8 @@ def build_expectations(data: dict[str, Any], path: Path) -> list[Any]:
             raise ValidationFailed(
                 f"Unknown expectation type '{exp_type}' in {where}. Use a GX 1.x built-in or a "
                 f"ctdata custom expectation (expect_column_values_to_not_be_small_counts, "
-                f"expect_table_disclosure_audit_to_pass, expect_table_group_sizes_to_be_at_least), "
+                f"expect_table_disclosure_audit_to_pass, expect_table_group_sizes_to_be_at_least, "
+                f"expect_column_values_to_be_valid_geometry), "
                 f"and check the spelling."
             ) from exc
         except Exception as exc:  # pydantic errors, bad severity, bad row_condition ...
