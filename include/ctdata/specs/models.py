@@ -329,12 +329,17 @@ class AgencySpec(Strict):
         raise KeyError(f"agency {self.code!r} has no dataset {slug!r}")
 
     def population_key(self, dataset: DatasetSpec) -> str:
-        """The disclosure population a dataset belongs to: its declared `population`, or the
-        dataset alone (still protected over all its own releases)."""
-        return f"{self.code}.{dataset.population or dataset.slug}"
+        """The disclosure population a dataset belongs to: its declared `population`; else,
+        when other datasets of the agency read the very same source, those datasets together
+        (they describe the same people); else the dataset alone (still protected over all
+        its own releases)."""
+        if dataset.population is not None:
+            return f"{self.code}.{dataset.population}"
+        same = [d for d in self.datasets if d.population is None and d.source == dataset.source]
+        return f"{self.code}.{same[0].slug if len(same) > 1 else dataset.slug}"
 
     def population_members(self, dataset: DatasetSpec) -> list[DatasetSpec]:
-        """The datasets protected together with this one (itself included), in spec order."""
-        if dataset.population is None:
-            return [dataset]
-        return [d for d in self.datasets if d.population == dataset.population and d.retire is None]
+        """The datasets protected together with this one (itself included), in spec order;
+        retiring datasets are no longer refreshed (their releases stay in the history)."""
+        key = self.population_key(dataset)
+        return [d for d in self.datasets if self.population_key(d) == key and d.retire is None]
