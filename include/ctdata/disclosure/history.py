@@ -11,7 +11,7 @@ showed adds nothing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -122,15 +122,12 @@ class ReleaseHistory:
                 return int(row.seq)
         return max((int(r.seq) for r in rows), default=0) + 1
 
-    def record(
-        self,
-        population: str,
-        release: Release,
-        check: Callable[[list[Release], Release], None] | None = None,
-    ) -> bool:
-        """Record a release (status pending) under the population's lock, after `check` saw
-        it with everything recorded before (it raises to refuse). False when the table's last
-        release already shows exactly this, or this run recorded it already."""
+    def record(self, population: str, release: Release, *, audit: bool = True) -> bool:
+        """Record a release (status pending: it may be public from now on) under the
+        population's lock, after the attacker model found nothing in it together with every
+        release recorded before (`audit`); DisclosureError, and nothing recorded, when it
+        did. False when the table's last release already shows exactly this, or this run
+        recorded it already."""
         with self._locked(population) as conn:
             history = self.releases(population, conn)
             mine = [r for r in history if r.table == release.table]
@@ -143,8 +140,11 @@ class ReleaseHistory:
                 )
             if mine and mine[-1].same_publication(release):
                 return False  # nothing changed since the last release
-            if check is not None:
-                check(history, release)
+            if audit:
+                verdict = self.verdict([*history, release], conn)
+                if not verdict.passed:
+                    names = "; ".join(verdict.groups[:5])
+                    raise DisclosureError(f"{release.table}: {verdict.headline} ({names})")
             conn.execute(
                 insert(releases_table).values(
                     population=population,
@@ -158,36 +158,44 @@ class ReleaseHistory:
             )
             return True
 
-    def verdict(self, releases: list[Release]) -> Verdict:
+    def verdict(self, releases: list[Release], connection: Connection | None = None) -> Verdict:
         """The attacker model on exactly these releases, audited once per distinct set (the
         protection step, validation and the publish gate often ask about the same set)."""
+        if connection is None:
+            with self.engine.begin() as conn:
+                return self.verdict(releases, conn)
         key = digest(releases)
-        with self.engine.connect() as conn:
-            row = conn.execute(select(audits_table).where(audits_table.c.digest == key)).first()
+        row = connection.execute(select(audits_table).where(audits_table.c.digest == key)).first()
         if row is not None:
             groups = tuple(g for g in row.groups.split("\n") if g)
             return Verdict(bool(row.passed), row.headline, groups)
         found = Verdict.of(assess(releases))
-        self.remember(releases, found)
+        self.remember(releases, found, connection)
         return found
 
-    def remember(self, releases: list[Release], verdict: Verdict) -> None:
-        """Keep a verdict computed elsewhere (the engine's final audit) for this set."""
+    def remember(
+        self, releases: list[Release], verdict: Verdict, connection: Connection | None = None
+    ) -> None:
+        """Keep a verdict computed elsewhere (the engine's final audit) for this set; a kept
+        verdict is never replaced."""
+        if connection is None:
+            with self.engine.begin() as conn:
+                self.remember(releases, verdict, conn)
+            return
         key = digest(releases)
-        with self.engine.begin() as conn:
-            if conn.execute(
-                select(audits_table.c.digest).where(audits_table.c.digest == key)
-            ).first():
-                return
-            conn.execute(
-                insert(audits_table).values(
-                    digest=key,
-                    passed=verdict.passed,
-                    headline=verdict.headline,
-                    groups="\n".join(verdict.groups),
-                    audited_at=datetime.now(UTC),
-                )
+        if connection.execute(
+            select(audits_table.c.digest).where(audits_table.c.digest == key)
+        ).first():
+            return
+        connection.execute(
+            insert(audits_table).values(
+                digest=key,
+                passed=verdict.passed,
+                headline=verdict.headline,
+                groups="\n".join(verdict.groups),
+                audited_at=datetime.now(UTC),
             )
+        )
 
     def mark_published(self, population: str, table: str, snapshot: str) -> None:
         with self.engine.begin() as conn:

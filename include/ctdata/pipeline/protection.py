@@ -144,19 +144,15 @@ def record_release(
 ) -> bool:
     """The gate before anything is sent: under the population's lock, audit the release with
     every release recorded before (the attacker model over all of them) and record it as
-    pending; refuses (DisclosureError, nothing sent) when the audit finds a disclosure.
-    False when the table shows exactly what its last release showed."""
-    from ctdata.disclosure.assess import assess
+    pending; refuses (DisclosureError, nothing sent) when the audit finds a disclosure, e.g.
+    because another run published a linked table since this one was protected. False when
+    the table shows exactly what its last release showed."""
     from ctdata.errors import DisclosureError
 
-    def check(past: list[Release], new: Release) -> None:
-        verdict = assess([*past, new])
-        if not verdict.passed:
-            names = "; ".join(d.group for d in verdict.disclosures[:5])
-            raise DisclosureError(
-                f"dataset {dataset.slug!r}: {verdict.headline()} ({names}); nothing was sent. "
-                "Another run may have published a linked table since this one was protected: "
-                "rerun the DAG"
-            )
-
-    return history.record(agency.population_key(dataset), release, check)
+    try:
+        return history.record(agency.population_key(dataset), release)
+    except DisclosureError as exc:
+        raise DisclosureError(
+            f"dataset {dataset.slug!r}: {exc}; nothing was sent. If another run published a "
+            "linked table since this one was protected, rerun the DAG"
+        ) from exc
