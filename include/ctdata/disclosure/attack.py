@@ -22,13 +22,13 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from ctdata.disclosure.linked import LinkedModel
-from ctdata.disclosure.lp import ComponentLP
+from ctdata.disclosure.lp import ComponentLP, PushLP
 from ctdata.errors import DisclosureError
 
 logger = logging.getLogger(__name__)
 
 TOL = 1e-6
-SWEEPS = 6
+SWEEPS = 12
 
 
 @dataclass
@@ -164,27 +164,6 @@ def audit(model: LinkedModel, targets: Targets, *, truth_known: bool) -> Verdict
     return verdict
 
 
-def saturating_push(
-    lp: ComponentLP, c: sp.csr_matrix, level: np.ndarray, weight: np.ndarray
-) -> np.ndarray | None:
-    """A feasible point that lifts as many targets as it can up to their `level` at once:
-    maximise sum(min(c_i.x, level_i)). Maximising the plain sum would push a few targets far
-    and leave the others where they were."""
-    from scipy.optimize import linprog
-
-    m, n = c.shape
-    cost = np.concatenate([np.zeros(n), -weight])
-    a_eq = sp.hstack([lp.a, sp.csr_matrix((lp.a.shape[0], m))]).tocsr()
-    a_ub = sp.hstack([-c, sp.identity(m, format="csr")]).tocsr()
-    bounds = np.column_stack(
-        [np.concatenate([lp.lower, np.full(m, -np.inf)]), np.concatenate([lp.upper, level])]
-    )
-    res = linprog(
-        cost, A_ub=a_ub, b_ub=np.zeros(m), A_eq=a_eq, b_eq=lp.b, bounds=bounds, method="highs"
-    )
-    return res.x[:n] if res.status == 0 else None
-
-
 def _check_published_sums(model: LinkedModel, rhs: np.ndarray, live: np.ndarray) -> None:
     broken = np.flatnonzero(~live & (np.abs(rhs) > 0.5))
     if broken.size:
@@ -223,19 +202,21 @@ def _solve(
     see(point)
     rng = np.random.default_rng(len(mine))
     open_ = ~is_safe(lo[mine], hi[mine], thr, cell)
+    push = PushLP(lp, c) if open_.any() else None
     for _ in range(SWEEPS):
         if not open_.any():
             break
         before = open_.sum()
-        level = np.maximum(thr[open_] + 1.0, np.floor(hi[mine][open_] + TOL) + 1.0)
-        weight = rng.random(int(open_.sum())) + 0.1  # targets sharing a total compete: vary
-        see(saturating_push(lp, c[open_], level, weight))
+        level = np.maximum(thr + 1.0, np.floor(hi[mine] + TOL) + 1.0)
+        weight = np.where(open_, rng.random(open_.size) + 0.1, 0.0)  # rivals for one total
+        see(push.solve(weight, np.minimum(level, lp.cap)))
         open_ = ~is_safe(lo[mine], hi[mine], thr, cell)
         groups = open_ & ~cell
         if groups.any():  # an empty group is as safe as a large one
             see(lp.solve(np.asarray(c[groups].sum(axis=0)).ravel()))
             open_ = ~is_safe(lo[mine], hi[mine], thr, cell)
-        if open_.sum() > 0.9 * before:
+        logger.debug("push cleared %d of %d", before - int(open_.sum()), before)
+        if before - open_.sum() < max(5, 0.02 * before):
             break
     for j in np.flatnonzero(open_):
         i = int(mine[j])
