@@ -50,8 +50,8 @@ COUNTIES = [
     "Windham",
 ]
 UNMAPPED_TOWN_TOLERANCE = 0.97
-POPULATION_AUDIT = "population_audit"
-SUPPRESSION_SPEC = "suppression_spec"  # the suite parameter ctdata.pipeline.steps.validate fills
+POPULATION_AUDIT = "population_audit"  # the joint audit's verdict, filled the same way
+SUPPRESSION_SPEC = "suppression_spec"  # the suite parameter the pipeline's validate steps fill
 
 Expectation = dict[str, Any]
 

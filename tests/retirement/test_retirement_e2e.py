@@ -12,6 +12,7 @@ import pytest
 from ctdata.demo.environment import ADMIN, APP_TOKEN, LocalSetup
 from ctdata.demo.retirement import retirement_spec, run_on
 from ctdata.demo.runner import latest_xcoms, local_portal, run_dag
+from ctdata.monitoring.ledger import Ledger
 from ctdata.specs import load_all
 from ctdata.specs.registers import load_registers_config
 
@@ -52,3 +53,8 @@ def test_towns_list_retires_over_thirty_days(tmp_path_factory) -> None:
         [row] = client.get(register, where="row_id = 'opmt-wn01'")
         assert row["status"] == "retired" and row["retired_date"].startswith(later.isoformat())
         assert "Retirement of towns (opmt-wn01)" in Path(log).read_text()  # the task log, in words
+
+    ledger = Ledger(setup.state_url)  # each day's retire step is recorded, as any step
+    retired, noticed, published = ledger.history("opmt-wn01")
+    assert [r["status"] for r in (retired, noticed, published)] == ["succeeded"] * 3
+    assert set(ledger.run("opmt-wn01", retired["run_id"])["steps"]) == {"retire"}

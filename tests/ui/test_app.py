@@ -7,11 +7,12 @@ import pytest
 from fastapi import HTTPException
 from fastapi.testclient import TestClient
 
-from ctdata.airflow.monitor import agency_spec, ledger_key
+from ctdata.airflow.runtime import agency_spec
 from ctdata.lifecycle.registry import DatasetRegistry
 from ctdata.monitoring import catalog
 from ctdata.monitoring.ledger import Ledger, RunKey
 from ctdata.monitoring.views import Links
+from ctdata.pipeline.run import DatasetRun
 from ctdata.ui import app as ui_app
 from ctdata.ui.app import Access, create_app
 
@@ -90,17 +91,19 @@ def test_a_dataset_not_on_the_portal_yet_then_under_its_recorded_id(client, monk
     overview = http.get("/?show=all").text
     assert 'data-key="ocme.deaths_by_age"' in overview and "not on the portal yet" in overview
 
-    ledger = Ledger()  # its first run: validated, then created by the onboard task, published
-    first = RunKey("ocme", "deaths_by_age", "ocme.deaths_by_age", "publish_ocme", "manual__2")
-    ledger.record_step(first, "validate_publishable", {"success": True, "failed": 0})
+    # Its first run: validated, then created by the onboard task (another task), published.
+    ocme = agency_spec("ocme")
+    task = {"agency": ocme, "dataset": ocme.dataset("deaths_by_age"), "run_id": "manual__2"}
+    DatasetRun(**task, dag_id="publish_ocme").record(
+        "validate_publishable", {"success": True, "failed": 0}
+    )
     registry = DatasetRegistry()
     registry.record_created("ocme", "deaths_by_age", "ocag-e001")
     registry.dispose()
-    assert ledger_key(agency_spec("ocme"), "deaths_by_age", ledger) == "ocag-e001"
-    after = RunKey("ocme", "deaths_by_age", "ocag-e001", "publish_ocme", "manual__2")
-    ledger.record_step(after, "publish", {"created": 4, "updated": 0, "deleted": 0})
-    ledger.record_step(after, "sync_metadata", {})
-    ledger.dispose()
+    run = DatasetRun(**task, dag_id="publish_ocme")
+    assert run.ledger_key == "ocag-e001"
+    run.record("publish", {"created": 4, "updated": 0, "deleted": 0})
+    run.record("sync_metadata", {})
 
     rows = {r["key"]: r for r in http.get("/api/datasets").json()["datasets"]}
     assert "ocme.deaths_by_age" not in rows

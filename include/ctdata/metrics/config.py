@@ -165,7 +165,7 @@ def load_metrics_config(path: str | Path | None = None) -> MetricsConfig:
 def portal_seed_entries(owner: str, config: MetricsConfig | None = None) -> list[dict[str, Any]]:
     """Seed entries (the stand-in's seed shape) for the two output datasets: empty, private
     drafts with their columns, as a portal administrator creates them before the first run."""
-    from ctdata.pipeline.portal_metadata import seed_entry
+    from ctdata.lifecycle.portal_metadata import seed_entry
 
     config = config or load_metrics_config()
     agency = config.agency()

@@ -37,8 +37,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from ctdata import settings
-from ctdata.store import create_store_engine, redacted
+from ctdata import settings, store
+from ctdata.store import redacted
 
 metadata = MetaData()
 KEY_LENGTH = 80  # a portal id, or `<agency>.<slug>` (30 + 1 + 40) before the dataset exists
@@ -104,7 +104,9 @@ _LAST_COLUMNS = ("id", "agency", "slug", "dag_id", "run_id", "started", "finishe
                  "failed_step", "reason", "cells_suppressed", "validation_passed",
                  "expectations_failed")  # fmt: skip
 _SUCCESS_COLUMNS = ("started", "finished", "created", "updated", "deleted", "bytes_sent")
-FINAL_STEP = "sync_metadata"  # a run has published once its metadata is in line
+# A run has done its work once its metadata is in line, or, for a dataset being retired, once
+# the retirement stands where the run's date puts it.
+FINAL_STEPS = ("sync_metadata", "retire")
 
 
 @dataclass(frozen=True)
@@ -142,8 +144,8 @@ class Ledger:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or settings.current().state_url
-        self.engine: Engine = create_store_engine(self.url)
-        metadata.create_all(self.engine)
+        self.engine: Engine = store.engine(self.url)
+        store.ensure_tables(metadata, self.engine)
         self._latest: tuple[int, dict[str, dict[str, Any]]] | None = None
         self._create_version_row()
 
@@ -160,7 +162,7 @@ class Ledger:
         return f"Ledger({redacted(self.url)!r})"
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        store.release(self.url)
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -174,11 +176,11 @@ class Ledger:
             values = run_figures(step, summary)
             if step.startswith("validate"):
                 values.update(_validation_values(run, summary))
-            if step == FINAL_STEP:
+            if step in FINAL_STEPS:
                 values.update(status=SUCCEEDED, finished=_now())
             if values:
                 conn.execute(update(runs).where(runs.c.id == pk).values(**values))
-            if step == FINAL_STEP:
+            if step in FINAL_STEPS:
                 self._set_latest(conn, key.dataset_id, pk, success=True)
         return pk
 

@@ -132,3 +132,12 @@ def validation_failures(summary: dict) -> list[str]:
             counted += f" ({float(percent):.2f}% of rows checked)"
         lines.append(f"[{outcome.get('suite')}] {outcome.get('expectation_type')}{where}{counted}")
     return lines
+
+
+def kept_validation_reason(reason: str, kept: dict | None) -> str:
+    """With the validation summary a run kept, its failing expectations (counts only) replace
+    the ones read from the error message."""
+    failures = validation_failures(kept or {})
+    if not failures:
+        return reason
+    return "\n".join([reason.splitlines()[0], *(f"- {line}" for line in failures)])
