@@ -94,8 +94,10 @@ class ReleaseHistory:
     """The recorded releases of every population, in one state store."""
 
     def __init__(self, engine: Engine) -> None:
+        from ctdata.store import ensure_tables
+
         self.engine = engine
-        metadata.create_all(engine)
+        ensure_tables(metadata, engine)
 
     def releases(self, population: str, connection: Connection | None = None) -> list[Release]:
         """Every recorded release of the population, oldest first."""
