@@ -35,5 +35,3 @@ def test_pseudonyms_are_keyed_stable_and_need_the_key(monkeypatch) -> None:
     monkeypatch.delenv("K")
     with pytest.raises(SpecError, match="environment variable K"):
         pseudonymize(frame, spec, "here")
-
-

@@ -79,13 +79,15 @@ def disclosure_summary(
     joint = _joint_line(prepared)
     if spec is not None:
         dims = ", ".join(d.column for d in spec.dimensions)
+        audit = "passed" if prepared.get("audit_passed") else "FAILED"
         return (
             f"Counts of records by {dims}, with every total. Counts from 1 to {spec.threshold} "
             f"are suppressed: {prepared.get('cells_suppressed', 0):,} cells withheld "
             f"({prepared.get('primary', 0):,} small counts, {prepared.get('sticky', 0):,} kept "
             f"hidden from earlier releases and {prepared.get('complementary', 0):,} "
             "complementary cells, so that none can be worked out from the totals, the "
-            f"agency's linked tables or earlier releases).{joint}"
+            f"agency's linked tables or earlier releases; linear-programming audit {audit})."
+            f"{joint}"
         )
     lines = []
     for t in dataset.transforms:

@@ -61,7 +61,7 @@ def _validate(run: DatasetRun, staged: Summary, stage: str, suites: list[str]) -
     parameters: dict[str, Any] = {}
     if dataset.aggregation is not None:
         parameters["suppression_spec"] = dataset.aggregation.to_suppression_spec()
-    if stage == "publishable" and "release" in staged:
+    if stage == "publishable":
         from ctdata.pipeline.protection import population_audit
 
         parameters["population_audit"] = population_audit(run, staged)

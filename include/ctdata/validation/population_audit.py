@@ -5,8 +5,8 @@ and every release recorded before (ctdata.disclosure.assess, the attacker model 
 disclosure README). It is computed by the validation step, which holds the run's staged
 releases and the state store (cached per distinct set of releases: the protection step and the
 publish gate audit the same sets), and reaches the suite as the parameter
-`{"$PARAMETER": "population_audit"}`: the verdict in counts and the names of disclosed groups,
-never a value. No verdict (the step could not audit) fails, as an audit that cannot run must.
+`{"$PARAMETER": "population_audit"}`: the verdict in counts; which groups are disclosed is for
+`ctdata audit --agency`, run by someone who holds the tables (as for the table's own audit). No verdict (the step could not audit) fails, as an audit that cannot run must.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ PARAMETER_HINT = (
 class ExpectPopulationDisclosureAuditToPass(BatchExpectation):
     """Expect the attacker model to find nothing in the table's population over all releases.
 
-    `population_audit` is a dict: `passed`, `headline` (counts), `groups` (names of disclosed
+    `population_audit` is a dict: `passed`, `headline` (counts), `disclosed` (how many
     groups), `releases` (how many were audited together).
     """
 
@@ -55,8 +55,8 @@ class ExpectPopulationDisclosureAuditToPass(BatchExpectation):
             "result": {
                 "observed_value": {
                     "releases_audited": int(verdict.get("releases", 0)),
-                    "disclosed": len(verdict.get("groups", [])),
+                    "disclosed": int(verdict.get("disclosed", 0)),
                 },
-                "details": {"summary": summary, "groups": list(verdict.get("groups", []))[:20]},
+                "details": {"summary": summary},  # which groups: `ctdata audit --agency`
             },
         }
