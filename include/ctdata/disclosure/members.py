@@ -113,12 +113,23 @@ class RecordsMember:
         return self.cube.publish(self.records, ~mask)
 
     def stats(self, mask: np.ndarray, primary: np.ndarray, sticky: np.ndarray) -> dict[str, int]:
-        cube = self.cube
+        cube, rule = self.cube, self.cube.rule
         hidden = cube.atom & ~cube.visible & (self.truth() > 0)
+        summary = cube.summary(~mask)
+        records = int(self.truth()[cube.atom].sum())
+        generalized = {c: summary[f"records_generalized_{c}"] for c in rule.generalize}
         return {
             "groups_hidden": int(hidden.sum()),
             "groups_hidden_to_protect": int((cube.visible & mask).sum()),
-            **cube.summary(~mask),
+            **summary,
+            "small_groups": {  # what the Open Data view shows of it
+                "k": rule.k,
+                "quasi_identifiers": list(rule.quasi_identifiers),
+                "generalized": generalized,  # records whose value became the label, by column
+                "label": rule.label,
+                "records_in": records,
+                "records_dropped": summary["records_removed"],
+            },
         }
 
 

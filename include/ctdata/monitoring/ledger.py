@@ -99,13 +99,12 @@ version = Table(
     Column("value", BigInteger, nullable=False),
 )
 
-RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
+RUNNING, SUCCEEDED, FAILED, RETRYING = "running", "succeeded", "failed", "retrying"
 _LAST_COLUMNS = ("id", "agency", "slug", "dag_id", "run_id", "started", "finished", "status",
                  "failed_step", "reason", "cells_suppressed", "validation_passed",
                  "expectations_failed")  # fmt: skip
-_SUCCESS_COLUMNS = ("started", "finished", "created", "updated", "deleted", "bytes_sent")
-# A run has done its work once its metadata is in line, or, for a dataset being retired, once
-# the retirement stands where the run's date puts it.
+_SUCCESS_COLUMNS = ("id", "started", "finished", "created", "updated", "deleted", "bytes_sent")
+# A run's work is done once its metadata is in line (a retiring dataset's: once retire ran).
 FINAL_STEPS = ("sync_metadata", "retire")
 
 
@@ -180,7 +179,7 @@ class Ledger:
                 values.update(status=SUCCEEDED, finished=_now())
             if values:
                 conn.execute(update(runs).where(runs.c.id == pk).values(**values))
-            if step in FINAL_STEPS:
+            if step == FINAL_STEPS[0]:  # the latest success is the latest publish
                 self._set_latest(conn, key.dataset_id, pk, success=True)
         return pk
 
@@ -202,7 +201,7 @@ class Ledger:
             summary["validation"] = validation
         with self.engine.begin() as conn:
             pk, _ = self._run(conn, key)
-            self._put_step(conn, pk, step, "failed" if final else "retrying", attempt, summary)
+            self._put_step(conn, pk, step, FAILED if final else RETRYING, attempt, summary)
             if final:
                 values: dict[str, Any] = {
                     "status": FAILED,
@@ -339,6 +338,18 @@ class Ledger:
                     "last": _utc_row(values),
                     "success": _utc_row(success) if success["started"] else None,
                 }
+        return out
+
+    def step_records(self, run_pks: list[int], names: tuple[str, ...]) -> dict[int, dict]:
+        """Of these runs, the named steps that succeeded and any step being retried."""
+        kept = steps.c.step.in_(names) & (steps.c.status == SUCCEEDED)
+        query = select(steps.c.run_pk, steps.c.step, steps.c.status, steps.c.summary)
+        out: dict[int, dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            rows = query.where(steps.c.run_pk.in_(run_pks), kept | (steps.c.status == RETRYING))
+            for row in conn.execute(rows):
+                record = {"status": row.status, "summary": json.loads(row.summary)}
+                out.setdefault(int(row.run_pk), {})[row.step] = record
         return out
 
     def history(self, dataset_id: str, limit: int = 100) -> list[dict[str, Any]]:
