@@ -117,7 +117,9 @@ class RecordsMember:
         hidden = cube.atom & ~cube.visible & (self.truth() > 0)
         summary = cube.summary(~mask)
         records = int(self.truth()[cube.atom].sum())
-        generalized = {c: summary[f"records_generalized_{c}"] for c in rule.generalize}
+        columns = list(rule.generalize)  # a record generalized at level j reads the label in
+        generalized = {c: sum(summary[f"records_generalized_{d}"] for d in columns[j:])
+                       for j, c in enumerate(columns)}  # every column up to j  # fmt: skip
         return {
             "groups_hidden": int(hidden.sum()),
             "groups_hidden_to_protect": int((cube.visible & mask).sum()),
