@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 TOTAL_PENALTY = 3.0
 RECORDS_MARGIN_COST = 1.0
-RECORDS_ATOM_COST = 1.5
+RECORDS_ATOM_COST = 4.0  # OCME: 144 records generalized instead of 434, for 6 more blank cells
 MAX_ROUNDS = 200
 MAX_NAMED = 5
 
@@ -141,14 +141,10 @@ class _Engine:
         return cost + 1e-3 * rng.random(m.n)
 
     def run(self) -> Protection:
-        must = (self.primary | self.sticky) & self.suppressible
-        start = must.copy()
-        for i, member in enumerate(self.members):
-            if isinstance(member, AggregateMember):
-                nodes = self.member_nodes[i]
-                release = self.model.releases[self.n_history + i]
-                own = member.own_pattern(release, must[nodes])
-                start[nodes[own]] = True
+        # From the state's primary rule and the sticky cells, not from each table's own
+        # pattern: complements chosen over the linked tables at once waste fewer cells (OCME:
+        # 1,940 town cells against 2,171 from the single-table patterns).
+        start = (self.primary | self.sticky) & self.suppressible
         self._suppress(np.flatnonzero(start & self.suppressible))
         safe_nodes: set[int] = set()
         while True:
