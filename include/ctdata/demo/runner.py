@@ -149,7 +149,7 @@ def _outcome(
     published = tasks.get("publish") or {}
     suppressed = (
         f"{prepared.get('cells_suppressed', 0)} ({prepared.get('primary', 0)}+"
-        f"{prepared.get('complementary', 0)})"
+        f"{prepared.get('complementary', 0) + prepared.get('sticky', 0)})"
         if "aggregate_and_suppress" in tasks
         else "-"
     )
