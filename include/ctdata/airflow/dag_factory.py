@@ -108,6 +108,10 @@ def _flow_tasks(agency: AgencySpec, dag_cron: str | None) -> None:
     made: dict[Step, BaseOperator] = {}
     for step in in_order(agency_flow(agency, dag_cron)):
         group = groups[step.slug] if step.slug is not None else None
+        if step.group is not None:  # a step over several datasets (a population's protection)
+            if step.group not in groups:
+                groups[step.group] = TaskGroup(group_id=step.group)
+            group = groups[step.group]
         made[step] = task = _task(agency, step, made, group)
         for upstream in step.after:
             made[upstream] >> task
@@ -126,6 +130,8 @@ def _task(
         for name, source in step.inputs.items()
     }
     options: dict[str, Any] = {"task_group": group}
+    if step.despite_skips:  # e.g. a population's protection when one member is not due
+        options["trigger_rule"] = "none_failed"
     if step.writes_portal:  # bounds concurrent portal writes across all agencies
         options["pool"] = settings.current().socrata_pool
     if step.publishes:

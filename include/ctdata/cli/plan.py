@@ -81,5 +81,6 @@ def plan_dataset(run: DatasetRun) -> DatasetPlan:
 
     try:
         return publication_plan(run, make_publishable(run))
-    finally:
-        run.staging.remove_run(run.agency.code, run.slug, run.run_id)
+    finally:  # its population's other datasets were made too, to protect it with them
+        for member in run.agency.population_members(run.dataset):
+            run.staging.remove_run(run.agency.code, member.slug, run.run_id)

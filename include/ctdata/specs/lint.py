@@ -121,7 +121,20 @@ def _lint_agency(
     for index, dataset in enumerate(datasets):
         slug = _slug(dataset, f"datasets[{index}]")
         found += [Problem(label, slug, f, m) for f, m in dataset_problems(dataset, today)]
+    found += [Problem(label, s, f, m) for s, f, m in _populations(path)]
     return _unique(found)
+
+
+def _populations(path: Path) -> list[tuple[str, str, str]]:
+    """Population problems, once the spec itself is valid (its schema problems come first)."""
+    from ctdata.errors import SpecError
+    from ctdata.specs.loader import load_agency
+    from ctdata.specs.population_checks import population_problems
+
+    try:
+        return population_problems(load_agency(path))
+    except SpecError:
+        return []
 
 
 def _lint_config(

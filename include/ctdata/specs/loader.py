@@ -23,6 +23,16 @@ def load_agency(path: str | Path) -> AgencySpec:
     return spec
 
 
+def load_agency_code(code: str, directory: Path | None = None) -> AgencySpec:
+    """The spec of the agency with this code, from the agencies folder."""
+    directory = directory or settings.current().agencies_dir
+    path = directory / f"{code}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in directory.glob("*.yaml")))
+        raise SpecError(f"no agency spec {path} (agencies: {known})")
+    return load_agency(path)
+
+
 @dataclass(frozen=True)
 class SpecSet:
     """Every agency spec of a folder: the valid ones, and an error for each invalid one."""
