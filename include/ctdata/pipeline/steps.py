@@ -14,6 +14,7 @@ from ctdata.connections import ConnectionLookup, environment_connection
 from ctdata.errors import SourceError
 from ctdata.lifecycle.registry import DatasetRegistry, require_portal_id, resolve_portal_id
 from ctdata.pipeline import data_dictionary
+from ctdata.pipeline.conform import conform as conform  # the publishable table's shape
 from ctdata.pipeline.coverage import coverage_of_parquet, is_auto, merged_with_portal
 from ctdata.pipeline.portal_metadata import metadata_changes, shown_custom_field, view_metadata
 from ctdata.specs.lint import require_standard_metadata
@@ -298,29 +299,3 @@ def apply_approved_columns(
 
     if approved_columns(agency.code, dataset, DatasetRegistry()) == spec_signature(dataset):
         apply_column_changes(client, portal_id, dataset)
-
-
-def conform(frame: pd.DataFrame, dataset: DatasetSpec) -> pd.DataFrame:
-    """The spec's columns in the spec's order, typed for the portal; a missing column is an
-    error naming it rather than a silently empty column on the portal."""
-    import pandas as pd
-
-    missing = [c.field for c in dataset.columns if c.field not in frame.columns]
-    if missing:
-        raise SourceError(
-            f"dataset {dataset.slug!r}: column(s) {', '.join(missing)} named in 'columns' are not "
-            f"produced by the source and transforms (available: {', '.join(map(str, frame.columns))})"
-        )
-    typed: dict[str, pd.Series] = {}
-    for column in dataset.columns:
-        values = frame[column.field]
-        if column.type == "number":
-            values = pd.to_numeric(values)
-        elif column.type == "checkbox":
-            values = values.astype("boolean")
-        elif column.type == "calendar_date":
-            values = pd.to_datetime(values)
-        elif column.type in ("text", "url"):
-            values = values.astype("string")
-        typed[column.field] = values
-    return pd.DataFrame(typed)
