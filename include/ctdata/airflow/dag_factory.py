@@ -18,9 +18,11 @@ from ctdata.airflow.assets import publish_outlet
 from ctdata.airflow.dry_run import dag_params
 from ctdata.airflow.operators import DatasetStepOperator
 from ctdata.airflow.policies import START_DATE, agency_schedule, agency_timetable, default_args
+from ctdata.airflow.preflight import preflight_tasks
 from ctdata.airflow.review import DatasetReviewOperator
 from ctdata.errors import SpecError
 from ctdata.specs import AgencySpec, DatasetSpec, load_all
+from ctdata.specs.loader import InvalidDataset
 
 
 def register_agency_dags(namespace: dict[str, Any], agencies_dir: Path | None = None) -> None:
@@ -28,7 +30,8 @@ def register_agency_dags(namespace: dict[str, Any], agencies_dir: Path | None = 
     of the DAG file (naming file, field and reason) without hiding the valid agencies' DAGs."""
     specs = load_all(agencies_dir)
     for agency in specs.agencies:
-        namespace[agency.dag_id] = build_agency_dag(agency)
+        invalid = [d for d in specs.invalid_datasets if d.agency == agency.code]
+        namespace[agency.dag_id] = build_agency_dag(agency, invalid)
     if specs.errors:
         namespace["invalid_agency_specs"] = InvalidSpecsDAG(specs.errors)
 
@@ -47,7 +50,7 @@ class InvalidSpecsDAG(DAG):
         raise SpecError(f"{len(self.spec_errors)} agency spec(s) are invalid:\n{details}")
 
 
-def build_agency_dag(agency: AgencySpec) -> DAG:
+def build_agency_dag(agency: AgencySpec, invalid: list[InvalidDataset] | None = None) -> DAG:
     dag_cron = agency_schedule(agency)
     timetable = agency_timetable(agency)
     dag = DAG(
@@ -66,13 +69,17 @@ def build_agency_dag(agency: AgencySpec) -> DAG:
         doc_md=agency_doc(agency),
     )
     with dag:
-        DatasetStepOperator(task_id="sweep_staging", step="sweep_staging", agency_code=agency.code)
+        preflight = preflight_tasks(agency.code, invalid or [])  # before any extract
+        preflight >> DatasetStepOperator(
+            task_id="sweep_staging", step="sweep_staging", agency_code=agency.code
+        )
         for dataset in agency.datasets:
-            with TaskGroup(group_id=dataset.slug, tooltip=dataset.metadata.title):
+            with TaskGroup(group_id=dataset.slug, tooltip=dataset.metadata.title) as group:
                 if dataset.retire is not None:
                     _retirement_tasks(agency.code, dataset)
                 else:
                     _dataset_tasks(agency.code, dataset, dag_cron)
+            preflight >> group
     # The trigger form's params, given once the tasks exist: a param on the DAG from the start
     # is deep-copied into every task (a third of the parse time at the state's scale). A run's
     # params still carry it: Airflow puts the run's conf into every task's params.

@@ -27,7 +27,7 @@ def agency_spec(code: str) -> AgencySpec:
     """The agency's spec as this worker's agencies folder holds it."""
     from ctdata.specs import load_agency
 
-    return load_agency(settings.current().agencies_dir / f"{code}.yaml")
+    return load_agency(settings.current().agencies_dir / f"{code}.yaml", skip_invalid_datasets=True)
 
 
 def ledger_key(agency: AgencySpec, slug: str, ledger: Ledger) -> str:

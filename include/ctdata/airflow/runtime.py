@@ -48,5 +48,6 @@ def load_dataset(agency_code: str, slug: str) -> tuple[AgencySpec, DatasetSpec]:
     from ctdata import settings
     from ctdata.specs import load_agency
 
-    agency = load_agency(settings.current().agencies_dir / f"{agency_code}.yaml")
+    path = settings.current().agencies_dir / f"{agency_code}.yaml"
+    agency = load_agency(path, skip_invalid_datasets=True)  # another dataset's typo is not ours
     return agency, agency.dataset(slug)

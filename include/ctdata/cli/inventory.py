@@ -8,6 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 from ctdata import settings
+from ctdata.cli.output import echo
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,12 +47,12 @@ def run(args: argparse.Namespace) -> int:
         if args.publish:
             job.publish(inventory, client, registers, run_id=f"cli-{on.isoformat()}")
     late = sum(r["status"] == "Late" for r in inventory.plan)
-    print(
+    echo(
         f"{len(inventory.agencies)} agencies, {len(inventory.high_value)} datasets inventoried, "
         f"{len(inventory.plan)} access plan items ({late} late)."
     )
     for path in paths:
-        print(f"Wrote {path}")
+        echo(f"Wrote {path}")
     return 0
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
+
+from ctdata.cli.output import echo, echo_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,11 +50,11 @@ def run(args: argparse.Namespace) -> int:
     targets = [Path(s) for s in args.specs] or project_specs()
     report = lint_paths((_shown(t) for t in targets), configs=config_models())
     if args.json:
-        print(json.dumps([vars(p) for p in report.problems], indent=2))
+        echo_json([vars(p) for p in report.problems])
     else:
         for problem in report.problems:
-            print(problem)
-        print(report.summary())
+            echo(str(problem))
+        echo(report.summary())
     return 0 if report.ok else 1
 
 

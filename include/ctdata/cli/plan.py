@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 from typing import TYPE_CHECKING, Any
 
+from ctdata.cli.output import echo, echo_json
 from ctdata.errors import SpecError
 
 if TYPE_CHECKING:
@@ -62,9 +62,9 @@ def run(args: argparse.Namespace) -> int:
             plan = plan_dataset(agency, dataset, client, staging)
             plans.append(plan)
             if not args.json:
-                print(plan.describe(settings.current().portal_url), end="\n\n", flush=True)
+                echo(plan.describe(settings.current().portal_url), end="\n\n")
     if args.json:
-        print(json.dumps([p.as_dict() for p in plans], indent=2, default=str))
+        echo_json([p.as_dict() for p in plans])
     return 0
 
 

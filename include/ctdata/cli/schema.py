@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ctdata.cli.output import echo
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -27,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from ctdata.specs.schema import schema_text, write_schema
 
     if args.stdout:
-        print(schema_text(), end="")
+        echo(schema_text(), end="")
         return 0
-    print(f"Wrote {write_schema(args.out)}")
+    echo(f"Wrote {write_schema(args.out)}")
     return 0

@@ -35,9 +35,14 @@ def extract(
     staging: Staging,
     connections: ConnectionLookup = environment_connection,
 ) -> dict[str, Any]:
-    """Query the source, apply the spec's transforms, stage the result."""
+    """Check the dataset can be published (metadata, suites, connection: before any work), query
+    the source, apply the spec's transforms, stage the result."""
+    from ctdata import settings
+    from ctdata.preflight import require_dataset_ready
     from ctdata.sources import extract as read_source
     from ctdata.transforms import apply_transforms
+
+    require_dataset_ready(agency, dataset, settings.current().expectations_dir, connections)
 
     frame = apply_transforms(read_source(dataset, connections=connections), dataset)
     path = staging.write_frame(frame, staging.path(agency.code, dataset.slug, run_id, "source"))

@@ -1,8 +1,10 @@
 """`ctdata lint`: every problem of the specs against the state's metadata guidelines, at once.
 
 A spec file is validated by its model (schema errors: missing fields, values outside the
-vocabularies, bad patterns) and checked against the guidelines (`metadata_checks`) even when it
-does not validate, so one run lists everything to fix. Agency specs, the usage metrics config
+vocabularies, bad patterns, unknown fields with the closest allowed one) and checked against the
+guidelines (`metadata_checks`) even when it does not validate, so one run lists everything to
+fix; each dataset that validates is also checked for what would fail only at run time
+(`structure_checks`: suites that do not exist or load, aggregation outputs not declared). Agency specs, the usage metrics config
 and the registers config are linted alike: each publishes datasets on the portal.
 
 The same checks run before publishing (`require_standard_metadata`), so a dataset whose
@@ -121,7 +123,21 @@ def _lint_agency(
     for index, dataset in enumerate(datasets):
         slug = _slug(dataset, f"datasets[{index}]")
         found += [Problem(label, slug, f, m) for f, m in dataset_problems(dataset, today)]
+        found += [Problem(label, slug, f, m) for f, m in _structure_problems(dataset)]
     return _unique(found)
+
+
+def _structure_problems(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Suites that do not exist or load, aggregation outputs not declared as needed: for a
+    dataset whose entry validates (schema errors are reported on their own)."""
+    from ctdata import settings
+    from ctdata.specs.structure_checks import structure_problems
+
+    try:
+        dataset = DatasetSpec.model_validate(raw)
+    except ValidationError:
+        return []
+    return structure_problems(dataset, settings.current().expectations_dir)
 
 
 def _lint_config(
@@ -143,15 +159,15 @@ def _schema_problems(
         model.model_validate(raw)
     except ValidationError as exc:
         return [
-            Problem(label, *locate(tuple(error["loc"])), _schema_reason(error))
+            Problem(label, *locate(tuple(error["loc"])), _schema_reason(error, model))
             for error in exc.errors(include_url=False)
         ]
     return []
 
 
-def _schema_reason(error: Mapping[str, Any]) -> str:
+def _schema_reason(error: Mapping[str, Any], model: type[BaseModel]) -> str:
     """The pydantic reason in words, with the closest allowed value for a misspelt one."""
-    reason = error_reason(dict(error))
+    reason = error_reason(dict(error), model)
     value = error.get("input")
     if error["type"] == "literal_error" and isinstance(value, str):
         close = difflib.get_close_matches(value, VOCABULARY_VALUES, n=1, cutoff=0.5)
