@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 from typing import TYPE_CHECKING, Any
 
 from ctdata.cli.output import echo, echo_json
@@ -43,14 +44,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ctdata import settings
-    from ctdata.specs import load_agency
+    from ctdata.specs.loader import read_agency
     from ctdata.staging import Staging
 
     path = settings.current().agencies_dir / f"{args.agency}.yaml"
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in settings.current().agencies_dir.glob("*.yaml")))
         raise SpecError(f"no agency spec {path} (agencies: {known})")
-    agency = load_agency(path)
+    read = read_agency(path)
+    agency = read.agency
+    for invalid in read.invalid:  # another dataset's typo does not stop this plan
+        if args.dataset == invalid.slug:
+            raise invalid.error
+        print(f"warning: skipped {invalid.slug}: {invalid.error}", file=sys.stderr)
     datasets = [d for d in agency.datasets if args.dataset in (None, d.slug)]
     if not datasets:
         slugs = ", ".join(d.slug for d in agency.datasets)
@@ -89,11 +95,6 @@ def plan_dataset(
 
 
 def _client(agency: AgencySpec, portal: str | None) -> Any:
-    from ctdata.portal.client import SocrataClient
-    from ctdata.portal.connection import PortalConnection
+    from ctdata.cli.portal import portal_client
 
-    if portal:
-        return SocrataClient(PortalConnection.from_env(portal))
-    from ctdata.airflow.runtime import portal_client
-
-    return portal_client(agency.socrata_conn_id)
+    return portal_client(agency.socrata_conn_id, portal)

@@ -1,8 +1,9 @@
 """What a valid spec can still get wrong that would only show at run time, checked before any
 work (by `ctdata lint`, `ctdata doctor` and each run's preflight):
 
-- every expectation suite it names exists and loads (Great Expectations builds every
-  expectation; an unknown type or bad argument is named with its file);
+- it names a suite for each validation step, and every suite it names exists and loads
+  (Great Expectations builds every expectation; an unknown type or bad argument is named
+  with its file);
 - an aggregation's outputs are declared as the published table needs them: its dimensions
   (as text: they hold the total label), its count (a number), the count's suppression flag
   (a checkbox, so a blank count reads as withheld, not missing), its rates and their flags,
@@ -35,7 +36,16 @@ def suite_problems(dataset: DatasetSpec, expectations_dir: Path, *, load: bool) 
     from ctdata.validation.suites import load_suite, read_suite_json, suite_path
 
     for stage in ("source", "publishable"):
-        for index, name in enumerate(getattr(dataset.expectations, stage)):
+        names = getattr(dataset.expectations, stage)
+        if not names and dataset.retire is None:
+            yield (
+                f"expectations.{stage}",
+                (
+                    f"no suite named: the run's validate_{stage} step refuses to publish unchecked "
+                    f"data; name at least one suite (a file in {expectations_dir})"
+                ),
+            )
+        for index, name in enumerate(names):
             where = f"expectations.{stage}[{index}]"
             try:
                 if load:
