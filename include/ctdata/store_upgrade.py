@@ -96,6 +96,9 @@ def state_store_findings(url: str, *, create_missing_tables: bool = False) -> li
                         "check CTDATA_STATE_URL and that the database is up",
                         isinstance(exc, sa.exc.OperationalError))]  # fmt: skip
     if gaps:
+        missing = [g for g in gaps if g.endswith("is missing")]
+        if len(missing) == len(gaps) and len(gaps) > 3:
+            gaps = [f"{len(gaps)} of its tables are missing"]
         return [Finding(subject, f"is not up to date ({'; '.join(gaps)})",
                         "run `ctdata doctor --upgrade` once, where CTDATA_STATE_URL points at it")]  # fmt: skip
     return []

@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - task SDK only
 log = logging.getLogger(__name__)
 
 POOL_DESCRIPTION = "Concurrent writes to the Socrata portal, all agencies together (ctdata)"
-DAG_FILES = ("publish_agencies.py", "usage_metrics.py", "inventories.py")
+DAG_FILES = ("publish_agencies.py",)  # usage_metrics.py and inventories.py are optional
 CTDATA_DAGS = ("usage_metrics", "inventories")  # besides every publish_<agency>
 
 

@@ -25,6 +25,12 @@ from ctdata.airflow.runtime import airflow_staging, portal_client
 log = logging.getLogger(__name__)
 
 REASON = "reason"
+HOW_TO_ANSWER = (
+    "Waiting for an OPM reviewer's decision (%s). A reviewer answers in the Airflow UI (Required "
+    "Actions, or this task's page), or with `ctdata review approve %s.%s --reason ...` (or "
+    "`reject`) through the REST API; reviewers: %s. Under `airflow dags test` the answer "
+    "needs an API server on the same metadata database (`airflow api-server`)."
+)
 
 
 class DatasetReviewOperator(ApprovalOperator):
@@ -87,7 +93,8 @@ class DatasetReviewOperator(ApprovalOperator):
             log.info("No review needed: not a first publication and no column changed.")
             return {"review": "not needed", "portal_id": portal_id}
         self._write_request(agency, dataset, portal_id, need)
-        log.info("Waiting for an OPM reviewer's decision (%s).", "; ".join(need.reasons))
+        log.info(HOW_TO_ANSWER, "; ".join(need.reasons), agency.code, self.slug,
+                 settings.current().reviewers or "anyone allowed to act on the DAG")  # fmt: skip
         return super().execute(context)
 
     def _write_request(self, agency: Any, dataset: Any, portal_id: str, need: Any) -> None:

@@ -140,7 +140,22 @@ def _specs() -> list[Any]:
     from ctdata.preflight import Finding, dataset_findings
     from ctdata.specs import load_all
 
+    config = settings.current()
+    for name, folder in (("CTDATA_AGENCIES_DIR", config.agencies_dir),
+                         ("CTDATA_EXPECTATIONS_DIR", config.expectations_dir)):  # fmt: skip
+        if not folder.is_dir():
+            return [Finding(f"folder {folder}", "does not exist",
+                            f"set {name} to the project's folder (see README, 'Add it to an "
+                            "existing Airflow')")]  # fmt: skip
     specs = load_all()
+    if not specs.agencies and not specs.errors:
+        return [
+            Finding(
+                f"folder {config.agencies_dir}",
+                "holds no agency spec",
+                "add include/agencies/<code>.yaml (README, 'Your first agency')",
+            )
+        ]
     found = [Finding("agency spec", str(e).replace("\n", " "), "fix it; `ctdata lint` lists "
                      "every problem") for e in specs.errors]  # fmt: skip
     for agency in specs.agencies:

@@ -21,6 +21,7 @@ from ctdata.specs.models import AgencySpec
 from ctdata.yaml_models import describe_errors, describe_validation_error, read_yaml_mapping
 
 _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
+REFERENCE_DATA = Path(__file__).resolve().parents[1] / "data"  # the package's ctdata/data
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def resolve_path(spec_path: str, agencies_dir: Path | None = None) -> Path:
     if candidate.is_absolute():
         return candidate
     base = agencies_dir or settings.current().agencies_dir
-    for folder in (base, settings.PROJECT_ROOT / "include" / "ctdata" / "data"):
+    for folder in (base, REFERENCE_DATA):
         if (folder / candidate).exists():
             return folder / candidate
     return base / candidate
