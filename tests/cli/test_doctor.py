@@ -80,3 +80,29 @@ def test_an_airflow_home_without_a_database_says_to_migrate(tmp_path, bare) -> N
     assert done.returncode == 1
     assert "Airflow's metadata database" in done.stdout
     assert "Fix: run `airflow db migrate`" in done.stdout
+
+
+SCHEDULER_LOOP = """
+from airflow.models.pool import Pool
+from airflow.utils.session import create_session
+from airflow.utils.sqlalchemy import prohibit_commit
+from ctdata.airflow.deployment import ensure_pool
+
+with create_session() as session:
+    session.query(Pool).filter(Pool.pool == "socrata").delete()
+with create_session() as session:
+    with prohibit_commit(session) as guard:  # the scheduler's loop: no commit but its own
+        created = ensure_pool(session)
+        again = ensure_pool(session)
+        guard.commit()
+print(created, again, Pool.get_pool("socrata").slots)
+"""
+
+
+def test_the_listener_makes_the_pool_inside_the_schedulers_transaction(bare) -> None:
+    """What `on_dag_run_running` does in the scheduler: a savepoint on its session, committed
+    by the scheduler (a commit of its own would break the scheduler's HA locks)."""
+    done = subprocess.run([sys.executable, "-c", SCHEDULER_LOOP], env=bare, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split()[-3:] == ["True", "False", "4"]

@@ -4,8 +4,8 @@ the metadata database is at hand (a task in Airflow 3 cannot read pools or users
 - The pool `socrata` (`CTDATA_SOCRATA_POOL`, `CTDATA_SOCRATA_POOL_SLOTS` slots) bounds
   concurrent writes to the portal. A task on a pool that does not exist is never scheduled and
   waits unseen, so the package creates the pool itself: a listener (plugin `ctdata_deployment`,
-  registered by the package's entry point) creates it when a scheduler starts and whenever a run
-  of a ctdata DAG starts without it. `ctdata doctor` reports it and `--fix` creates it.
+  registered by the package's entry point) creates it when a scheduler (or DAG processor,
+  triggerer) starts and whenever a run of a ctdata DAG starts without it. `ctdata doctor` reports it and `--fix` creates it.
 - The reviewers (`CTDATA_REVIEWERS`) must be user ids the auth manager knows, as it spells
   them: a review assigned to nobody who exists waits until it times out.
 - The DAG folder must hold the project's DAG files.
@@ -42,10 +42,10 @@ def pool_fix() -> str:
 
 def ensure_pool(session: Any = None) -> bool:
     """Create the portal pool when it is missing; True when it was created. Given a session
-    (the scheduler's), the row is added to its transaction, under a savepoint, and committed
-    with the scheduler's own work."""
+    (the scheduler's, whose loop forbids commits), the row is inserted inside a savepoint on
+    its connection and committed with the scheduler's own work."""
     from airflow.models.pool import Pool
-    from sqlalchemy import select
+    from sqlalchemy import insert, select
 
     config = settings.current()
     if session is None:
@@ -55,15 +55,10 @@ def ensure_pool(session: Any = None) -> bool:
             return ensure_pool(own)
     if session.scalar(select(Pool.id).where(Pool.pool == config.socrata_pool)) is not None:
         return False
-    with session.begin_nested():
-        session.add(
-            Pool(
-                pool=config.socrata_pool,
-                slots=config.socrata_pool_slots,
-                description=POOL_DESCRIPTION,
-                include_deferred=False,
-            )
-        )
+    row = {"pool": config.socrata_pool, "slots": config.socrata_pool_slots,
+           "description": POOL_DESCRIPTION, "include_deferred": False}  # fmt: skip
+    with session.connection().begin_nested():  # a SAVEPOINT: a failure here stays here
+        session.connection().execute(insert(Pool).values(**row))
     log.warning(
         "ctdata: created the Airflow pool %r with %s slots (it bounds concurrent writes to the "
         "portal; tasks on a missing pool would never run). Change its slots under Admin > Pools.",
@@ -151,12 +146,15 @@ def _known_user_ids() -> Any:
 
 
 class DeploymentListener:
-    """Airflow listener: the pool exists whenever a scheduler starts or a ctdata run starts."""
+    """Airflow listener: the pool exists whenever a scheduler, DAG processor or triggerer
+    starts, and whenever a run of a ctdata DAG starts."""
 
     @hookimpl
     def on_starting(self, component: Any) -> None:
-        if getattr(component, "job_type", None) != "SchedulerJob":
-            return  # task runners, triggerers, DAG processors: nothing to do
+        # A Job (scheduler, DAG processor, triggerer: its type is not set yet at this point)
+        # has the metadata database at hand; a task runner does not.
+        if type(component).__name__ != "Job":
+            return
         try:
             ensure_pool()
         except Exception:  # noqa: BLE001 - never stop a scheduler; doctor reports the pool

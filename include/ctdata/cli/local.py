@@ -292,5 +292,6 @@ def follow(api: Any, dag_id: str, run_id: str, timeout: float = 3600) -> int:
     failed = [t for t in api.task_instances(dag_id, run_id) if t["state"] == "failed"]
     echo(f"{dag_id} {run_id}: {state}")
     for task in failed:
-        echo(f"  failed: {task['task_id']} (log: `ctdata local airflow tasks logs` or the UI)")
+        echo(f"  failed: {task['task_id']}; its log: {api.base_url}/dags/{dag_id}/runs/"
+             f"{run_id}/tasks/{task['task_id']}")  # fmt: skip
     return 0 if state == "success" else 1

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic_core import PydanticUndefined
 
 from ctdata.specs.models import AgencySpec
 from ctdata.yaml_models import _flatten, _is_model
@@ -91,8 +90,8 @@ def _one(member: Any) -> str:
 def _default(info: Any) -> str:
     if info.is_required():
         return "required"
-    value = info.default_factory() if info.default_factory is not None else info.default
-    if value is PydanticUndefined or value is None:
+    value = info.get_default(call_default_factory=True)
+    if value is None:
         return "optional"
     if isinstance(value, BaseModel):
         return "its defaults"
