@@ -74,17 +74,25 @@ class LintReport:
 
 
 def lint_paths(
-    paths: Iterable[str | Path], today: dt.date | None = None, configs: ConfigModels | None = None
+    paths: Iterable[str | Path],
+    today: dt.date | None = None,
+    configs: ConfigModels | None = None,
+    *,
+    load_suites: bool = True,
 ) -> LintReport:
     report = LintReport()
     for path in paths:
         report.files.append(str(path))
-        report.problems += lint_file(Path(path), today, configs)
+        report.problems += lint_file(Path(path), today, configs, load_suites=load_suites)
     return report
 
 
 def lint_file(
-    path: Path, today: dt.date | None = None, configs: ConfigModels | None = None
+    path: Path,
+    today: dt.date | None = None,
+    configs: ConfigModels | None = None,
+    *,
+    load_suites: bool = True,
 ) -> list[Problem]:
     """Every problem of one spec file: an agency spec, or a config of generated datasets
     (recognised by a key of `configs`)."""
@@ -100,12 +108,12 @@ def lint_file(
     configs = configs or {}
     kind = next((k for k in configs if k in raw), None)
     if kind is None:
-        return _lint_agency(label, path, raw, today)
+        return _lint_agency(label, path, raw, today, load_suites)
     return _lint_config(label, raw, configs[kind], today)
 
 
 def _lint_agency(
-    label: str, path: Path, raw: dict[str, Any], today: dt.date | None
+    label: str, path: Path, raw: dict[str, Any], today: dt.date | None, load_suites: bool = True
 ) -> list[Problem]:
     datasets = _entries(raw.get("datasets"))
     found = _schema_problems(label, raw, AgencySpec, lambda loc: _agency_dataset(datasets, loc))
@@ -123,11 +131,11 @@ def _lint_agency(
     for index, dataset in enumerate(datasets):
         slug = _slug(dataset, f"datasets[{index}]")
         found += [Problem(label, slug, f, m) for f, m in dataset_problems(dataset, today)]
-        found += [Problem(label, slug, f, m) for f, m in _structure_problems(dataset)]
+        found += [Problem(label, slug, f, m) for f, m in _structure_problems(dataset, load_suites)]
     return _unique(found)
 
 
-def _structure_problems(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _structure_problems(raw: Mapping[str, Any], load_suites: bool) -> list[tuple[str, str]]:
     """Suites that do not exist or load, aggregation outputs not declared as needed: for a
     dataset whose entry validates (schema errors are reported on their own)."""
     from ctdata import settings
@@ -137,7 +145,8 @@ def _structure_problems(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
         dataset = DatasetSpec.model_validate(raw)
     except ValidationError:
         return []
-    return structure_problems(dataset, settings.current().expectations_dir)
+    expectations = settings.current().expectations_dir
+    return structure_problems(dataset, expectations, load_suites=load_suites)
 
 
 def _lint_config(
