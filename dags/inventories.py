@@ -37,14 +37,18 @@ DEFAULT_ARGS = default_args("opm-data-team", timeout=dt.timedelta(hours=2))
 
 def _build() -> Any:
     from ctdata.airflow.hooks import SocrataHook
-    from ctdata.airflow.tasks import run_date
+    from ctdata.airflow.runtime import run_date
     from ctdata.inventory import job
     from ctdata.metrics.store import MetricsStore
     from ctdata.specs.registers import load_registers_config
 
     registers = load_registers_config()
     client = SocrataHook(registers.socrata_conn_id).get_client()
-    return registers, client, job.build(client, run_date(), store=MetricsStore())
+    return (
+        registers,
+        client,
+        job.build(client, run_date(get_current_context()), store=MetricsStore()),
+    )
 
 
 @task

@@ -9,11 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pendulum
 from airflow.sdk import DAG, get_current_context, task
 
 from ctdata import settings
-from ctdata.airflow.policies import START_DATE, STATE_TIMEZONE, default_args
+from ctdata.airflow.policies import START_DATE, default_args
 
 DOC = """
 # Nightly usage metrics
@@ -45,13 +44,9 @@ DEFAULT_ARGS = default_args("opm-data-team", timeout=dt.timedelta(hours=1))
 
 def _snapshot_date() -> dt.date:
     """Local date of the data interval's end (a run without one, triggered by hand: now)."""
-    context = get_current_context()
-    end = (
-        context.get("data_interval_end")
-        or context.get("logical_date")
-        or pendulum.now(STATE_TIMEZONE)
-    )
-    return pendulum.instance(end).in_timezone(STATE_TIMEZONE).date()
+    from ctdata.airflow.runtime import run_date
+
+    return run_date(get_current_context())
 
 
 def _client() -> Any:

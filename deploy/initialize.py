@@ -51,6 +51,12 @@ def check_settings(env: dict[str, str]) -> None:
         for name, value in sorted(env.items())
         if PLACEHOLDER in value
     ]
+    problems += [
+        f"  {name}: the demo's key, published with the project (anyone holding it can reverse "
+        "every pseudonymized record id by hashing the possible identifiers); use a secret one"
+        for name, known in published_secrets().items()
+        if env.get(name) == known
+    ]
     if problems:
         raise InitError(
             "these settings are missing or unfinished:\n"
@@ -60,6 +66,13 @@ def check_settings(env: dict[str, str]) -> None:
     slots = env.get("CTDATA_SOCRATA_POOL_SLOTS", str(DEFAULT_POOL_SLOTS))
     if not slots.isdigit() or int(slots) < 1:
         raise InitError(f"CTDATA_SOCRATA_POOL_SLOTS must be a whole number >= 1, got {slots!r}")
+
+
+def published_secrets() -> dict[str, str]:
+    """Values of secret settings that are public knowledge: the demo's own."""
+    from ctdata.demo.environment import DEMO_PSEUDONYM_KEY
+
+    return {"CTDATA_PSEUDONYM_KEY": DEMO_PSEUDONYM_KEY}
 
 
 def wait_for_database(url: str, timeout_s: float = DATABASE_WAIT_S) -> None:
@@ -177,7 +190,7 @@ def create_pool(env: dict[str, str]) -> None:
     from airflow.models.pool import Pool
 
     from ctdata import settings
-    from ctdata.airflow.deployment import POOL_DESCRIPTION
+    from ctdata.preflight import POOL_DESCRIPTION
 
     config = settings.current()
     Pool.create_or_update_pool(

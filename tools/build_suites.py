@@ -50,7 +50,7 @@ COUNTIES = [
     "Windham",
 ]
 UNMAPPED_TOWN_TOLERANCE = 0.97
-SUPPRESSION_SPEC = "suppression_spec"  # the suite parameter ctdata.pipeline.steps.validate fills
+SUPPRESSION_SPEC = "suppression_spec"  # the suite parameter the pipeline's validate steps fill
 
 Expectation = dict[str, Any]
 

@@ -20,6 +20,7 @@ from ctdata.errors import CtDataError, retry_can_help
 from ctdata.specs.models import AgencySpec, DatasetSpec
 
 ConnectionGetter = Callable[[str], Any]  # conn id -> an Airflow-like connection, or raises
+POOL_DESCRIPTION = "Concurrent writes to the Socrata portal, all agencies together (ctdata)"
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,13 @@ log = logging.getLogger(__name__)
 
 
 def apply_transforms(
-    frame: pd.DataFrame, dataset: DatasetSpec, agencies_dir: Path | None = None
+    frame: pd.DataFrame,
+    dataset: DatasetSpec,
+    agencies_dir: Path | None = None,
+    report: dict[str, object] | None = None,
 ) -> pd.DataFrame:
+    """The spec's transforms in order; `report`, when given, receives what de-identification
+    did in counts (see `suppress_small_groups`), for the run's summary."""
     for index, transform in enumerate(dataset.transforms):
         where = f"dataset {dataset.slug!r} transforms[{index}] ({transform.kind})"
         _require_columns(frame, _inputs(transform), where)
@@ -34,7 +39,7 @@ def apply_transforms(
         elif isinstance(transform, PseudonymizeTransform):
             frame = pseudonymize(frame, transform, where)
         elif isinstance(transform, SmallGroupTransform):
-            frame = suppress_small_groups(frame, transform, where)
+            frame = suppress_small_groups(frame, transform, where, report)
         else:
             frame = frame.drop(columns=transform.columns)
     return frame
@@ -73,16 +78,30 @@ def pseudonymize(frame: pd.DataFrame, transform: PseudonymizeTransform, where: s
 
 
 def suppress_small_groups(
-    frame: pd.DataFrame, transform: SmallGroupTransform, where: str
+    frame: pd.DataFrame,
+    transform: SmallGroupTransform,
+    where: str,
+    report: dict[str, object] | None = None,
 ) -> pd.DataFrame:
     keys = list(transform.quasi_identifiers)
     frame = frame.copy()
+    generalized = {}
     for column in transform.generalize:
         small = _group_sizes(frame, keys) < transform.k
+        generalized[column] = int(small.sum())
         frame[column] = frame[column].astype("object").where(~small, transform.label)
     keep = _group_sizes(frame, keys) >= transform.k
     if not keep.all():
         log.info("%s: removed %d row(s) left in groups under %d", where, (~keep).sum(), transform.k)
+    if report is not None:
+        report["small_groups"] = {
+            "k": transform.k,
+            "quasi_identifiers": keys,
+            "generalized": generalized,  # records whose value became the label, by column
+            "label": transform.label,
+            "records_in": len(frame),
+            "records_dropped": int((~keep).sum()),
+        }
     return frame[keep].reset_index(drop=True)
 
 

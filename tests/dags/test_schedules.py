@@ -18,10 +18,10 @@ from airflow.timetables.base import DagRunInfo, TimeRestriction
 
 from ctdata import settings
 from ctdata.airflow.dag_factory import build_agency_dag
-from ctdata.airflow.policies import STATE_TIMEZONE, dataset_is_due, last_tick
+from ctdata.clock import STATE_TIMEZONE_NAME, dataset_is_due, previous_tick
 from ctdata.specs import AgencySpec
 
-NEW_YORK = pendulum.timezone(STATE_TIMEZONE)
+NEW_YORK = pendulum.timezone(STATE_TIMEZONE_NAME)
 
 
 def _agency(frequencies: dict[str, str]) -> AgencySpec:
@@ -121,11 +121,11 @@ def test_a_tick_missed_while_the_scheduler_was_down_is_made_up_next_run() -> Non
     assert "monthly" not in published[first_of_february + 2]
 
 
-def test_last_tick_reads_the_cron_on_connecticut_wall_clock() -> None:
+def test_previous_tick_reads_the_cron_on_connecticut_wall_clock() -> None:
     at = dt.datetime(2025, 3, 9, 12, 0, tzinfo=dt.UTC)  # the day clocks spring forward
-    tick = last_tick("0 6 * * *", at)
+    tick = pendulum.instance(previous_tick("0 6 * * *", at))
     assert tick.in_timezone(NEW_YORK).hour == 6 and tick.in_timezone("UTC").hour == 10
-    assert last_tick("0 6 * * *", tick) == tick  # a tick at `at` counts as the latest
+    assert previous_tick("0 6 * * *", tick) == tick  # a tick at `at` counts as the latest
 
 
 @pytest.mark.parametrize(

@@ -24,21 +24,14 @@ def portal_client(portal_url: str) -> Any:
 def expected_rows(spec_path: Path, slug: str, work: Path) -> Any:
     """The publishable table of one dataset, from its source (CTDATA_* settings as the cluster's:
     the caller sets CTDATA_VAR_DIR and CTDATA_PSEUDONYM_KEY)."""
-    from ctdata.pipeline import steps
+    from ctdata.pipeline.flow import make_publishable
+    from ctdata.pipeline.run import AgencyRun
     from ctdata.specs import load_agency
     from ctdata.staging import Staging
 
-    agency = load_agency(spec_path)
-    dataset = agency.dataset(slug)
     staging = Staging(root=f"file://{work}")
-    source = steps.extract(agency, dataset, "expected", staging)
-    if dataset.aggregation is not None:
-        prepared = steps.aggregate_and_suppress(
-            agency, dataset, source["path"], "expected", staging
-        )
-    else:
-        prepared = steps.prepare_records(agency, dataset, source["path"], "expected", staging)
-    return staging.read_frame(prepared["path"])
+    run = AgencyRun(agency=load_agency(spec_path), run_id="expected", staging=staging)
+    return staging.read_frame(make_publishable(run.dataset_run(slug))["path"])
 
 
 def normalized(value: Any) -> Any:

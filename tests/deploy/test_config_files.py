@@ -58,3 +58,18 @@ def test_init_names_missing_and_placeholder_settings_without_their_values(monkey
     assert "a-real-value" not in message and "password" not in message
     with pytest.raises(InitError, match="CTDATA_SOCRATA_POOL_SLOTS"):
         check_settings({**complete, "CTDATA_SOCRATA_POOL_SLOTS": "0"})
+
+
+def test_init_refuses_the_demos_published_pseudonymization_key(monkeypatch) -> None:
+    """The demo may keep a fixed key; a deployment with it would publish reversible ids."""
+    monkeypatch.syspath_prepend(str(PROJECT / "deploy"))
+    from initialize import REQUIRED_SETTINGS, InitError, check_settings
+
+    from ctdata.demo.environment import DEMO_PSEUDONYM_KEY
+
+    complete = {name: "a-real-value" for name in REQUIRED_SETTINGS}
+    with pytest.raises(InitError) as error:
+        check_settings({**complete, "CTDATA_PSEUDONYM_KEY": DEMO_PSEUDONYM_KEY})
+    message = str(error.value)
+    assert "CTDATA_PSEUDONYM_KEY: the demo's key" in message and DEMO_PSEUDONYM_KEY not in message
+    check_settings({**complete, "CTDATA_PSEUDONYM_KEY": DEMO_PSEUDONYM_KEY + "-not"})

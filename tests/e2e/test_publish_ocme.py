@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -16,6 +18,7 @@ pytestmark = pytest.mark.e2e
 
 TOWN_ROWS = 171 * 8 * 4  # (169 towns + Unknown + Total) x (7 years + Total) x (3 sexes + Total)
 RECORDS = 5105
+COUNTED_AIRFLOW = [sys.executable, str(Path(__file__).with_name("counted_airflow.py"))]
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +38,8 @@ def _all_rows(client, dataset_id: str) -> list[dict]:
 
 def test_first_run_publishes_suppressed_table_and_records(portal) -> None:
     setup, env, client = portal
-    ok, log = run_dag(setup, env, "publish_ocme")
+    env = {**env, "CTDATA_TEST_COUNTS": str(setup.var_dir / "first-run-counts.json")}
+    ok, log = run_dag(setup, env, "publish_ocme", airflow=COUNTED_AIRFLOW)
     assert ok, Path(log).read_text()[-4000:]
 
     towns = _all_rows(client, "ocme-twn7")
@@ -58,6 +62,39 @@ def test_first_run_publishes_suppressed_table_and_records(portal) -> None:
     assert view["name"] == "Accidental Drug Related Deaths by Town, Year and Sex"
     assert view["metadata"]["custom_fields"]["Publishing"]["Update Frequency"] == "Annually"
     assert view["publicationStage"] == "published"
+
+
+def test_each_task_builds_its_run_once(portal) -> None:
+    """`airflow dags test` ran the first run's 28 tasks in one process: one store engine in
+    all, the spec read once per task (and by each parse of the DAG file), and the dataset
+    registry asked for a portal id only by the tasks of the dataset the spec pins no id for,
+    once each."""
+    setup, _, _ = portal
+    counts = json.loads((setup.var_dir / "first-run-counts.json").read_text())
+    tasks = len(latest_xcoms(setup, "publish_ocme"))  # every task returned its summary
+    assert counts["engines"] == 1
+    assert {k for k in counts if k.startswith("portal id lookups")} == {
+        "portal id lookups: deaths_by_age"
+    }
+    assert counts["portal id lookups: deaths_by_age"] <= 9  # its group's tasks
+    assert tasks == 28 and counts["spec reads: ocme.yaml"] == tasks + counts["DAG file parses"]
+
+
+def test_every_step_is_recorded_in_the_ledger(portal) -> None:
+    """The first run of the dataset the pipeline created is one record under its new id, with
+    every step, onboarding and the review included."""
+    from ctdata.lifecycle.registry import DatasetRegistry
+    from ctdata.monitoring.ledger import Ledger
+
+    setup, _, _ = portal
+    created = DatasetRegistry(setup.state_url).portal_id("ocme", "deaths_by_age")
+    ledger = Ledger(setup.state_url)
+    [run] = ledger.history(str(created))
+    assert run["status"] == "succeeded" and ledger.history("ocme.deaths_by_age") == []
+    assert set(ledger.run(str(created), run["run_id"])["steps"]) == {
+        "extract", "validate_source", "aggregate_and_suppress", "validate_publishable",
+        "onboard", "review", "publish", "sync_metadata",
+    }  # fmt: skip
 
 
 def test_rerun_sends_nothing_and_keeps_the_same_rows(portal) -> None:

@@ -113,9 +113,9 @@ def _utc(value: object) -> dt.datetime:
 def _ticks_between(cron: str, after: dt.datetime | None, until: dt.datetime) -> bool:
     """Did `cron` fire (on the state's clock) in (after, until]? `after` is when the dataset's
     last publish started, as Airflow recorded it."""
-    from ctdata.airflow.policies import last_tick
+    from ctdata.clock import previous_tick
 
-    return after is None or last_tick(cron, until) > after
+    return after is None or previous_tick(cron, until) > after
 
 
 def _enough_runs(engine: sa.Engine) -> bool:

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from inventory_support import BY_HAND, DAY, PUBLIC, PUBLISHER
 
+from ctdata.lifecycle.portal_metadata import seed_entry
 from ctdata.metrics.analytics import Counters
 from ctdata.metrics.collect import Collection, Observation
 from ctdata.metrics.quality import Freshness
 from ctdata.metrics.store import MetricsStore
-from ctdata.pipeline.portal_metadata import seed_entry
 from ctdata.specs import AgencySpec, load_all
 from ctdata.specs.registers import RegistersConfig, load_registers_config
 

@@ -133,3 +133,16 @@ def test_cli_writes_the_spreadsheets(setup, tmp_path, monkeypatch, capsys) -> No
         "high-value-data-inventory-2027.xlsx",
         "open-data-access-plan-2027.xlsx",
     ]
+
+
+def test_every_source_kind_names_its_source_system() -> None:
+    """A new source kind without a name here would fail the inventories DAG at run time."""
+    import typing
+
+    from ctdata.inventory.tables import SOURCE_SYSTEMS
+    from ctdata.specs.models import Source
+
+    kinds = set()
+    for model in typing.get_args(typing.get_args(Source)[0]):
+        kinds |= set(typing.get_args(model.model_fields["kind"].annotation))
+    assert kinds and kinds <= set(SOURCE_SYSTEMS)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ctdata.lifecycle.onboarding import Onboarded, ensure_dataset
-from ctdata.pipeline.portal_metadata import view_metadata
+from ctdata.lifecycle.portal_metadata import view_metadata
 from ctdata.portal.client import SocrataClient
 from ctdata.portal.connection import PortalConnection
 

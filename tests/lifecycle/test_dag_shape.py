@@ -42,7 +42,7 @@ def test_reviews_can_be_assigned_to_opm_reviewers(monkeypatch) -> None:
 
     monkeypatch.setenv("CTDATA_REVIEWERS", '["opm-reviewer", "cdo"]')
     monkeypatch.setenv("CTDATA_REVIEW_TIMEOUT_HOURS", "24")
-    review = DatasetReviewOperator(task_id="review", agency_code="ocme", slug="x", prepared={})
+    review = DatasetReviewOperator(task_id="review", agency_code="ocme", slug="x")
     assert [u["id"] for u in review.assigned_users] == ["opm-reviewer", "cdo"]
     assert review.response_timeout == dt.timedelta(hours=24)
 

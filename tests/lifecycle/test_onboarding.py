@@ -7,9 +7,9 @@ import pytest
 from lifecycle_support import NEW, client_for, datasets_on, onboard
 
 from ctdata.lifecycle.onboarding import MARKER_KEY, OnboardingPending
+from ctdata.lifecycle.portal_metadata import metadata_changes, view_metadata
 from ctdata.lifecycle.registry import DatasetRegistry
 from ctdata.lifecycle.review import is_public
-from ctdata.pipeline.portal_metadata import metadata_changes, view_metadata
 
 
 def test_creates_the_dataset_private_with_the_spec_and_records_it(ocme, portal, registry) -> None:

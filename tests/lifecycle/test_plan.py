@@ -15,7 +15,7 @@ from ctdata.cli import main as ctdata
 from ctdata.demo.environment import load_ocme_source
 from ctdata.lifecycle.registry import DatasetRegistry
 from ctdata.pipeline import steps
-from ctdata.staging import Staging
+from ctdata.pipeline.run import DatasetRun, PortalClients
 
 
 @pytest.fixture
@@ -38,16 +38,18 @@ def _plan(emulator: Any, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
 
 
 def _publish(ocme: Any, emulator: Any) -> str:
-    """A real publication of the dataset, as the DAG makes it."""
-    dataset, staging = ocme.dataset(NEW), Staging()
+    """A real publication of the dataset, as the DAG makes it (the review aside)."""
     with client_for(emulator) as client:
-        portal_id = steps.onboard(ocme, dataset, client)["portal_id"]
-        extracted = steps.extract(ocme, dataset, "run-1", staging)
-        prepared = steps.aggregate_and_suppress(ocme, dataset, extracted["path"], "run-1", staging)
-        published = steps.publish(ocme, dataset, prepared["path"], client, staging)
-        coverage = published["temporal_coverage"]  # the spec says 'auto'
-        steps.sync_metadata(ocme, dataset, client, temporal_coverage=coverage)
-    return portal_id
+        run = DatasetRun(
+            agency=ocme, dataset=ocme.dataset(NEW), run_id="run-1", portals=PortalClients.of(client)
+        )
+        steps.onboard(run)
+        extracted = steps.extract(run)
+        prepared = steps.aggregate_and_suppress(run, extracted)
+        published = steps.publish(run, prepared)
+        assert published["temporal_coverage"]  # the spec says 'auto'
+        steps.sync_metadata(run, published)
+    return str(run.portal_id)
 
 
 def _state(var: Path) -> tuple[int, int]:

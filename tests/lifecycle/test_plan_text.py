@@ -7,7 +7,7 @@ from lifecycle_support import NEW
 
 from ctdata.lifecycle.columns import ColumnChanges
 from ctdata.lifecycle.plan import DatasetPlan, RowChanges, metadata_field_changes
-from ctdata.pipeline.portal_metadata import view_metadata
+from ctdata.lifecycle.portal_metadata import view_metadata
 
 
 def test_the_plan_says_what_would_change_with_examples() -> None:

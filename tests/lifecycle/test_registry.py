@@ -7,13 +7,7 @@ import datetime as dt
 import pytest
 from lifecycle_support import NEW
 
-from ctdata.errors import ConfigurationError
-from ctdata.lifecycle.registry import (
-    DatasetRegistry,
-    ReviewDecision,
-    require_portal_id,
-    resolve_portal_id,
-)
+from ctdata.lifecycle.registry import DatasetRegistry, ReviewDecision, resolve_portal_id
 
 
 def test_a_pinned_id_is_the_answer_without_touching_the_store(ocme, tmp_path, monkeypatch) -> None:
@@ -26,8 +20,6 @@ def test_a_pinned_id_is_the_answer_without_touching_the_store(ocme, tmp_path, mo
 def test_a_created_id_is_found_by_agency_and_slug(ocme, registry) -> None:
     dataset = ocme.dataset(NEW)
     assert resolve_portal_id("ocme", dataset, registry) is None
-    with pytest.raises(ConfigurationError, match="onboard task creates it"):
-        require_portal_id("ocme", dataset, registry)
     registry.record_created("ocme", NEW, "abcd-1234")
     assert resolve_portal_id("ocme", dataset, registry) == "abcd-1234"
     assert registry.portal_id("opm", NEW) is None  # keyed by agency too

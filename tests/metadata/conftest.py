@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ctdata import settings
-from ctdata.pipeline.portal_metadata import seed_entry
+from ctdata.lifecycle.portal_metadata import seed_entry
 from ctdata.specs import AgencySpec, load_agency
 
 logging.getLogger("sodapy").setLevel(logging.ERROR)

@@ -11,10 +11,12 @@ import pandas as pd
 import pytest
 
 from ctdata.errors import SpecError
+from ctdata.lifecycle.coverage import coverage_of_values, merged_with_portal
+from ctdata.lifecycle.data_dictionary import FILENAME, data_dictionary_csv
+from ctdata.lifecycle.portal_metadata import shown_custom_field
+from ctdata.lifecycle.publication import conform
 from ctdata.pipeline import steps
-from ctdata.pipeline.coverage import coverage_of_values, merged_with_portal
-from ctdata.pipeline.data_dictionary import FILENAME, data_dictionary_csv
-from ctdata.pipeline.portal_metadata import shown_custom_field
+from ctdata.pipeline.run import DatasetRun, PortalClients
 from ctdata.staging import Staging
 
 
@@ -29,22 +31,25 @@ def _towns_table(years: list[str]) -> pd.DataFrame:
     return frame
 
 
-def _stage(ocme, dataset, frame: pd.DataFrame, run: str) -> str:
+def _stage(ocme, dataset, frame: pd.DataFrame, run: str) -> dict[str, str]:
+    """The publishable table as the step making it stages it."""
     staging = Staging()
-    return staging.write_frame(
-        steps.conform(frame, dataset), staging.path(ocme.code, dataset.slug, run, "publishable")
-    )
+    path = staging.path(ocme.code, dataset.slug, run, "publishable")
+    return {"path": staging.write_frame(conform(frame, dataset), path)}
+
+
+def _run(ocme, dataset, client) -> DatasetRun:
+    return DatasetRun(agency=ocme, dataset=dataset, run_id="r", portals=PortalClients.of(client))
 
 
 def test_coverage_auto_is_derived_and_the_dictionary_attached_once(ocme, portal, tmp_path) -> None:
     towns = ocme.dataset("deaths_by_town")
-    path = _stage(ocme, towns, _towns_table(["2013", "2015", "Total"]), "run1")
+    prepared = _stage(ocme, towns, _towns_table(["2013", "2015", "Total"]), "run1")
     with portal() as client:
-        published = steps.publish(ocme, towns, path, client, Staging())
+        run = _run(ocme, towns, client)
+        published = steps.publish(run, prepared)
         assert published["temporal_coverage"] == "2013 - 2015"  # 'Total' rows ignored
-        synced = steps.sync_metadata(
-            ocme, towns, client, temporal_coverage=published["temporal_coverage"]
-        )
+        synced = steps.sync_metadata(run, published)
         view = client.get_metadata(towns.portal_id)
         assert shown_custom_field(view, "temporal_coverage") == "2013 - 2015"
         assert synced["data_dictionary"] == "attached"
@@ -55,11 +60,11 @@ def test_coverage_auto_is_derived_and_the_dictionary_attached_once(ocme, portal,
 
         # A second run: nothing to change, nothing uploaded again.
         requests_before = client.stats.requests
-        again = steps.sync_metadata(ocme, towns, client, temporal_coverage="2013 - 2015")
+        again = steps.sync_metadata(run, {"temporal_coverage": "2013 - 2015"})
         assert again["changed_fields"] == [] and again["data_dictionary"] == "unchanged"
         assert client.stats.requests - requests_before <= 5  # view, attachment check, publish state
         # Without a derived value (e.g. sync retried alone) the portal keeps what it shows.
-        kept = steps.sync_metadata(ocme, towns, client)
+        kept = steps.sync_metadata(run)
         assert kept["changed_fields"] == [] and kept["temporal_coverage"] == "2013 - 2015"
 
 
@@ -76,12 +81,12 @@ def test_publishing_refuses_substandard_metadata_before_sending(ocme, portal) ->
     towns = ocme.dataset("deaths_by_town")
     bad_meta = towns.metadata.model_copy(update={"title": "OCME Deaths"})
     bad = towns.model_copy(update={"metadata": bad_meta})
-    path = _stage(ocme, towns, _towns_table(["2016"]), "run2")
+    prepared = _stage(ocme, towns, _towns_table(["2016"]), "run2")
     with portal() as client:
         rows_before = client.count_rows(towns.portal_id)
         requests_before = client.stats.requests
         with pytest.raises(SpecError, match="acronym 'OCME'"):
-            steps.publish(ocme, bad, path, client, Staging())
+            steps.publish(_run(ocme, bad, client), prepared)
         assert client.stats.requests == requests_before
         assert client.count_rows(towns.portal_id) == rows_before
 

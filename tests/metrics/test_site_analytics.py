@@ -137,3 +137,20 @@ def test_a_nightly_run_without_readable_analytics_still_succeeds(portal, caplog,
     assert len(_warnings(caplog)) == 1
     assert {r["api_calls_total"] for r in store.snapshot(TODAY) if r["dataset_id"] in IDS} == {None}
     store.dispose()
+
+
+def test_only_the_publics_use_counts_not_the_publishing_accounts_reads(portal):
+    """Every publish reads its dataset back signed in as the publishing account: those reads
+    are not use (they would keep a dataset off the 'no use in a year' list forever)."""
+    before = _counters(_collect(portal, portal.config))
+    with portal.client() as publisher:  # signed in, as the pipeline's read-backs are
+        for _ in range(3):
+            list(publisher.read_rows("tst1-dly1", select="town, n"))
+    assert _counters(_collect(portal, portal.config)) == before
+    did = generate_traffic(portal.url, ["tst1-dly1"], seed=5, max_requests=12)  # anonymous
+    after = _counters(_collect(portal, portal.config))["tst1-dly1"]
+    assert after[2] - before["tst1-dly1"][2] == did["tst1-dly1"]["api_calls"]
+    assert after[0] - before["tst1-dly1"][0] == did["tst1-dly1"]["views"]
+    everyone = _with(portal, SiteAnalyticsConfig(public_user_segments=("anonymous", "site_member")))
+    counted = _counters(_collect(portal, everyone))["tst1-dly1"][2]
+    assert counted == after[2] + 3  # the segments are what decide

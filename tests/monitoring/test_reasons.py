@@ -9,7 +9,12 @@ from ctdata.errors import (
     SourceUnavailableError,
     ValidationFailed,
 )
-from ctdata.monitoring.reasons import error_type, failure_reason, validation_failures
+from ctdata.monitoring.reasons import (
+    error_type,
+    failure_reason,
+    kept_validation_reason,
+    validation_failures,
+)
 
 VALIDATION_MESSAGE = """Validation failed for dataset 'towns (source)': 2 of 7 expectation(s) failed; nothing was published.
   - [opm_towns] expect_column_values_to_be_in_set on column 'county' (value_set=[8 values]): 1 unexpected value(s) (0.59% of rows checked), e.g. 'ZZSECRETCOUNTY'
@@ -75,14 +80,12 @@ def test_validation_failures_from_a_kept_summary() -> None:
 
 
 def test_a_kept_validation_summary_gives_the_failing_expectations() -> None:
-    from ctdata.airflow.monitor import validation_reason
-
     reason = failure_reason(ValidationFailed(VALIDATION_MESSAGE))
     kept = {"outcomes": [{"suite": "opm", "expectation_type": "expect_c", "column": "county",
                           "success": False, "unexpected_count": 1, "unexpected_percent": 0.59}]}  # fmt: skip
-    assert validation_reason(reason, kept) == (
+    assert kept_validation_reason(reason, kept) == (
         "Validation failed for dataset 'towns (source)': 2 of 7 expectation(s) failed; "
         "nothing was published.\n"
         "- [opm] expect_c on column 'county': 1 unexpected value(s) (0.59% of rows checked)"
     )
-    assert validation_reason(reason, None) == reason
+    assert kept_validation_reason(reason, None) == reason

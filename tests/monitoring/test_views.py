@@ -49,7 +49,7 @@ def succeed(ledger, agency, slug, dataset_id, run_id, created=3):
     ledger.record_step(
         key, "publish", {"created": created, "updated": 0, "deleted": 0, "bytes_sent": 10}
     )
-    ledger.record_step(key, "sync_metadata", {})
+    ledger.record_step(key, "sync_metadata", {"public": True})
 
 
 def started_at(ledger, run_id, when):
@@ -139,7 +139,9 @@ def test_overview_counts_use_completeness_and_access_plan(views) -> None:
     ocme = next(a for a in made.overview(now=NOW)["agencies"] if a["agency"] == "ocme")
     assert ocme["usage_30d"] == {"views": 300, "downloads": 30, "api_calls": 60}
     assert ocme["metadata_complete"] == 0.5
-    assert ocme["access_plan"] == {"published": 1, "planned": 3}
+    # The access plan's items as the published Open Data Access Plans dataset lists them: the
+    # spec's three entries and deaths_by_age, a dataset of the spec the plan does not list.
+    assert ocme["access_plan"] == {"published": 1, "items": 4, "late": 0}
     page = made.dataset("ocme-twn7", now=NOW)
     assert page["usage_30d"]["views"] == 300 and page["usage_365d"]["views"] == 400
     assert made.dataset("rybz-nyjw", now=NOW)["missing_metadata"] == ["Tags/Keywords"]

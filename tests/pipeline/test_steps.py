@@ -1,4 +1,4 @@
-"""Pipeline glue: conforming frames to the portal's columns, and metadata kept in line."""
+"""Publication glue: conforming frames to the portal's columns, and metadata kept in line."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 
 from ctdata import settings
 from ctdata.errors import SourceError
-from ctdata.pipeline.portal_metadata import metadata_changes, view_metadata
-from ctdata.pipeline.steps import conform
+from ctdata.lifecycle.portal_metadata import metadata_changes, view_metadata
+from ctdata.lifecycle.publication import conform
 from ctdata.specs import load_agency
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from ctdata import settings
 from ctdata.errors import PortalError, PublishError
-from ctdata.pipeline import steps
-from ctdata.pipeline.portal_metadata import seed_entry
+from ctdata.lifecycle.portal_metadata import seed_entry
+from ctdata.lifecycle.publication import sync_metadata
 from ctdata.portal.client import SocrataClient
 from ctdata.portal.connection import PortalConnection
 from ctdata.portal.schema import PortalColumn, row_identifier_from_metadata
@@ -116,8 +116,9 @@ def test_metadata_sync_keeps_the_portal_spelling_and_then_changes_nothing(client
     client.update_metadata(towns.portal_id, {"metadata": {"rowIdentifier": str(town_id)}})
     plain = towns.model_copy(update={"row_identifier": None, "portal_id": "opmt-wn02"})
     for dataset in (towns, plain):
-        first = steps.sync_metadata(opm, dataset, client)
+        first = sync_metadata(opm, dataset, str(dataset.portal_id), client)
         assert "description" in first["changed_fields"]  # the seed had none
-        assert steps.sync_metadata(opm, dataset, client)["changed_fields"] == []
+        again = sync_metadata(opm, dataset, str(dataset.portal_id), client)
+        assert again["changed_fields"] == []
     assert client.get_metadata(towns.portal_id)["metadata"]["rowIdentifier"] == str(town_id)
     assert client.get_metadata("opmt-wn02")["metadata"]["rowIdentifier"] == "0"

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from ctdata.errors import ConfigurationError, PortalRefusedError
-from ctdata.pipeline import steps
+from ctdata.lifecycle.publication import publish_frame
 from ctdata.retirement.process import (
     MID_RETIREMENT,
     RETIRED,
@@ -40,7 +40,7 @@ def _retiring(opm, **options):
 def _publish_towns(opm, client) -> None:
     towns = opm.dataset("towns")
     frame = extract(towns)
-    steps.publish_frame(opm, towns, frame, client, "first-publish")
+    publish_frame(opm, towns, frame, client, "first-publish")
 
 
 def _advance(opm, dataset, client, registers, day: dt.date) -> dict:

@@ -12,10 +12,26 @@ import pytest
 from ctdata.demo.environment import ADMIN, APP_TOKEN, LocalSetup
 from ctdata.demo.retirement import retirement_spec, run_on
 from ctdata.demo.runner import latest_xcoms, local_portal, run_dag
+from ctdata.monitoring.ledger import Ledger
 from ctdata.specs import load_all
 from ctdata.specs.registers import load_registers_config
 
 pytestmark = pytest.mark.e2e
+
+
+def view_row(setup: LocalSetup, portal_url: str) -> dict:
+    """The towns list as the Open Data view shows it, from the setup's state store."""
+    from ctdata.monitoring.views import Links, OpenDataViews
+
+    views = OpenDataViews(setup.state_url, links=Links(portal_url))
+    try:
+        return next(r for r in views.datasets() if r["key"] == "opmt-wn01")
+    finally:
+        views.dispose()
+
+
+def public(view: dict) -> str:
+    return "public" if any("public" in g.get("flags", []) for g in view["grants"]) else "private"
 
 
 def test_towns_list_retires_over_thirty_days(tmp_path_factory) -> None:
@@ -41,6 +57,9 @@ def test_towns_list_retires_over_thirty_days(tmp_path_factory) -> None:
         assert any("public" in g.get("flags", []) for g in view["grants"])
         [row] = client.get(register, where="row_id = 'opmt-wn01'")
         assert row["status"] == "mid-retirement"
+        shown = view_row(setup, emulator.url)  # the view says what the portal shows
+        assert (shown["status"], shown["visibility"]) == ("retiring", public(view))
+        assert shown["retirement"]["stage"] == "mid-retirement" and shown["next_due"] is None
 
         later = notice + dt.timedelta(days=30)
         ok, log = run_on(setup, env, "publish_opm", later)
@@ -51,4 +70,13 @@ def test_towns_list_retires_over_thirty_days(tmp_path_factory) -> None:
         assert not any("public" in g.get("flags", []) for g in view["grants"])
         [row] = client.get(register, where="row_id = 'opmt-wn01'")
         assert row["status"] == "retired" and row["retired_date"].startswith(later.isoformat())
+        shown = view_row(setup, emulator.url)
+        assert (shown["status"], shown["visibility"]) == ("retired", public(view)) == (
+            "retired", "private")  # fmt: skip
+        assert shown["retirement"]["retired_date"] == later.isoformat()
         assert "Retirement of towns (opmt-wn01)" in Path(log).read_text()  # the task log, in words
+
+    ledger = Ledger(setup.state_url)  # each day's retire step is recorded, as any step
+    retired, noticed, published = ledger.history("opmt-wn01")
+    assert [r["status"] for r in (retired, noticed, published)] == ["succeeded"] * 3
+    assert set(ledger.run("opmt-wn01", retired["run_id"])["steps"]) == {"retire"}

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from ctdata.errors import SourceError, SourceValueError, retry_can_help
-from ctdata.pipeline.conform import conform
+from ctdata.lifecycle.publication import conform
 from ctdata.sources import extract
 from ctdata.specs.models import DatasetSpec
 

@@ -1,5 +1,6 @@
-"""The demo setup after the demo's runs, with the Airflow API server (and so the Open Data
-view) running on it: shared by the auth, lineage and browser tests of this folder."""
+"""The demo setup after the demo's runs (agencies, usage metrics, inventories), with the
+Airflow API server (and so the Open Data view) running on it: shared by the auth, lineage and
+browser tests of this folder."""
 
 from __future__ import annotations
 
@@ -103,7 +104,44 @@ def demo_ui(tmp_path_factory) -> Iterator[DemoUI]:
             ok, log = run_dag(setup, env, agency.dag_id)
             assert ok, log.read_text()[-4000:]
         assert run_usage_metrics(setup, env, agencies, portal.url), "usage_metrics failed"
+        ok, log = run_dag(setup, env, "inventories")  # as make demo does: OPM's registers
+        assert ok, log.read_text()[-4000:]
         env = {**env, **auth_env(setup)}
         logs = setup.logs_dir / "services"
         with airflow_services(env, logs, components=("api-server",)) as services:
             yield DemoUI(setup, env, services, portal)
+
+
+@dataclass
+class ProbeUI(DemoUI):
+    """A setup whose one agency reads a CSV a hostile source wrote (markup_probe.py), after
+    its DAG's run, with the API server running."""
+
+    run_id: str = ""
+
+
+@pytest.fixture(scope="session")
+def probe_ui(tmp_path_factory) -> Iterator[ProbeUI]:
+    import sqlalchemy as sa
+    from markup_probe import write_probe_agency
+
+    setup = LocalSetup(tmp_path_factory.mktemp("probe") / "var")
+    setup.prepare()
+    folder = write_probe_agency(setup.var_dir / "probe", setup.sources_dir)
+    agencies = load_all(folder / "agencies").agencies
+    with local_portal(setup, agencies) as portal:
+        env = {
+            **setup.env("127.0.0.1", portal.port),
+            "CTDATA_AGENCIES_DIR": str(folder / "agencies"),
+            "CTDATA_EXPECTATIONS_DIR": str(folder / "expectations"),
+        }
+        ok, log = run_dag(setup, env, "publish_probe")
+        assert not ok, "the probe's source validation should have failed: " + str(log)
+        engine = sa.create_engine(f"sqlite:///{setup.airflow_home / 'airflow.db'}")
+        with engine.connect() as conn:
+            run_id = conn.execute(sa.text("SELECT run_id FROM dag_run")).scalar_one()
+        engine.dispose()
+        env = {**env, **auth_env(setup)}
+        logs = setup.logs_dir / "services"
+        with airflow_services(env, logs, components=("api-server",)) as services:
+            yield ProbeUI(setup, env, services, portal, run_id=run_id)

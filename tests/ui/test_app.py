@@ -3,15 +3,19 @@ agencies the dependency allows, filters, the overview's row limit, Data Docs out
 
 from __future__ import annotations
 
+import os
+import re
+
 import pytest
 from fastapi import HTTPException
 from fastapi.testclient import TestClient
 
-from ctdata.airflow.monitor import agency_spec, ledger_key
+from ctdata.airflow.runtime import agency_spec
 from ctdata.lifecycle.registry import DatasetRegistry
 from ctdata.monitoring import catalog
 from ctdata.monitoring.ledger import Ledger, RunKey
 from ctdata.monitoring.views import Links
+from ctdata.pipeline.run import DatasetRun
 from ctdata.ui import app as ui_app
 from ctdata.ui.app import Access, create_app
 
@@ -90,17 +94,19 @@ def test_a_dataset_not_on_the_portal_yet_then_under_its_recorded_id(client, monk
     overview = http.get("/?show=all").text
     assert 'data-key="ocme.deaths_by_age"' in overview and "not on the portal yet" in overview
 
-    ledger = Ledger()  # its first run: validated, then created by the onboard task, published
-    first = RunKey("ocme", "deaths_by_age", "ocme.deaths_by_age", "publish_ocme", "manual__2")
-    ledger.record_step(first, "validate_publishable", {"success": True, "failed": 0})
+    # Its first run: validated, then created by the onboard task (another task), published.
+    ocme = agency_spec("ocme")
+    task = {"agency": ocme, "dataset": ocme.dataset("deaths_by_age"), "run_id": "manual__2"}
+    DatasetRun(**task, dag_id="publish_ocme").record(
+        "validate_publishable", {"success": True, "failed": 0}
+    )
     registry = DatasetRegistry()
     registry.record_created("ocme", "deaths_by_age", "ocag-e001")
     registry.dispose()
-    assert ledger_key(agency_spec("ocme"), "deaths_by_age", ledger) == "ocag-e001"
-    after = RunKey("ocme", "deaths_by_age", "ocag-e001", "publish_ocme", "manual__2")
-    ledger.record_step(after, "publish", {"created": 4, "updated": 0, "deleted": 0})
-    ledger.record_step(after, "sync_metadata", {})
-    ledger.dispose()
+    run = DatasetRun(**task, dag_id="publish_ocme")
+    assert run.ledger_key == "ocag-e001"
+    run.record("publish", {"created": 4, "updated": 0, "deleted": 0})
+    run.record("sync_metadata", {})
 
     rows = {r["key"]: r for r in http.get("/api/datasets").json()["datasets"]}
     assert "ocme.deaths_by_age" not in rows
@@ -120,3 +126,87 @@ def test_a_dataset_not_on_the_portal_yet_then_under_its_recorded_id(client, monk
     html = http.get("/datasets/ocag-e001").text
     assert 'id="portal-link" href="https://data.ct.gov/d/ocag-e001"' in html
     assert 'data-key="ocag-e001"' in http.get("/?show=all").text
+
+
+def _kept(root, agency: str, name: str, text: str) -> str:
+    path = root / agency / "deaths_by_town" / "manual__1" / "source" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return str(path)
+
+
+def test_data_docs_are_served_inert_with_their_headers(client, tmp_path, monkeypatch) -> None:
+    """A kept page carrying markup (as pages kept before the escaping did) is served with no
+    executable markup, under a script-forbidding sandbox policy; a result as JSON, nothing else."""
+    from markup_checks import executable_markup, remote_references
+
+    root = tmp_path / "docs"
+    monkeypatch.setenv("CTDATA_DATA_DOCS_ROOT", str(root))
+    http, who = client
+    page = _kept(root, "ocme", "s.html", '<html><head><script src="https://code.jquery.com/j.js">'
+                 '</script></head><body><a href="../../index.html">Home</a>'
+                 '<td><img src=x onerror=alert(1)>town</td></body></html>')  # fmt: skip
+    answer = http.get("/data-docs", params={"page": page})
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
+    policy = answer.headers["content-security-policy"]
+    assert "script-src 'none'" in policy and "sandbox" in policy.split("; ")[-1]
+    assert "allow-scripts" not in policy and "allow-same-origin" not in policy
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert executable_markup(answer.text) == [] and remote_references(answer.text) == []
+    assert '<a href="/ctdata/datasets/ocme-twn7">Home</a>' in answer.text and "town" in answer.text
+    result = _kept(root, "ocme", "s.json", '{"results": ["<img src=x onerror=alert(1)>"]}')
+    answer = http.get("/data-docs", params={"page": result})
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert "script-src 'none'" in answer.headers["content-security-policy"]
+    other = _kept(root, "ocme", "notes.txt", "<script>alert(1)</script>")
+    assert http.get("/data-docs", params={"page": other}).status_code == 404
+    opm = _kept(root, "opm", "s.html", "<p>towns</p>")  # an agency the user may not see
+    assert http.get("/data-docs", params={"page": opm}).status_code == 404
+    who["access"] = None
+    assert http.get("/data-docs", params={"page": page}).status_code == 401
+
+
+def test_the_pages_assets_are_the_installed_files(client) -> None:
+    http, who = client
+    who["access"] = None  # library files, no data: a sandboxed page loads them without a session
+    css = http.get("/data-docs/static/bootstrap.min.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert css.text.startswith("/*!\n * Bootstrap v4.") and css.headers["x-content-type-options"]
+    assert http.get("/data-docs/static/ctdata-data-docs.css").text.count(".fa-check-circle") == 1
+    assert http.get("/data-docs/static/logo-long.png").headers["content-type"] == "image/png"
+    for name in ("../../settings.py", "passwd", "state.db"):
+        assert http.get(f"/data-docs/static/{name}").status_code == 404
+
+
+def test_head_is_answered_like_get(client) -> None:
+    http, _ = client
+    for path in ("/", "/datasets/ocme-twn7", "/api/datasets", "/api/overview"):
+        answer = http.head(path)
+        assert answer.status_code == 200 and answer.content == b"", path
+        assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_pages_words_and_figures_read_right(client) -> None:
+    """Regressions a person saw: the access plan as 'N of M', spaces between words."""
+    http, _ = client
+    overview = http.get("/").text
+    assert '<td class="n access-plan">0 of 4</td>' in overview  # OCME's plan: 4 items
+    assert 'id="queue"' in overview and overview.index('id="queue"') < overview.index("agencies")
+    page = http.get("/datasets/ocme-twn7").text
+    assert re.search(r"</(a|span)> \s*&middot; Health and Human Services", page)
+    assert "built-in method" not in overview + page
+
+
+def test_the_readmes_demo_environment_names_what_the_demo_sets(tmp_path) -> None:
+    """The README's commands to open the view on the demo's data set every CTDATA_ variable
+    the demo's runs set (without CTDATA_REPORTS_DIR the view found no Data Docs: 404)."""
+    from ctdata import settings
+    from ctdata.demo.environment import LocalSetup
+
+    readme = (settings.PROJECT_ROOT / "README.md").read_text()
+    block = readme.split("To open it on the demo's data", 1)[1].split("```", 2)[1]
+    exported = set(re.findall(r"\b(CTDATA_[A-Z_]+)=", block))
+    env = LocalSetup(tmp_path).env("127.0.0.1", 8089)
+    demo = {k for k, v in env.items() if k.startswith("CTDATA_") and os.environ.get(k) != v}
+    assert {"CTDATA_VAR_DIR", "CTDATA_REPORTS_DIR"} <= demo <= exported, demo - exported

@@ -31,13 +31,16 @@ def test_anonymous_pages_go_to_the_login_page(demo_ui) -> None:
 
 def test_datasets_lists_the_demo_datasets_with_their_figures(demo_ui) -> None:
     body = demo_ui.get("/ctdata/api/datasets", user="opm").json()
-    rows = {r["portal_id"]: r for r in body["datasets"]}
-    assert set(rows) == demo_ui.dataset_ids and body["count"] == 5
+    rows = {r["portal_id"]: r for r in body["datasets"] if r["agency"] != "opm_program"}
+    assert set(rows) == demo_ui.dataset_ids
     assert all(r["key"] == r["portal_id"] for r in rows.values())  # all on the portal now
     town = rows["ocme-twn7"]
     assert town["agency"] == "ocme" and town["title"].startswith("Accidental Drug Related Deaths")
     assert town["last_publish"]["created"] == 171 * 8 * 4
     assert town["suppressed_cells"] > 0 and town["validation"] == "passed"
+    assert town["visibility"] == "public" and town["retirement"] is None
+    records = rows["rybz-nyjw"]  # de-identified records: no cells, and no "0 suppressed"
+    assert records["record_level"] and records["suppressed_cells"] is None
     assert town["status"] == "on time" and town["next_due_local"].endswith("06:00 EST")
     assert rows["opmt-wn01"]["status"] == "not scheduled"
     assert rows["opmt-wn01"]["last_publish"]["created"] == 169
@@ -105,3 +108,54 @@ def test_data_docs_of_the_last_run_are_served_to_those_who_may_see_them(demo_ui)
     assert refused.status_code == 404
     html = demo_ui.get("/ctdata/datasets/opmt-wn01", user="opm").text
     assert 'class="data-docs"' in html
+
+
+def test_opms_own_datasets_are_in_the_view_for_those_who_read_its_dags(demo_ui) -> None:
+    """The usage and scorecard datasets, the registers and the run log, measured nightly."""
+    from ctdata.metrics.config import load_metrics_config
+    from ctdata.specs.registers import load_registers_config
+
+    wanted = {*load_metrics_config().output_ids}
+    wanted |= {d.portal_id for d in load_registers_config().agency().datasets}
+    rows = demo_ui.get("/ctdata/api/datasets", user="opm").json()["datasets"]
+    program = {r["portal_id"]: r for r in rows if r["agency"] == "opm_program"}
+    assert wanted <= set(program)
+    from ctdata.metrics.store import MetricsStore
+
+    store = MetricsStore(demo_ui.setup.state_url)  # the nightly measurement is the truth here
+    measured = {r["dataset_id"]: r for r in store.snapshot(store.snapshot_dates()[-1])}
+    store.dispose()
+    usage = program[load_metrics_config().usage_dataset.portal_id]
+    truth = measured[usage["portal_id"]]
+    status = {"on time": "on time", "overdue": "overdue"}.get(truth["freshness"], "not scheduled")
+    assert usage["status"] == status
+    assert usage["last_publish"]["finished"] == truth["last_update"].isoformat()
+    assert usage["publishes_with"] == "the usage_metrics DAG" and usage["visibility"] is None
+    officer = demo_ui.get("/ctdata/api/datasets", user="ocme_officer").json()["datasets"]
+    assert not [r for r in officer if r["agency"] == "opm_program"]
+
+
+def test_the_access_plan_counts_as_the_published_access_plan_dataset(demo_ui) -> None:
+    """OCME's plan: three entries and deaths_by_age (a spec dataset the plan does not list);
+    three are public after the demo's runs, as the Open Data Access Plans dataset says."""
+    agencies = demo_ui.get("/ctdata/api/overview", user="opm").json()["agencies"]
+    ocme = next(a for a in agencies if a["agency"] == "ocme")
+    assert ocme["access_plan"] == {"published": 3, "items": 4, "late": 0}
+
+
+def test_what_de_identification_did_matches_the_source_and_the_portal(demo_ui) -> None:
+    """OCME's de-identified records: every source record is counted in, and the records on the
+    portal are those not left out; generalized ages show as 'Suppressed' there."""
+    from ctdata.demo.environment import ADMIN, APP_TOKEN
+    from socrata_emulator.testing import sodapy_client
+
+    page = demo_ui.get("/ctdata/api/datasets/rybz-nyjw", user="opm").json()
+    done = page["last_run_detail"]["deidentification"]["small_groups"]
+    admin = sodapy_client(demo_ui.portal, username=ADMIN[0], password=ADMIN[1], app_token=APP_TOKEN)
+    [on_portal] = admin.get("rybz-nyjw", select="count(*) AS n")
+    [generalized] = admin.get("rybz-nyjw", select="count(*) AS n", where="age_group = 'Suppressed'")
+    assert done["k"] == 6 and done["records_in"] == 5105  # the OCME source's records
+    assert done["records_in"] - done["records_dropped"] == int(on_portal["n"])
+    assert 0 < int(generalized["n"]) <= done["generalized"]["age_group"]
+    html = demo_ui.get("/ctdata/datasets/rybz-nyjw", user="opm").text
+    assert 'id="k-anonymity"' in html and "0 cells suppressed" not in html

@@ -8,6 +8,7 @@ import pytest
 from ctdata import settings
 from ctdata.errors import ValidationFailed
 from ctdata.pipeline import steps
+from ctdata.pipeline.run import DatasetRun
 from ctdata.specs import load_agency
 from ctdata.staging import Staging
 from ctdata.validation import load_validation
@@ -17,21 +18,23 @@ SUITE = "ocme_deaths_by_town_publishable"
 
 
 @pytest.fixture
-def by_town(tmp_path, monkeypatch):
+def by_town(tmp_path, monkeypatch) -> DatasetRun:
+    """A run of OCME's town table (its publishable suite is SUITE)."""
     monkeypatch.setenv("CTDATA_STAGING_ROOT", f"file://{tmp_path / 'staging'}")
     monkeypatch.setenv("CTDATA_DATA_DOCS_ROOT", str(tmp_path / "docs"))
-    return load_agency(settings.current().agencies_dir / "ocme.yaml").dataset("deaths_by_town")
+    ocme = load_agency(settings.current().agencies_dir / "ocme.yaml")
+    return DatasetRun(agency=ocme, dataset=ocme.dataset("deaths_by_town"), run_id=RUN)
 
 
-def stage(frame) -> str:
+def stage(frame) -> dict[str, str]:
     staging = Staging()
-    return staging.write_frame(frame, staging.path("ocme", "deaths_by_town", RUN, "publishable"))
+    path = staging.path("ocme", "deaths_by_town", RUN, "publishable")
+    return {"path": staging.write_frame(frame, path)}
 
 
 def test_validate_passes_the_spec_as_a_suite_parameter_and_keeps_results(by_town, by_town_frame):
-    result = steps.validate(
-        Staging(), stage(by_town_frame), [SUITE], by_town, "publishable", agency="ocme", run_id=RUN
-    )
+    assert by_town.dataset.expectations.publishable == [SUITE]
+    result = steps.validate_publishable(by_town, stage(by_town_frame))
     assert result["success"] and result["failed"] == 0
     audit = next(o for o in result["outcomes"] if o["expectation_type"].endswith("audit_to_pass"))
     assert audit["observed_value"] == {"cells_audited": 8, "failures": 0}
@@ -49,8 +52,8 @@ def test_validate_passes_the_spec_as_a_suite_parameter_and_keeps_results(by_town
 def test_a_failed_validation_is_kept_and_its_message_links_the_page(
     by_town, by_town_unsafe_frame
 ) -> None:
-    with pytest.raises(ValidationFailed) as caught:  # agency and run read from the staged path
-        steps.validate(Staging(), stage(by_town_unsafe_frame), [SUITE], by_town, "publishable")
+    with pytest.raises(ValidationFailed) as caught:  # kept under the run, wherever it is staged
+        steps.validate_publishable(by_town, stage(by_town_unsafe_frame))
     kept = load_validation("ocme", "deaths_by_town", RUN)["publishable"]
     assert kept["success"] is False and kept["failed"] == 1
     assert f"Data Docs for {SUITE}: {kept['suites'][0]['data_docs']}" in str(caught.value)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseNotifier
 
 from ctdata import settings
-from ctdata.airflow.monitor import agency_spec
+from ctdata.airflow.runtime import agency_spec
 from ctdata.airflow.urls import URL_PREFIX, airflow_url, dataset_page_url, links
 
 if TYPE_CHECKING:

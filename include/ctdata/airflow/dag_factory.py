@@ -1,27 +1,30 @@
-"""Build one `publish_<agency>` DAG per agency spec: the DAG's shape only.
+"""Build one `publish_<agency>` DAG per agency spec: one task per step of the agency's flow
+(`ctdata.pipeline.flow`), each dataset's steps in its task group.
 
-When and how tasks run (schedule, due rule, retries, timeouts) is in `policies`; what each task
-does is in `tasks`. Parse-time work is limited to reading the YAML specs: tasks import pandas,
-Great Expectations, SQLAlchemy and the portal client only when they run.
+When and how tasks run (schedule, due rule, retries, timeouts) is in `policies`; what a task
+does is its step (`ctdata.pipeline`), run by `operators`. Parse-time work is limited to reading
+the YAML specs: tasks import pandas, Great Expectations, SQLAlchemy and the portal client only
+when they run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import DAG, TaskGroup
+from airflow.sdk import DAG, BaseOperator, TaskGroup
 
 from ctdata import settings
 from ctdata.airflow.alerts import FailureNotifier, deadline_alert
 from ctdata.airflow.assets import publish_outlet
 from ctdata.airflow.dry_run import dag_params
-from ctdata.airflow.operators import DatasetStepOperator
+from ctdata.airflow.operators import DatasetStepOperator, SpecErrorOperator
 from ctdata.airflow.policies import START_DATE, agency_schedule, agency_timetable, default_args
-from ctdata.airflow.preflight import preflight_tasks
 from ctdata.airflow.review import DatasetReviewOperator
 from ctdata.errors import SpecError
-from ctdata.specs import AgencySpec, DatasetSpec, load_all
+from ctdata.pipeline.flow import Step, agency_flow, in_order
+from ctdata.specs import AgencySpec, load_all
 from ctdata.specs.loader import InvalidDataset
 
 
@@ -69,17 +72,13 @@ def build_agency_dag(agency: AgencySpec, invalid: list[InvalidDataset] | None = 
         doc_md=agency_doc(agency),
     )
     with dag:
-        preflight = preflight_tasks(agency.code, invalid or [])  # before any extract
-        preflight >> DatasetStepOperator(
-            task_id="sweep_staging", step="sweep_staging", agency_code=agency.code
-        )
-        for dataset in agency.datasets:
-            with TaskGroup(group_id=dataset.slug, tooltip=dataset.metadata.title) as group:
-                if dataset.retire is not None:
-                    _retirement_tasks(agency.code, dataset)
-                else:
-                    _dataset_tasks(agency.code, dataset, dag_cron)
-            preflight >> group
+        made = _flow_tasks(agency, dag_cron)
+        first = [task for task in made.values() if not task.upstream_task_ids]  # preflight
+        for dataset in invalid or []:  # a typo costs its dataset only
+            first >> SpecErrorOperator(
+                agency_code=agency.code, slug=dataset.slug,
+                task_group=TaskGroup(group_id=dataset.slug, tooltip="invalid spec entry"),
+            )  # fmt: skip
     # The trigger form's params, given once the tasks exist: a param on the DAG from the start
     # is deep-copied into every task (a third of the parse time at the state's scale). A run's
     # params still carry it: Airflow puts the run's conf into every task's params.
@@ -110,60 +109,41 @@ def agency_doc(agency: AgencySpec) -> str:
     return "\n".join(lines)
 
 
-def _dataset_tasks(agency_code: str, dataset: DatasetSpec, dag_cron: str | None) -> None:
-    slug = dataset.slug
-    pool = settings.current().socrata_pool  # bounds concurrent portal writes across all agencies
-
-    def step(name: str, *inputs: DatasetStepOperator, task_id: str | None = None, **kw: Any):
-        return DatasetStepOperator(
-            task_id=task_id or name, step=name, agency_code=agency_code, slug=slug,
-            inputs=inputs, **kw,
-        )  # fmt: skip
-
-    extracted = step("extract")
-    if dataset.effective_schedule != dag_cron:
-        step("is_due") >> extracted
-    checked_source = step("validate", extracted, task_id="validate_source", extra=["source"])
-    publishable = "aggregate_and_suppress" if dataset.aggregation else "prepare_records"
-    prepared = step(publishable, extracted)
-    checked_source >> prepared
-    checked = step("validate", prepared, task_id="validate_publishable", extra=["publishable"])
-    published = step("publish", prepared, pool=pool, outlets=[publish_outlet(agency_code, dataset)])
-    _onboard_and_review(agency_code, slug, prepared, checked, pool) >> published
-    synced = step("sync_metadata", pool=pool)
-    published >> synced >> step("finish_run").as_teardown()
+def _flow_tasks(agency: AgencySpec, dag_cron: str | None) -> dict[Step, BaseOperator]:
+    """One task per step of the agency's flow (`ctdata.pipeline.flow`), each dataset's in its
+    task group; a step's inputs and the steps it waits for are wired from their tasks."""
+    groups = {d.slug: TaskGroup(group_id=d.slug, tooltip=d.metadata.title) for d in agency.datasets}
+    made: dict[Step, BaseOperator] = {}
+    for step in in_order(agency_flow(agency, dag_cron)):
+        group = groups[step.slug] if step.slug is not None else None
+        made[step] = task = _task(agency, step, made, group)
+        for upstream in step.after:
+            made[upstream] >> task
+        if step.kind == "teardown":
+            task.as_teardown()
+    return made
 
 
-def _onboard_and_review(
-    agency_code: str,
-    slug: str,
-    prepared: DatasetStepOperator,
-    checked: DatasetStepOperator,
-    pool: str,
-) -> DatasetReviewOperator:
-    """Create the dataset (private) if the spec pins no id, then wait for OPM's decision when
-    the public would see it for the first time or with changed columns. Returns the last task."""
-    onboarded = DatasetStepOperator(
-        task_id="onboard", step="onboard", agency_code=agency_code, slug=slug, pool=pool
-    )
-    reviewed = DatasetReviewOperator(
-        task_id="review",
-        agency_code=agency_code,
-        slug=slug,
-        prepared=prepared.output,
-        validation=checked.output,
-    )
-    checked >> onboarded >> reviewed
-    return reviewed
-
-
-def _retirement_tasks(agency_code: str, dataset: DatasetSpec) -> None:
-    """A retiring dataset is no longer refreshed: its group runs the retirement process each
-    day (notice, retired-assets register, then private after 30 days)."""
-    DatasetStepOperator(
-        task_id="retire",
-        step="retire",
-        agency_code=agency_code,
-        slug=dataset.slug,
-        pool=settings.current().socrata_pool,
-    )
+def _task(
+    agency: AgencySpec, step: Step, made: dict[Step, BaseOperator], group: TaskGroup | None
+) -> BaseOperator:
+    """The task that runs one step, taking its inputs from the tasks of their steps."""
+    inputs = {
+        name: {k: made[s] for k, s in source.items()}
+        if isinstance(source, Mapping)
+        else made[source]
+        for name, source in step.inputs.items()
+    }
+    options: dict[str, Any] = {"task_group": group}
+    if step.writes_portal:  # bounds concurrent portal writes across all agencies
+        options["pool"] = settings.current().socrata_pool
+    if step.publishes:
+        options["outlets"] = [publish_outlet(agency.code, agency.dataset(str(step.slug)))]
+    if step.kind == "review":
+        return DatasetReviewOperator(
+            agency_code=agency.code, slug=str(step.slug), inputs=inputs, **options
+        )
+    return DatasetStepOperator(
+        function=step.function, agency_code=agency.code, slug=step.slug, inputs=inputs,
+        records=step.records, **options,
+    )  # fmt: skip

@@ -10,6 +10,8 @@ per-DAG permissions (FAB, Keycloak...) scopes the view to an agency's own datase
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,8 +33,49 @@ def _access(user: Any) -> Any:
     from ctdata.ui.app import Access
 
     readable = get_auth_manager().get_authorized_dag_ids(user=user, method="GET")
-    agencies = frozenset(a.code for a in load_catalog().agencies if a.dag_id in readable)
+    catalog = load_catalog()
+    agencies = frozenset(a.code for a in catalog.agencies if catalog.dag_of(a) in readable)
     return Access(user=user.get_name(), agencies=agencies)
+
+
+def pending_reviews() -> list[dict[str, Any]]:
+    """Reviews waiting for a decision: Airflow's human-in-the-loop requests of the agency DAGs'
+    `review` tasks not answered yet, with a link to decide (the task's Required Actions)."""
+    from airflow.models.hitl import HITLDetail
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    from ctdata.monitoring.catalog import load_catalog
+
+    agencies = {a.dag_id: a.code for a in load_catalog().agencies}
+    ti = TaskInstance
+    query = (
+        select(ti.dag_id, ti.run_id, ti.task_id, HITLDetail.subject, HITLDetail.created_at)
+        .join(HITLDetail, HITLDetail.ti_id == ti.id)
+        .where(HITLDetail.responded_at.is_(None), ti.dag_id.in_(list(agencies)))
+        .order_by(HITLDetail.created_at)
+    )
+    base = airflow_url()
+    with create_session() as session:
+        waiting = session.execute(query).all()
+    return [
+        {
+            "agency": agencies[dag_id],
+            "title": subject,
+            "detail": f"asked {created_at:%Y-%m-%d %H:%M} UTC in run {run_id}",
+            "who": reviewers(),
+            "link": f"{base}/dags/{dag_id}/runs/{run_id}/tasks/{task_id}/required_actions",
+        }
+        for dag_id, run_id, task_id, subject, created_at in waiting
+    ]
+
+
+def reviewers() -> str:
+    from ctdata import settings
+
+    named = settings.current().reviewers
+    return "OPM's reviewers: " + ", ".join(named) if named else "an OPM reviewer"
 
 
 def access_dependencies() -> tuple[Any, Any]:
@@ -57,12 +100,34 @@ def access_dependencies() -> tuple[Any, Any]:
     return api_access, page_access
 
 
+@functools.lru_cache(maxsize=4096)  # how a run was made never changes
+def logs_kept(dag_id: str, run_id: str) -> bool:
+    """Did Airflow keep this run's task logs? Not for `airflow dags test` runs (made by TEST):
+    their tasks run inside the command, which prints the logs instead."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from airflow.utils.types import DagRunTriggeredByType
+    from sqlalchemy import select
+
+    query = select(DagRun.triggered_by).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
+    with create_session() as session:
+        made_by = session.execute(query).scalar()
+    return made_by != DagRunTriggeredByType.TEST
+
+
+def view_links() -> Any:
+    """The view's links, knowing which runs kept no task log."""
+    return dataclasses.replace(links(), logs_kept=logs_kept)
+
+
 def create_open_data_app() -> Any:
     from ctdata.ui.app import create_app
 
     root = urlsplit(airflow_url()).path.rstrip("/") + URL_PREFIX
     api_access, page_access = access_dependencies()
-    return create_app(api_access, page_access=page_access, links=links, root=root)
+    return create_app(
+        api_access, page_access=page_access, links=view_links, root=root, reviews=pending_reviews
+    )
 
 
 class OpenDataPlugin(AirflowPlugin):

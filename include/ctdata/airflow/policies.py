@@ -1,10 +1,10 @@
-"""How the project's DAGs run unattended: when (Connecticut time, the due rule), how long and how
-often they retry, and which failures end a task at once.
+"""How the project's DAGs run unattended: when (on the state's clock, `ctdata.clock`), how long
+and how often they retry, and which failures end a task at once.
 
 One retry policy (`RETRY_POLICY`, Airflow 3.3's `retry_policy`) serves every task of every DAG
 through `default_args`: the agency DAGs, `usage_metrics` and `inventories`, the review operator
-included. Kept apart from the DAG's shape (dag_factory) and the task bodies (tasks) so each
-rule can be read, tested and changed on its own.
+included. Kept apart from the DAG's shape (dag_factory) and the steps (`ctdata.pipeline`) so
+each rule can be read, tested and changed on its own.
 """
 
 from __future__ import annotations
@@ -19,14 +19,12 @@ from airflow.sdk import CronTriggerTimetable
 from airflow.sdk.definitions.retry_policy import RetryDecision, RetryPolicy
 
 from ctdata import settings
+from ctdata.clock import STATE_TIMEZONE_NAME
 from ctdata.errors import CtDataError, retry_can_help
 from ctdata.specs import AgencySpec
 from ctdata.specs.vocabulary import SCHEDULE_BY_FREQUENCY
 
-# The state's clock: "06:00" in the update-frequency vocabulary means 06:00 in Connecticut,
-# in summer (UTC-4) and in winter (UTC-5).
-STATE_TIMEZONE = "America/New_York"
-START_DATE = pendulum.datetime(2024, 1, 1, tz=STATE_TIMEZONE)
+START_DATE = pendulum.datetime(2024, 1, 1, tz=STATE_TIMEZONE_NAME)
 
 # Most to least frequent; an agency DAG runs at its most frequent dataset's pace.
 _FREQUENCY_ORDER = [s for s in SCHEDULE_BY_FREQUENCY.values() if s is not None]
@@ -84,39 +82,7 @@ def agency_schedule(agency: AgencySpec) -> str | None:
 def agency_timetable(agency: AgencySpec) -> CronTriggerTimetable | None:
     """Runs at the agency's cron in Connecticut time; a run's data interval has zero length."""
     cron = agency_schedule(agency)
-    return None if cron is None else CronTriggerTimetable(cron, timezone=STATE_TIMEZONE)
-
-
-def last_tick(cron: str, at: dt.datetime, timezone: str = STATE_TIMEZONE) -> pendulum.DateTime:
-    """The latest time at or before `at` when `cron` fires, read on the state's wall clock."""
-    from croniter import croniter
-
-    local = pendulum.instance(at).in_timezone(timezone)
-    naive = local.naive() + dt.timedelta(microseconds=1)  # get_prev is strict: include `at`
-    previous = croniter(cron, naive).get_prev(dt.datetime)
-    return pendulum.instance(previous, tz=timezone)
-
-
-def dataset_is_due(
-    schedule: str | None,
-    *,
-    scheduled: bool,
-    at: dt.datetime,
-    last_success: dt.datetime | None,
-) -> bool:
-    """Is a dataset due in a run of its agency's DAG started for time `at`?
-
-    Manual runs publish everything. On scheduled runs a dataset is due when its own schedule has
-    fired since its last successful publish, so a tick missed while the scheduler was down, or
-    while an earlier run was still going, is made up at the next run rather than skipped.
-    """
-    if not scheduled:
-        return True
-    if schedule is None:
-        return False  # "As needed" and historical datasets publish on manual runs only
-    if last_success is None:
-        return True
-    return last_tick(schedule, at) > last_success
+    return None if cron is None else CronTriggerTimetable(cron, timezone=STATE_TIMEZONE_NAME)
 
 
 T = TypeVar("T")

@@ -43,9 +43,9 @@ def run(args: argparse.Namespace) -> int:
         applied = upgrade_store(url)
         done.append(f"state store {redacted(url)}: " + ("; ".join(applied) or "already current"))
     if args.fix:
-        from ctdata.airflow.deployment import ensure_pool
+        from ctdata.cli.deployment import create_pool
 
-        created = ensure_pool()
+        created = create_pool()
         name = settings.current().socrata_pool
         done.append(f"pool {name!r}: {'created' if created else 'exists'}")
     findings = checked()
@@ -118,19 +118,19 @@ def _safe(url: str) -> str:
 
 
 def _dags_folder() -> list[Any]:
-    from ctdata.airflow.deployment import dags_folder_findings
+    from ctdata.cli.deployment import dags_folder_findings
 
     return dags_folder_findings()
 
 
 def _pool() -> list[Any]:
-    from ctdata.airflow.deployment import pool_findings
+    from ctdata.cli.deployment import pool_findings
 
     return pool_findings()
 
 
 def _reviewers() -> list[Any]:
-    from ctdata.airflow.deployment import reviewer_findings
+    from ctdata.cli.deployment import reviewer_findings
 
     return reviewer_findings()
 

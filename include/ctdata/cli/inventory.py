@@ -7,7 +7,6 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from ctdata import settings
 from ctdata.cli.output import echo
 
 
@@ -34,14 +33,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ctdata.cli.connections import portal_client
     from ctdata.inventory import job
     from ctdata.metrics.store import MetricsStore
-    from ctdata.portal.client import SocrataClient
     from ctdata.specs.registers import load_registers_config
 
     registers = load_registers_config()
     on = args.date or dt.date.today()
-    with SocrataClient(_connection(args)) as client:
+    with portal_client(args.conn_id, None if args.conn_id else args.portal) as client:
         inventory = job.build(client, on, store=MetricsStore())
         paths = job.write(inventory, args.out, registers)
         if args.publish:
@@ -54,13 +53,3 @@ def run(args: argparse.Namespace) -> int:
     for path in paths:
         echo(f"Wrote {path}")
     return 0
-
-
-def _connection(args: argparse.Namespace):
-    from ctdata.portal.connection import PortalConnection
-
-    if args.conn_id:
-        from ctdata.airflow.hooks import SocrataHook
-
-        return SocrataHook(socrata_conn_id=args.conn_id).get_portal_connection()
-    return PortalConnection.from_env(args.portal or settings.current().portal_url)

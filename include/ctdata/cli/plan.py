@@ -1,9 +1,10 @@
 """`ctdata plan AGENCY [DATASET]`: run extract, validation and suppression as the DAG does, then
 print what publishing would change on the portal, sending nothing.
 
-The portal and the sources are reached through the same Airflow connections as the DAG (the
-agency's `socrata_conn_id`, AIRFLOW_CONN_* variables included), or `--portal URL` with
-SOCRATA_USERNAME / SOCRATA_PASSWORD / SOCRATA_APP_TOKEN. Staged files are deleted afterwards.
+The portal and the sources are reached through the same connections as the DAG (the agency's
+`socrata_conn_id`: `AIRFLOW_CONN_*` variables, or Airflow's own store: `ctdata.cli.connections`),
+or `--portal URL` with SOCRATA_USERNAME / SOCRATA_PASSWORD / SOCRATA_APP_TOKEN. Staged files are
+deleted afterwards; nothing is recorded.
 """
 
 from __future__ import annotations
@@ -11,16 +12,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ctdata.cli.output import echo, echo_json
 from ctdata.errors import SpecError
 
 if TYPE_CHECKING:
     from ctdata.lifecycle.plan import DatasetPlan
-    from ctdata.portal.client import SocrataClient
-    from ctdata.specs import AgencySpec, DatasetSpec
-    from ctdata.staging import Staging
+    from ctdata.pipeline.run import DatasetRun
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,8 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ctdata import settings
+    from ctdata.cli.connections import portal_client, source_connection
+    from ctdata.pipeline.run import AgencyRun, PortalClients
     from ctdata.specs.loader import read_agency
-    from ctdata.staging import Staging
 
     path = settings.current().agencies_dir / f"{args.agency}.yaml"
     if not path.is_file():
@@ -61,11 +61,17 @@ def run(args: argparse.Namespace) -> int:
     if not datasets:
         slugs = ", ".join(d.slug for d in agency.datasets)
         raise SpecError(f"{path}: no dataset {args.dataset!r} (datasets: {slugs})")
-    staging = Staging()
+    run_id = f"plan-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}"
     plans = []
-    with _client(agency, args.portal) as client:
+    with AgencyRun(
+        agency=agency,
+        run_id=run_id,
+        portals=PortalClients(lambda conn_id: portal_client(conn_id, args.portal)),
+        connections=source_connection,
+        dry_run=True,
+    ) as run:
         for dataset in datasets:
-            plan = plan_dataset(agency, dataset, client, staging)
+            plan = plan_dataset(run.dataset_run(dataset.slug))
             plans.append(plan)
             if not args.json:
                 echo(plan.describe(settings.current().portal_url), end="\n\n")
@@ -74,27 +80,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def plan_dataset(
-    agency: AgencySpec, dataset: DatasetSpec, client: SocrataClient, staging: Staging
-) -> DatasetPlan:
+def plan_dataset(run: DatasetRun) -> DatasetPlan:
     """The DAG's steps up to the publishable table, then the plan; staged files removed."""
-    from ctdata.airflow.runtime import airflow_connection
-    from ctdata.pipeline import steps
+    from ctdata.pipeline.flow import make_publishable
+    from ctdata.pipeline.steps import publication_plan
 
-    run_id = f"plan-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}"
     try:
-        extracted = steps.extract(agency, dataset, run_id, staging, airflow_connection)
-        suites = dataset.expectations
-        steps.validate(staging, extracted["path"], suites.source, dataset, "source")
-        make = steps.aggregate_and_suppress if dataset.aggregation else steps.prepare_records
-        prepared = make(agency, dataset, extracted["path"], run_id, staging)
-        steps.validate(staging, prepared["path"], suites.publishable, dataset, "publishable")
-        return steps.plan(agency, dataset, prepared, client, staging)
+        return publication_plan(run, make_publishable(run))
     finally:
-        staging.remove_run(agency.code, dataset.slug, run_id)
-
-
-def _client(agency: AgencySpec, portal: str | None) -> Any:
-    from ctdata.cli.portal import portal_client
-
-    return portal_client(agency.socrata_conn_id, portal)
+        run.staging.remove_run(run.agency.code, run.slug, run.run_id)

@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from ctdata import settings
 from ctdata.demo.environment import ADMIN, APP_TOKEN, PUBLISHER, LocalSetup
 from ctdata.demo.review import lifecycle_summary, publish_with_reviews, review_outcome
+from ctdata.lifecycle.portal_metadata import seed_entry
 from ctdata.lifecycle.registry import resolve_portal_id
-from ctdata.pipeline.portal_metadata import seed_entry
 from ctdata.specs import AgencySpec, load_all
 
 
@@ -66,14 +66,15 @@ def _existing_datasets(portal_dir: Path) -> set[str]:
         store.close()
 
 
-def run_dag(setup: LocalSetup, env: dict[str, str], dag_id: str) -> tuple[bool, Path]:
-    """`airflow dags test DAG_ID`, logging to var/logs/<dag_id>.log."""
+def run_dag(
+    setup: LocalSetup, env: dict[str, str], dag_id: str, airflow: Sequence[str] = ()
+) -> tuple[bool, Path]:
+    """`airflow dags test DAG_ID`, logging to var/logs/<dag_id>.log (`airflow`: the command
+    that stands for Airflow's, the environment's own by default)."""
     log = setup.logs_dir / f"{dag_id}.log"
-    airflow = str(Path(sys.executable).with_name("airflow"))
+    command = [*(airflow or [str(Path(sys.executable).with_name("airflow"))]), "dags", "test"]
     with log.open("w") as handle:
-        done = subprocess.run(
-            [airflow, "dags", "test", dag_id], env=env, stdout=handle, stderr=subprocess.STDOUT
-        )
+        done = subprocess.run([*command, dag_id], env=env, stdout=handle, stderr=subprocess.STDOUT)
     return done.returncode == 0 and dag_run_state(setup, dag_id) == "success", log
 
 

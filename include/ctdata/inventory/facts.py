@@ -89,7 +89,7 @@ def _view(client: SocrataClient, ds_id: str) -> dict[str, Any] | None:
 
 
 def _portal_dataset(view: dict[str, Any], local_date: Any) -> PortalDataset:
-    from ctdata.pipeline.portal_metadata import shown_custom_field
+    from ctdata.lifecycle.portal_metadata import shown_custom_field
     from ctdata.retirement.process import is_public
 
     return PortalDataset(

@@ -90,13 +90,13 @@ def publish(
     staging: Staging | None = None,
 ) -> dict[str, Any]:
     """Publish the three tables through the ordinary publishing path."""
-    from ctdata.pipeline import steps
+    from ctdata.lifecycle.publication import publish_frame
 
     agency = registers.agency(*TABLES)
     summary = {}
     for dataset in agency.datasets:
         table = frame(inventory, registers, dataset.slug)
-        summary[dataset.slug] = done = steps.publish_frame(
+        summary[dataset.slug] = done = publish_frame(
             agency, dataset, table, client, run_id, staging
         )
         log.info(

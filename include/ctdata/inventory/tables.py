@@ -21,7 +21,14 @@ from ctdata.inventory.facts import COUNTERS, Facts, PortalDataset
 from ctdata.specs.access_plan import PUBLISHED, RETIRED, RETIRING, PlanItem, plan_items
 from ctdata.specs.models import AgencySpec, DatasetSpec
 
-SOURCE_SYSTEMS = {"sql": "Database", "csv": "File", "http": "Web service"}
+SOURCE_SYSTEMS = {  # one per source kind of the spec (tests/inventory checks every kind has one)
+    "sql": "Database",
+    "csv": "File",
+    "http": "Web service",
+    "geojson": "File (GIS)",
+    "shapefile": "File (GIS)",
+    "arcgis": "Web service (ArcGIS)",
+}
 BY_HAND = "Published by hand"
 AGGREGATED = "Yes: published as counts, with small counts suppressed"
 DE_IDENTIFIED = "Yes: published de-identified"

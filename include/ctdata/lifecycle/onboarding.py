@@ -55,7 +55,7 @@ def ensure_dataset(
     registry: DatasetRegistry | None = None,
 ) -> Onboarded:
     """The dataset's portal id, creating the dataset (private) if it has none yet. `view` is
-    the metadata the spec gives it (`ctdata.pipeline.portal_metadata.view_metadata`)."""
+    the metadata the spec gives it (`ctdata.lifecycle.portal_metadata.view_metadata`)."""
     if dataset.portal_id is not None:
         return Onboarded(dataset.portal_id, "pinned")
     registry = registry or DatasetRegistry()

@@ -135,7 +135,7 @@ def _value(value: Any, limit: int = 60) -> str:
 
 def metadata_field_changes(current: dict[str, Any], wanted: dict[str, Any]) -> list[FieldChange]:
     """Field by field, where the portal's view differs from what the spec wants (the fields
-    `pipeline.portal_metadata.view_metadata` owns): custom fields and columns one by one."""
+    `lifecycle.portal_metadata.view_metadata` owns): custom fields and columns one by one."""
     changes: list[FieldChange] = []
     for key, value in wanted.items():
         if key == "columns":

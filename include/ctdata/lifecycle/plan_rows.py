@@ -10,6 +10,7 @@ from ctdata.lifecycle.plan import EXAMPLES, RowChanges
 if TYPE_CHECKING:
     from ctdata.lifecycle.columns import ColumnChanges
     from ctdata.portal.client import SocrataClient
+    from ctdata.publishing.state import StateStore
     from ctdata.specs import DatasetSpec
 
 
@@ -34,25 +35,22 @@ def row_changes(
     path: Any,
     dataset: DatasetSpec,
     columns: ColumnChanges,
+    state: StateStore,
 ) -> RowChanges:
-    """The publisher's own plan for the dataset (`Publisher.preview`), with the portal's current
-    values beside the new ones for the changed examples."""
+    """The publisher's own plan for the dataset (`Publisher.preview`) against the fingerprints
+    in `state`, with the portal's current values beside the new ones for the changed examples."""
     from ctdata.portal.schema import PortalColumn
-    from ctdata.publishing import Publisher, StateStore
+    from ctdata.publishing import Publisher
 
     if columns.removed or columns.retyped:
         rows, _ = _head(path, 0)
         note = "columns are removed or retyped: once OPM approves, every row is sent again"
         return RowChanges(rows=rows, created=0, changed=rows, deleted=0, note=note)
     spec = [PortalColumn(c.field, c.name, c.type, c.description) for c in dataset.columns]
-    state = StateStore()
-    try:
-        preview = Publisher(client, state).preview(
-            portal_id, path, columns=spec, method=dataset.publish.method,
-            row_id=dataset.row_identifier, allow_new_columns=True, examples=EXAMPLES,
-        )  # fmt: skip
-    finally:
-        state.dispose()
+    preview = Publisher(client, state).preview(
+        portal_id, path, columns=spec, method=dataset.publish.method,
+        row_id=dataset.row_identifier, allow_new_columns=True, examples=EXAMPLES,
+    )  # fmt: skip
     rid = dataset.row_identifier
     return RowChanges(
         rows=preview.rows,

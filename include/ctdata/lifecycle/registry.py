@@ -1,8 +1,10 @@
 """The dataset registry: which portal dataset holds each spec dataset, and OPM's review decisions.
 
 A spec may pin a dataset's four-by-four id; otherwise the pipeline creates the dataset on its
-first run and records the id here, keyed by agency code and dataset slug. The DAG, the command
-line and the UI all ask `resolve_portal_id`, so they agree on where a dataset lives.
+first run and records the id here, keyed by agency code and dataset slug. A dataset's run
+settles its id once from here (`ctdata.pipeline.run.DatasetRun.portal_id`); readers of many
+datasets (the UI, metrics, alerts) ask `resolve_portal_id` or `with_portal_ids`, so all agree on
+where a dataset lives.
 
 Kept in the state store (`CTDATA_STATE_URL`: SQLite under var/ by default, PostgreSQL in
 production) beside the publishing fingerprints, so a deployment has one database to back up.
@@ -29,9 +31,8 @@ from sqlalchemy import (
     update,
 )
 
-from ctdata import settings
-from ctdata.errors import ConfigurationError
-from ctdata.store import create_store_engine, redacted
+from ctdata import settings, store
+from ctdata.store import redacted
 
 if TYPE_CHECKING:
     from ctdata.specs import AgencySpec, DatasetSpec
@@ -111,14 +112,14 @@ class DatasetRegistry:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or settings.current().state_url
-        self.engine = create_store_engine(self.url)
-        metadata.create_all(self.engine)
+        self.engine = store.engine(self.url)
+        store.ensure_tables(metadata, self.engine)
 
     def __repr__(self) -> str:
         return f"DatasetRegistry({redacted(self.url)!r})"
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        store.release(self.url)
 
     # -- portal ids --------------------------------------------------------------------------
 
@@ -233,19 +234,6 @@ def resolve_portal_id(
         return dataset.portal_id
     registry = registry or DatasetRegistry()
     return registry.portal_id(agency_code, dataset.slug)
-
-
-def require_portal_id(
-    agency_code: str, dataset: DatasetSpec, registry: DatasetRegistry | None = None
-) -> str:
-    """`resolve_portal_id`, for steps that cannot go on without the dataset on the portal."""
-    portal_id = resolve_portal_id(agency_code, dataset, registry)
-    if portal_id is None:
-        raise ConfigurationError(
-            f"dataset {agency_code}/{dataset.slug} is not on the portal yet: its DAG's onboard "
-            "task creates it on the first run (or pin its id with portal_id in the spec)"
-        )
-    return portal_id
 
 
 def dataset_key(

@@ -2,7 +2,8 @@
 "Site Analytics: Asset Access", or, when it cannot be read, from the catalog.
 
 The dataset is long form (one row per hour, asset, access type and user segment, the number of
-accesses in a count column) and private to domain administrators, so the job first finds it (its
+accesses in a count column); only the public's segments count (anonymous by default: the
+publishing accounts sign in, and their read-backs are not use) and private to domain administrators, so the job first finds it (its
 configured id, else its name in the catalog), checks its columns, then asks the portal for the
 sums per asset and access type in one grouped query. Absent (404) or not shared with the
 configured account (401/403): the night's counters come from the catalog, with one warning. A
@@ -127,14 +128,17 @@ def check_columns(client: SocrataClient, dataset_id: str, config: SiteAnalyticsC
 def sum_accesses(
     client: SocrataClient, dataset_id: str, config: SiteAnalyticsConfig
 ) -> dict[str, Counters]:
-    """Accesses to date per asset, summed by the portal (one row per asset and access type)."""
+    """The public's accesses to date per asset, summed by the portal (one row per asset and
+    access type): only the configured user segments (anonymous readers), so the pipeline's own
+    reads, signed in as the publishing account, are not counted as use."""
     f = config.fields
     kinds = config.access_types
     counter_of = {a: "views" for a in kinds.views}
     counter_of |= {a: "downloads" for a in kinds.downloads}
     counter_of |= {a: "api_calls" for a in kinds.api_calls}
     where = f"{f.asset_type} IN ({_quoted(config.asset_types)}) AND "
-    where += f"{f.access_type} IN ({_quoted(counter_of)})"
+    where += f"{f.access_type} IN ({_quoted(counter_of)}) AND "
+    where += f"{f.user_segment} IN ({_quoted(config.public_user_segments)})"
     rows = client.read_rows(
         dataset_id,
         select=f"{f.asset_id}, {f.access_type}, sum({f.count}) AS accesses",

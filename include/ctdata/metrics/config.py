@@ -67,6 +67,7 @@ class AnalyticsFields(Strict):
     asset_id: FIELD = "asset_uid"
     asset_type: FIELD = "asset_type"
     access_type: FIELD = "access_type"
+    user_segment: FIELD = "user_segment"
     count: FIELD = "value"
 
 
@@ -90,6 +91,11 @@ class SiteAnalyticsConfig(Strict):
     fields: AnalyticsFields = AnalyticsFields()
     asset_types: tuple[str, ...] = ("dataset",)
     access_types: AccessTypes = AccessTypes()
+    # The public reads without signing in; the publishing accounts (and the metrics job's)
+    # sign in, so their read-backs are left out of the figures OPM reads.
+    public_user_segments: tuple[str, ...] = Field(
+        default=("anonymous",), min_length=1, description="user segments counted as public use"
+    )
 
 
 class CandidateRules(Strict):
@@ -165,7 +171,7 @@ def load_metrics_config(path: str | Path | None = None) -> MetricsConfig:
 def portal_seed_entries(owner: str, config: MetricsConfig | None = None) -> list[dict[str, Any]]:
     """Seed entries (the stand-in's seed shape) for the two output datasets: empty, private
     drafts with their columns, as a portal administrator creates them before the first run."""
-    from ctdata.pipeline.portal_metadata import seed_entry
+    from ctdata.lifecycle.portal_metadata import seed_entry
 
     config = config or load_metrics_config()
     agency = config.agency()

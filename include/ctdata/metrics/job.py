@@ -103,7 +103,7 @@ def usage_frame(rows: Sequence[dict[str, Any]], dataset: DatasetSpec) -> pd.Data
     """Daily store rows as the usage dataset's columns."""
     import pandas as pd
 
-    from ctdata.pipeline.steps import conform
+    from ctdata.lifecycle.publication import conform
 
     records = [
         {
@@ -134,7 +134,7 @@ _COUNTER_COLUMNS = (
 def scorecard_frame(day: dt.date, store: MetricsStore, dataset: DatasetSpec) -> pd.DataFrame:
     import pandas as pd
 
-    from ctdata.pipeline.steps import conform
+    from ctdata.lifecycle.publication import conform
 
     scores = scorecard(day, store.snapshot(day), store.daily([day]), registered_agencies())
     records = [{**s.as_row(), "date": pd.Timestamp(s.date)} for s in scores]
@@ -153,7 +153,7 @@ def publish_outputs(
 ) -> dict[str, Any]:
     """Upsert the usage rows of `dates` and the day's scorecard through the publishing path,
     then bring both datasets' metadata in line with the config."""
-    from ctdata.pipeline import steps
+    from ctdata.lifecycle.publication import publish_frame
 
     config = config or load_metrics_config()
     store = store or MetricsStore()
@@ -166,7 +166,7 @@ def publish_outputs(
     summary: dict[str, Any] = {}
     for dataset in agency.datasets:
         frame = frames[dataset.slug]
-        summary[dataset.slug] = done = steps.publish_frame(
+        summary[dataset.slug] = done = publish_frame(
             agency, dataset, frame, client, run_id, staging
         )
         log.info(

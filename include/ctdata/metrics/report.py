@@ -62,7 +62,7 @@ class Chart:
 
     title: str
     y_ticks: list[tuple[str, str, str]]  # (gridline y, label y, label)
-    x_labels: list[tuple[str, str]]  # (x position, date)
+    x_labels: list[tuple[str, str, str]]  # (x position, date, text-anchor)
     lines: list[Line] = field(default_factory=list)
     width: int = WIDTH
     height: int = HEIGHT
@@ -175,7 +175,11 @@ def line_chart(title: str, dates: list[dt.date], series: Series, filled: set[dt.
         (y(k * step), y(k * step - 4 * ymax / plot_h), _fmt(k * step))
         for k in range(int(round(ymax / step)) + 1)
     ]
-    labels = [(x(i), dates[i].isoformat()) for i in sorted({0, n // 2, n - 1})]
+    # The first label starts at the axis and the last ends at it, so neither is clipped.
+    anchors = {0: "start", n - 1: "end"} if n > 1 else {}
+    labels = [
+        (x(i), dates[i].isoformat(), anchors.get(i, "middle")) for i in sorted({0, n // 2, n - 1})
+    ]
     lines = []
     for index, (name, values) in enumerate(series.items()):
         color = PALETTE[index % len(PALETTE)]

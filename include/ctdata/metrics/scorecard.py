@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ctdata.metrics.quality import ON_TIME, OVERDUE
-from ctdata.specs.access_plan import plan_items
+from ctdata.specs.access_plan import PlanProgress, plan_items, progress
 from ctdata.specs.models import AgencySpec
 
 
@@ -56,7 +56,7 @@ def scorecard(
     scores = []
     for agency, rows in sorted(by_agency.items()):
         spec = plans.get(agency)
-        plan_ids = [e.portal_id for e in spec.access_plan] if spec else []
+        plan = progress(plan_items(spec, published_ids, day)) if spec else PlanProgress(0, 0, 0)
         scheduled = [r for r in rows if r["freshness"] in (ON_TIME, OVERDUE)]
         counts = use.get(agency, {})
         scores.append(
@@ -65,10 +65,8 @@ def scorecard(
                 date=day,
                 datasets_published=len(rows),
                 share_automated=_share(sum(r["automated"] for r in rows), len(rows)),
-                share_access_plan_published=_share(
-                    sum(1 for p in plan_ids if p in published_ids), len(plan_ids)
-                ),
-                late_access_plan_items=_late_items(spec, published_ids, day),
+                share_access_plan_published=plan.share,
+                late_access_plan_items=plan.late,
                 share_updated_on_time=_share(
                     sum(r["freshness"] == ON_TIME for r in scheduled), len(scheduled)
                 ),
@@ -85,8 +83,3 @@ def scorecard(
 
 def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
-
-
-def _late_items(spec: AgencySpec | None, published_ids: set[str], day: dt.date) -> int:
-    """Access plan items past their target date and not yet published (flagged in the plan)."""
-    return sum(i.late for i in plan_items(spec, published_ids, day)) if spec else 0

@@ -33,9 +33,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
-from ctdata import settings
+from ctdata import settings, store
 from ctdata.metrics.collect import Collection, Observation
-from ctdata.store import create_store_engine, redacted
+from ctdata.store import redacted
 
 metadata = MetaData()
 
@@ -104,14 +104,14 @@ class MetricsStore:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or settings.current().state_url
-        self.engine: Engine = create_store_engine(self.url)
-        metadata.create_all(self.engine)
+        self.engine: Engine = store.engine(self.url)
+        store.ensure_tables(metadata, self.engine)
 
     def __repr__(self) -> str:
         return f"MetricsStore({redacted(self.url)!r})"
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        store.release(self.url)
 
     # -- writing -----------------------------------------------------------------------------
 

@@ -58,8 +58,12 @@ def portal_standing(row: dict[str, Any]) -> str:
     when = schedule.local_time(_as_time(publish["finished"]))
     if row["status"] == schedule.OVERDUE or _due_now(row):
         return f"The portal copy is OUT OF DATE: its last good publish was {when}."
-    due = row.get("next_due_local") or "-"
-    return f"The portal still holds the last good publish of {when}; the next is due {due}."
+    if not row.get("next_due"):  # "As needed" and other frequencies without a schedule
+        return f"The portal still holds the last good publish of {when}; it has no schedule."
+    return (
+        f"The portal still holds the last good publish of {when}; "
+        f"the next is due {row['next_due_local']}."
+    )
 
 
 def _due_now(row: dict[str, Any]) -> bool:

@@ -1,6 +1,10 @@
 """The registered datasets, from the agency specs and the ids the pipeline recorded when it
 created datasets: specs are parsed again only when a file changes, and both are checked at most
-every few seconds, so a page view neither parses nor stats every YAML file."""
+every few seconds, so a page view neither parses nor stats every YAML file.
+
+OPM's own datasets (the usage and scorecard datasets, the registers, the run log) are listed as
+one more agency, `opm_program`, whose datasets OPM's DAGs publish: those who may read the
+`usage_metrics` DAG see them."""
 
 from __future__ import annotations
 
@@ -12,6 +16,20 @@ from pathlib import Path
 from ctdata import settings
 from ctdata.lifecycle.registry import DatasetRegistry, provisional_key, with_portal_ids
 from ctdata.specs import AgencySpec, DatasetSpec, load_all
+
+PROGRAM = "opm_program"
+PROGRAM_NAME = "Office of Policy and Management: open data program"
+PROGRAM_DAG = "usage_metrics"
+# Who publishes each of OPM's own datasets (by slug): a DAG, or the agency runs' steps.
+PROGRAM_PUBLISHERS = {
+    "dataset_usage": "the usage_metrics DAG",
+    "agency_scorecard": "the usage_metrics DAG",
+    "high_value_inventory": "the inventories DAG",
+    "access_plans": "the inventories DAG",
+    "data_officers": "the inventories DAG",
+    "retired_assets": "the retire step of each retiring dataset",
+    "pipeline_runs": "the finish_run step of every agency run",
+}
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,11 @@ class Catalog:
                     renamed[before] = key
         return cls(list(agencies), entries, renamed)
 
+    @staticmethod
+    def dag_of(agency: AgencySpec) -> str:
+        """The DAG whose readers may see the agency's datasets."""
+        return PROGRAM_DAG if agency.code == PROGRAM else agency.dag_id
+
     def find(self, key: str) -> tuple[str, Entry] | None:
         """The dataset filed under `key` (or under the id it has had since): (its key, entry)."""
         key = self.renamed.get(key, key)
@@ -74,7 +97,7 @@ def load_catalog(directory: Path | None = None, state_url: str | None = None) ->
         cached = _cache.get((directory, state_url))
     if cached and time.monotonic() - cached[0] < RECHECK_SECONDS:
         return cached[1]
-    specs = _agency_specs(directory)
+    specs = [*_agency_specs(directory), *_program()]
     agencies = with_portal_ids(specs, _registry(state_url))
     if cached and cached[1].agencies == agencies:
         catalog = cached[1]
@@ -103,3 +126,23 @@ def _agency_specs(directory: Path) -> list[AgencySpec]:
     with _lock:
         _specs[directory] = (stamp, agencies)
     return agencies
+
+
+def _program() -> list[AgencySpec]:
+    """OPM's own datasets as one agency (none when the configs cannot be read: the pages of
+    the agencies still work, and the usage_metrics DAG reports the config error)."""
+    from ctdata.errors import SpecError
+    from ctdata.metrics.config import load_metrics_config
+    from ctdata.monitoring.run_log import run_log_agency
+    from ctdata.specs.registers import load_registers_config
+
+    try:
+        parts = [load_metrics_config().agency(), load_registers_config().agency()]
+    except SpecError:
+        return []
+    if settings.current().run_log_dataset_id:
+        parts.append(run_log_agency())
+    datasets = [d for part in parts for d in part.datasets]
+    return [
+        parts[0].model_copy(update={"code": PROGRAM, "name": PROGRAM_NAME, "datasets": datasets})
+    ]

@@ -37,8 +37,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from ctdata import settings
-from ctdata.store import create_store_engine, redacted
+from ctdata import settings, store
+from ctdata.store import redacted
 
 metadata = MetaData()
 KEY_LENGTH = 80  # a portal id, or `<agency>.<slug>` (30 + 1 + 40) before the dataset exists
@@ -99,12 +99,13 @@ version = Table(
     Column("value", BigInteger, nullable=False),
 )
 
-RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
+RUNNING, SUCCEEDED, FAILED, RETRYING = "running", "succeeded", "failed", "retrying"
 _LAST_COLUMNS = ("id", "agency", "slug", "dag_id", "run_id", "started", "finished", "status",
                  "failed_step", "reason", "cells_suppressed", "validation_passed",
                  "expectations_failed")  # fmt: skip
-_SUCCESS_COLUMNS = ("started", "finished", "created", "updated", "deleted", "bytes_sent")
-FINAL_STEP = "sync_metadata"  # a run has published once its metadata is in line
+_SUCCESS_COLUMNS = ("id", "started", "finished", "created", "updated", "deleted", "bytes_sent")
+# A run's work is done once its metadata is in line (a retiring dataset's: once retire ran).
+FINAL_STEPS = ("sync_metadata", "retire")
 
 
 @dataclass(frozen=True)
@@ -142,8 +143,8 @@ class Ledger:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or settings.current().state_url
-        self.engine: Engine = create_store_engine(self.url)
-        metadata.create_all(self.engine)
+        self.engine: Engine = store.engine(self.url)
+        store.ensure_tables(metadata, self.engine)
         self._latest: tuple[int, dict[str, dict[str, Any]]] | None = None
         self._create_version_row()
 
@@ -160,7 +161,7 @@ class Ledger:
         return f"Ledger({redacted(self.url)!r})"
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        store.release(self.url)
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -174,11 +175,11 @@ class Ledger:
             values = run_figures(step, summary)
             if step.startswith("validate"):
                 values.update(_validation_values(run, summary))
-            if step == FINAL_STEP:
+            if step in FINAL_STEPS:
                 values.update(status=SUCCEEDED, finished=_now())
             if values:
                 conn.execute(update(runs).where(runs.c.id == pk).values(**values))
-            if step == FINAL_STEP:
+            if step == FINAL_STEPS[0]:  # the latest success is the latest publish
                 self._set_latest(conn, key.dataset_id, pk, success=True)
         return pk
 
@@ -200,7 +201,7 @@ class Ledger:
             summary["validation"] = validation
         with self.engine.begin() as conn:
             pk, _ = self._run(conn, key)
-            self._put_step(conn, pk, step, "failed" if final else "retrying", attempt, summary)
+            self._put_step(conn, pk, step, FAILED if final else RETRYING, attempt, summary)
             if final:
                 values: dict[str, Any] = {
                     "status": FAILED,
@@ -337,6 +338,18 @@ class Ledger:
                     "last": _utc_row(values),
                     "success": _utc_row(success) if success["started"] else None,
                 }
+        return out
+
+    def step_records(self, run_pks: list[int], names: tuple[str, ...]) -> dict[int, dict]:
+        """Of these runs, the named steps that succeeded and any step being retried."""
+        kept = steps.c.step.in_(names) & (steps.c.status == SUCCEEDED)
+        query = select(steps.c.run_pk, steps.c.step, steps.c.status, steps.c.summary)
+        out: dict[int, dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            rows = query.where(steps.c.run_pk.in_(run_pks), kept | (steps.c.status == RETRYING))
+            for row in conn.execute(rows):
+                record = {"status": row.status, "summary": json.loads(row.summary)}
+                out.setdefault(int(row.run_pk), {})[row.step] = record
         return out
 
     def history(self, dataset_id: str, limit: int = 100) -> list[dict[str, Any]]:

@@ -130,8 +130,19 @@ def validation_failures(summary: dict) -> list[str]:
         where = f" on column '{outcome['column']}'" if outcome.get("column") else ""
         count = outcome.get("unexpected_count")
         counted = f": {count} unexpected value(s)" if count is not None else ""
+        if outcome.get("exception"):  # its type only: the message may quote the data
+            counted = f": could not be evaluated ({str(outcome['exception']).split(' ', 1)[0]})"
         percent = outcome.get("unexpected_percent")
         if count is not None and percent is not None:
             counted += f" ({float(percent):.2f}% of rows checked)"
         lines.append(f"[{outcome.get('suite')}] {outcome.get('expectation_type')}{where}{counted}")
     return lines
+
+
+def kept_validation_reason(reason: str, kept: dict | None) -> str:
+    """With the validation summary a run kept, its failing expectations (counts only) replace
+    the ones read from the error message."""
+    failures = validation_failures(kept or {})
+    if not failures:
+        return reason
+    return "\n".join([reason.splitlines()[0], *(f"- {line}" for line in failures)])

@@ -102,13 +102,14 @@ def run_log_row(run: dict[str, Any]) -> dict[str, Any]:
 
 def append_run(client: SocrataClient, run: dict[str, Any]) -> dict[str, Any]:
     """Write the run's row (an upsert on its key) and make sure the dataset is published."""
-    from ctdata.pipeline import steps
+    from ctdata.lifecycle.publication import sync_metadata
 
     agency = run_log_agency()
     dataset = agency.datasets[0]
-    result = client.upsert(dataset.portal_id, [run_log_row(run)])
-    if client.get_metadata(dataset.portal_id).get("publicationStage") != "published":
-        steps.sync_metadata(agency, dataset, client)
+    portal_id = str(dataset.portal_id)
+    result = client.upsert(portal_id, [run_log_row(run)])
+    if client.get_metadata(portal_id).get("publicationStage") != "published":
+        sync_metadata(agency, dataset, portal_id, client)
     return result
 
 

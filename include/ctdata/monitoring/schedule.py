@@ -9,13 +9,9 @@ one days). The same allowance sets each agency DAG's deadline alert, so the Open
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-from croniter import croniter
-
-STATE_TIMEZONE = ZoneInfo("America/New_York")
+from ctdata.clock import STATE_TIMEZONE, local_time, next_tick, previous_tick  # noqa: F401 - the view's readers use them here
 
 ON_TIME, OVERDUE, FAILING, NOT_SCHEDULED, NEVER_RUN = (
     "on time",
@@ -45,22 +41,6 @@ SOON = dt.timedelta(days=2)  # the digest lists datasets due within this window
 def allowance(update_frequency: str | None) -> dt.timedelta:
     """How long after its due time a publish may take before it is overdue."""
     return ALLOWANCE_BY_FREQUENCY.get(update_frequency or "", DEFAULT_ALLOWANCE)
-
-
-@functools.lru_cache(maxsize=65536)  # the same last publish gives the same due time
-def previous_tick(cron: str, at: dt.datetime) -> dt.datetime:
-    """The latest firing of `cron` at or before `at`, on Connecticut's wall clock (UTC out)."""
-    local = at.astimezone(STATE_TIMEZONE).replace(tzinfo=None) + dt.timedelta(microseconds=1)
-    fired = croniter(cron, local).get_prev(dt.datetime)
-    return fired.replace(tzinfo=STATE_TIMEZONE).astimezone(dt.UTC)
-
-
-@functools.lru_cache(maxsize=65536)
-def next_tick(cron: str, after: dt.datetime) -> dt.datetime:
-    """The first firing of `cron` strictly after `after` (UTC out)."""
-    local = after.astimezone(STATE_TIMEZONE).replace(tzinfo=None)
-    fired = croniter(cron, local).get_next(dt.datetime)
-    return fired.replace(tzinfo=STATE_TIMEZONE).astimezone(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -98,10 +78,3 @@ def standing(
     if last_success is None:
         return Due(NEVER_RUN, next_due)
     return Due(ON_TIME, next_due)
-
-
-def local_time(value: dt.datetime | None) -> str:
-    """A time as Connecticut shows it, e.g. '2026-01-01 06:00 EST'."""
-    if value is None:
-        return "-"
-    return value.astimezone(STATE_TIMEZONE).strftime("%Y-%m-%d %H:%M %Z")

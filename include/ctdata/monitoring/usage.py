@@ -80,16 +80,42 @@ class UsageReader:
 
     def missing_metadata(self, dataset_id: str | None = None) -> dict[str, list[str]]:
         """Required metadata fields each dataset lacked at the latest measurement."""
-        if dataset_id is None:
-            return self._cached(("missing",), self._missing)
-        return self._missing(dataset_id)
+        latest = self.latest() if dataset_id is None else self._latest(dataset_id)
+        return {key: row["missing_metadata"] for key, row in latest.items()}
 
-    def _missing(self, dataset_id: str | None = None) -> dict[str, list[str]]:
-        latest = select(func.max(snapshots.c.snapshot_date)).scalar_subquery()
-        query = select(snapshots.c.dataset_id, snapshots.c.missing_metadata).where(
-            snapshots.c.snapshot_date == latest
+    def latest(self) -> dict[str, dict[str, Any]]:
+        """Each dataset's latest measurement: missing metadata, freshness, last update."""
+        return self._cached(("latest",), self._latest)
+
+    def _latest(self, dataset_id: str | None = None) -> dict[str, dict[str, Any]]:
+        s = snapshots.c
+        latest = select(func.max(s.snapshot_date)).scalar_subquery()
+        query = select(s.dataset_id, s.missing_metadata, s.freshness, s.last_update).where(
+            s.snapshot_date == latest
         )
         if dataset_id is not None:
-            query = query.where(snapshots.c.dataset_id == dataset_id)
+            query = query.where(s.dataset_id == dataset_id)
         with self.engine.connect() as conn:
-            return {row.dataset_id: json.loads(row.missing_metadata) for row in conn.execute(query)}
+            return {
+                row.dataset_id: {
+                    "missing_metadata": json.loads(row.missing_metadata),
+                    "freshness": row.freshness,
+                    "last_update": row.last_update,
+                }
+                for row in conn.execute(query)
+            }
+
+    def attention(self) -> dict[str, list[dict[str, Any]]]:
+        """The latest night's retirement candidates and late access plan items."""
+        return self._cached(("attention",), self._attention)
+
+    def _attention(self) -> dict[str, list[dict[str, Any]]]:
+        from ctdata.metrics import attention
+
+        day = self.version()[0]
+        if day is None:
+            return {"retirement_candidates": [], "late_plan_items": []}
+        return {
+            "retirement_candidates": attention.read_candidates(self.store, day),
+            "late_plan_items": attention.read_late_items(self.store, day),
+        }

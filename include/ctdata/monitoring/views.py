@@ -6,18 +6,25 @@ them, so the page, the API and the e-mail say the same thing."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
 from ctdata import settings
 from ctdata.metrics.store import COUNTERS
-from ctdata.monitoring import schedule
-from ctdata.monitoring.catalog import Catalog, Entry, load_catalog
+from ctdata.monitoring import facts, rows, schedule
+from ctdata.monitoring.catalog import PROGRAM, PROGRAM_PUBLISHERS, Catalog, Entry, load_catalog
 from ctdata.monitoring.ledger import Ledger
 from ctdata.monitoring.usage import UsageReader
 
 VALIDATE_STEPS = ("validate_source", "validate_publishable")
+# Every status a row can have, those needing attention first.
+STATUSES = (*schedule.STATUS_ORDER, facts.RETIRING, facts.RETIRED)
+Reviews = Callable[[], list[dict[str, Any]]]  # reviews waiting for a decision (from Airflow)
+NO_LOG = (
+    "no task log: the run was made by `airflow dags test`, which prints its tasks' logs "
+    "instead of keeping them (the demo writes them to var/logs/)"
+)
 
 
 @dataclass(frozen=True)
@@ -36,10 +43,18 @@ class Filters:
 
 @dataclass(frozen=True)
 class Links:
-    """Where the pages point: the portal, and the Airflow UI (its base URL)."""
+    """Where the pages point: the portal, and the Airflow UI (its base URL). `logs_kept` says
+    whether Airflow kept a run's task logs (`airflow dags test` runs tasks in its own process
+    and keeps none): a link to an empty log is not given."""
 
     portal: str
     airflow: str = ""
+    logs_kept: Callable[[str, str], bool] | None = None
+
+    def log(self, dag_id: str, run_id: str, task_id: str) -> str | None:
+        if self.logs_kept is not None and not self.logs_kept(dag_id, run_id):
+            return None
+        return self.task(dag_id, run_id, task_id)
 
     def dataset(self, portal_id: str) -> str:
         return f"{self.portal}/d/{portal_id}"
@@ -50,6 +65,9 @@ class Links:
     def task(self, dag_id: str, run_id: str, task_id: str) -> str:
         return f"{self.run(dag_id, run_id)}/tasks/{task_id}"
 
+    def dag(self, dag_id: str) -> str:
+        return f"{self.airflow}/dags/{dag_id}"
+
 
 class OpenDataViews:
     def __init__(
@@ -58,10 +76,12 @@ class OpenDataViews:
         *,
         links: Links | None = None,
         catalog: Catalog | None = None,
+        reviews: Reviews | None = None,
     ) -> None:
         self.ledger = Ledger(url)
         self.usage = UsageReader(url)
         self.links = links or Links(settings.current().portal_url)
+        self.reviews = reviews or (lambda: [])
         self._catalog = catalog
         self._rows: tuple[tuple[Any, ...], Catalog, list[dict[str, Any]]] | None = None
 
@@ -73,6 +93,13 @@ class OpenDataViews:
     def catalog(self) -> Catalog:
         return self._catalog or load_catalog(state_url=self.ledger.url)
 
+    def key_of(self, agency: str, slug: str) -> str | None:
+        """The key the rows file an agency's dataset under (its portal id once it has one)."""
+        found = self.catalog.entries.items()
+        return next(
+            (k for k, e in found if (e.agency.code, e.dataset.slug) == (agency, slug)), None
+        )
+
     # -- the dataset list ----------------------------------------------------------------------
 
     def datasets(
@@ -83,12 +110,8 @@ class OpenDataViews:
     ) -> list[dict[str, Any]]:
         """Every dataset the user may see (`allowed`: agency codes, None for all), failing and
         overdue first."""
-        rows = self._all_rows(now or dt.datetime.now(dt.UTC))
-        return [
-            row
-            for row in rows
-            if (allowed is None or row["agency"] in allowed) and filters.keep(row)
-        ]
+        found = self._all_rows(now or dt.datetime.now(dt.UTC))
+        return [r for r in found if (allowed is None or r["agency"] in allowed) and filters.keep(r)]
 
     def _all_rows(self, now: dt.datetime) -> list[dict[str, Any]]:
         """Every dataset's row, built again when the ledger, the metrics store or the catalog
@@ -105,19 +128,30 @@ class OpenDataViews:
         latest = self.ledger.latest_runs()
         today = now.astimezone(schedule.STATE_TIMEZONE).date()
         usage = self.usage.totals(today - dt.timedelta(days=29), today)
-        missing = self.usage.missing_metadata()
-        rows = []
+        measured = self.usage.latest()
+        records = self._records(latest.values())
+        built = []
         for key, entry in catalog.entries.items():
-            row = self._row(key, entry, latest.get(key), now)
+            row = self._row(key, entry, latest.get(key), records, measured.get(key), now)
             row["usage_30d"] = usage.get(key, dict.fromkeys(COUNTERS, 0))
-            row["missing_metadata"] = missing.get(key)
-            rows.append(row)
-        rank = {s: i for i, s in enumerate(schedule.STATUS_ORDER)}
-        rows.sort(key=lambda r: (rank.get(r["status"], 99), r["agency"], r["title"]))
-        return rows
+            built.append(row)
+        rank = {s: i for i, s in enumerate(STATUSES)}
+        built.sort(key=lambda r: (rank.get(r["status"], 99), r["agency"], r["title"]))
+        return built
+
+    def _records(self, runs: Any) -> dict[int, dict[str, Any]]:
+        """The step records the rows need, of every dataset's latest and latest good run."""
+        pks = [r[k]["id"] for r in runs for k in ("last", "success") if r.get(k)]
+        return self.ledger.step_records(pks, facts.FACT_STEPS) if pks else {}
 
     def _row(
-        self, key: str, entry: Entry, runs: dict[str, Any] | None, now: dt.datetime
+        self,
+        key: str,
+        entry: Entry,
+        runs: dict[str, Any] | None,
+        records: dict[int, dict[str, Any]],
+        measured: dict[str, Any] | None,
+        now: dt.datetime,
     ) -> dict[str, Any]:
         """`key` is the ledger's id of the dataset: its portal id, or `<agency>.<slug>` before
         the pipeline has created it (`portal_id` is then None)."""
@@ -131,7 +165,10 @@ class OpenDataViews:
             last_status=last["status"] if last else None,
             now=now,
         )
-        return {
+        found = facts.portal_facts(
+            runs, records, dataset, now.astimezone(schedule.STATE_TIMEZONE).date()
+        )
+        row = {
             "agency": entry.agency.code,
             "agency_name": entry.agency.name,
             "key": key,
@@ -141,31 +178,53 @@ class OpenDataViews:
             "category": dataset.metadata.category,
             "update_frequency": dataset.metadata.update_frequency,
             "portal_url": self.links.dataset(dataset.portal_id) if dataset.portal_id else None,
-            "status": due.status,
-            "next_due": _iso(due.next_due),
+            "status": facts.view_status(due.status, found.retirement),
+            "next_due": rows.iso(due.next_due),
             "next_due_local": schedule.local_time(due.next_due),
-            "last_publish": _publish(success),
-            "last_run": self._run_brief(last),
-            "suppressed_cells": last.get("cells_suppressed") if last else None,
+            "last_publish": rows.publish_figures(success),
+            "last_run": self._run_brief(last, found.retrying),
+            "suppressed_cells": last.get("cells_suppressed")
+            if last and dataset.aggregation
+            else None,
+            "record_level": dataset.aggregation is None,
             "validation": _validation(last),
+            "visibility": found.visibility,
+            "retirement": found.retirement,
+            "missing_metadata": (measured or {}).get("missing_metadata"),
+            "publishes_with": None,
         }
+        if entry.agency.code == PROGRAM:  # OPM's own: published by its DAGs, measured nightly
+            row.update(rows.program_standing(measured), record_level=False)  # no visibility known
+            row["publishes_with"] = PROGRAM_PUBLISHERS.get(dataset.slug, "OPM's DAGs")
+            row["next_due_local"] = f"with {row['publishes_with']}"
+        if row["status"] in (facts.RETIRING, facts.RETIRED):
+            row["next_due"], row["next_due_local"] = None, "- (no longer refreshed)"
+        return row
 
-    def _run_brief(self, run: dict[str, Any] | None) -> dict[str, Any] | None:
+    def _run_brief(
+        self, run: dict[str, Any] | None, retrying: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
         if run is None:
             return None
         brief = {
             "run_id": run["run_id"],
             "status": run["status"],
-            "started": _iso(run["started"]),
+            "started": rows.iso(run["started"]),
             "started_local": schedule.local_time(run["started"]),
-            "finished": _iso(run.get("finished")),
+            "finished": rows.iso(run.get("finished")),
             "failed_step": run.get("failed_step"),
             "reason": run.get("reason"),
             "airflow_url": self.links.run(run["dag_id"], run["run_id"]),
         }
-        if run.get("failed_step"):
-            task_id = f"{run['slug']}.{run['failed_step']}"
-            brief["log_url"] = self.links.task(run["dag_id"], run["run_id"], task_id)
+        step = run.get("failed_step")
+        if retrying:  # the step failed, and Airflow will try it again: say why
+            step = retrying["step"]
+            brief.update(status="retrying", retrying_step=step, reason=retrying.get("reason"))
+        if step:
+            log = self.links.log(run["dag_id"], run["run_id"], f"{run['slug']}.{step}")
+            brief["log_url"] = log
+            if log is None:
+                brief["log_note"] = NO_LOG
         return brief
 
     # -- the overview --------------------------------------------------------------------------
@@ -176,23 +235,28 @@ class OpenDataViews:
         filters: Filters = Filters(),
         now: dt.datetime | None = None,
     ) -> dict[str, Any]:
-        """One row per agency (failing and overdue first) and the filters' choices."""
-        rows = self.datasets(allowed, filters, now)
+        """One row per agency (failing and overdue first), the "needs OPM" queue and the
+        filters' choices."""
+        now = now or dt.datetime.now(dt.UTC)
+        found = self.datasets(allowed, filters, now)
         by_agency: dict[str, list[dict[str, Any]]] = {}
-        for row in rows:
+        for row in found:
             by_agency.setdefault(row["agency"], []).append(row)
         catalog = self.catalog
         specs = {a.code: a for a in catalog.agencies}
-        agencies = [_agency_row(code, specs.get(code), ds) for code, ds in by_agency.items()]
+        today = now.astimezone(schedule.STATE_TIMEZONE).date()
+        agencies = [rows.agency_row(c, specs.get(c), ds, today) for c, ds in by_agency.items()]
         agencies.sort(key=lambda a: (-a["failing"], -a["overdue"], a["name"]))
         visible = [a for a in catalog.agencies if allowed is None or a.code in allowed]
+        reviews = [r for r in self.reviews() if allowed is None or r["agency"] in allowed]
         return {
             "agencies": agencies,
-            "datasets": rows,
+            "datasets": found,
+            "queue": rows.queue(found, specs, self.usage.attention(), reviews),
             "choices": {
                 "agency": [(a.code, a.name) for a in sorted(visible, key=lambda a: a.name)],
                 "category": sorted({d.metadata.category for a in visible for d in a.datasets}),
-                "status": list(schedule.STATUS_ORDER),
+                "status": list(STATUSES),
             },
         }
 
@@ -209,27 +273,35 @@ class OpenDataViews:
         history = self.ledger.history(key, limit=100)
         runs = None
         if history:
-            success = next((r for r in history if r["status"] == "succeeded"), None)
+            success = next(
+                (r for r in history if r["status"] == "succeeded" and r.get("created") is not None),
+                None,
+            )
             if success is None:
                 success = self.ledger.latest_runs().get(key, {}).get("success")
             runs = {"last": history[0], "success": success}
-        page = self._row(key, entry, runs, now)
+        records = self._records([runs] if runs else [])
+        page = self._row(key, entry, runs, records, self.usage.latest().get(key), now)
         today = now.astimezone(schedule.STATE_TIMEZONE).date()
         series = self.usage.series(key, today - dt.timedelta(days=364), today)
         page["usage_30d"] = _sum(series[-30:])
         page["usage_365d"] = _sum(series)
         page["usage_series"] = series
-        page["missing_metadata"] = self.usage.missing_metadata(key).get(key)
         page["data_officer"] = entry.agency.data_officer.model_dump()
-        page["dag_id"] = entry.agency.dag_id
+        page["dag_id"] = _publishing_dag(entry)
+        page["dag_url"] = self.links.dag(page["dag_id"]) if page["dag_id"] else None
         aggregation = entry.dataset.aggregation
         page["protection"] = aggregation.protection if aggregation else None
         page["threshold"] = aggregation.threshold if aggregation else None
-        page["last_run_detail"] = self._last_run_detail(history[0]) if history else None
+        detail = self._last_run_detail(history[0], page["last_run"]) if history else None
+        if detail is not None and aggregation is None:
+            extract = detail.pop("extract_summary", None)
+            detail["deidentification"] = facts.deidentification(entry.dataset, extract)
+        page["last_run_detail"] = detail
         page["history"] = [self._history_row(r) for r in history]
         return page
 
-    def _last_run_detail(self, run: dict[str, Any]) -> dict[str, Any]:
+    def _last_run_detail(self, run: dict[str, Any], brief: dict[str, Any] | None) -> dict[str, Any]:
         detail = self.ledger.run(run["dataset_id"], run["run_id"]) or {"steps": {}}
         steps = detail["steps"]
         validation = {}
@@ -239,11 +311,13 @@ class OpenDataViews:
                 summary = record["summary"]
                 validation[step] = summary.get("validation", summary)
         prepared = steps.get("aggregate_and_suppress") or steps.get("prepare_records")
+        extract = steps.get("extract")
         return {
-            **self._run_brief(run),
+            **(brief or self._run_brief(run)),
             "steps": {name: s["status"] for name, s in steps.items()},
             "validation": validation,
             "disclosure": prepared["summary"] if prepared else None,
+            "extract_summary": extract["summary"] if extract else None,
             "publish": steps["publish"]["summary"] if "publish" in steps else None,
         }
 
@@ -259,38 +333,12 @@ class OpenDataViews:
         }
 
 
-def _agency_row(code: str, spec: Any, datasets: list[dict[str, Any]]) -> dict[str, Any]:
-    counts = {s: sum(d["status"] == s for d in datasets) for s in schedule.STATUS_ORDER}
-    measured = [d for d in datasets if d["missing_metadata"] is not None]
-    plan = [e.portal_id for e in spec.access_plan] if spec else []
-    published = {d["portal_id"] for d in datasets if d["last_publish"]}
-    return {
-        "agency": code,
-        "name": spec.name if spec else code,
-        "datasets": len(datasets),
-        "on_time": counts[schedule.ON_TIME],
-        "overdue": counts[schedule.OVERDUE],
-        "failing": counts[schedule.FAILING],
-        "never_run": counts[schedule.NEVER_RUN],
-        "usage_30d": {c: sum(d["usage_30d"][c] for d in datasets) for c in COUNTERS},
-        "metadata_complete": _share(
-            sum(not d["missing_metadata"] for d in measured), len(measured)
-        ),
-        "access_plan": {
-            "published": sum(1 for p in plan if p in published),
-            "planned": len(plan),
-        },
-    }
-
-
-def _publish(run: dict[str, Any] | None) -> dict[str, Any] | None:
-    if run is None:
-        return None
-    return {
-        "finished": _iso(run.get("finished")),
-        "finished_local": schedule.local_time(run.get("finished")),
-        **{k: run.get(k) for k in ("created", "updated", "deleted", "bytes_sent")},
-    }
+def _publishing_dag(entry: Entry) -> str | None:
+    """The DAG that publishes the dataset: its agency's, or the one OPM's own dataset names."""
+    if entry.agency.code != PROGRAM:
+        return entry.agency.dag_id
+    said = PROGRAM_PUBLISHERS.get(entry.dataset.slug, "")
+    return said.split()[1] if said.endswith(" DAG") else None
 
 
 def _validation(run: dict[str, Any] | None) -> str | None:
@@ -301,11 +349,3 @@ def _validation(run: dict[str, Any] | None) -> str | None:
 
 def _sum(series: list[dict[str, Any]]) -> dict[str, int]:
     return {c: sum(d[c] or 0 for d in series) for c in COUNTERS}
-
-
-def _share(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value else None

@@ -1,306 +1,327 @@
-"""The steps of one dataset's publication, each reading and writing staged Parquet.
+"""The steps of one dataset's publication, each `step(run, **inputs)` with the `DatasetRun` a
+front door built and the results of the steps it declares as inputs (`ctdata.pipeline.flow`).
 
-Each step returns a small JSON-safe summary (it becomes the task's XCom); data itself stays in
-the staging area. Steps take the spec objects, so they run the same inside Airflow, in tests
-and from the command line.
+Each step returns a small JSON-safe summary (in Airflow, the task's XCom); data itself stays as
+Parquet in the staging area. Steps log what they did in words a data officer understands. They
+never write the monitoring ledger themselves: the front door records each step's outcome
+through the run, so a step runs the same in a task, in a test and from the command line.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import logging
 from typing import TYPE_CHECKING, Any
 
-from ctdata.connections import ConnectionLookup, environment_connection
+from ctdata import settings
 from ctdata.errors import SourceError
-from ctdata.lifecycle.registry import DatasetRegistry, require_portal_id, resolve_portal_id
-from ctdata.pipeline import data_dictionary
-from ctdata.pipeline.conform import conform as conform  # the publishable table's shape
-from ctdata.pipeline.coverage import coverage_of_parquet, is_auto, merged_with_portal
-from ctdata.pipeline.portal_metadata import metadata_changes, shown_custom_field, view_metadata
-from ctdata.specs.lint import require_standard_metadata
-from ctdata.specs.models import AgencySpec, DatasetSpec
-from ctdata.staging import Staging
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from ctdata.pipeline.run import AgencyRun, DatasetRun
 
-    from ctdata.lifecycle.plan import DatasetPlan
-    from ctdata.portal.client import SocrataClient
+log = logging.getLogger(__name__)
+
+Summary = dict[str, Any]
 
 
-def extract(
-    agency: AgencySpec,
-    dataset: DatasetSpec,
-    run_id: str,
-    staging: Staging,
-    connections: ConnectionLookup = environment_connection,
-) -> dict[str, Any]:
+def extract(run: DatasetRun) -> Summary:
     """Check the dataset can be published (metadata, suites, connection: before any work), query
     the source, apply the spec's transforms, stage the result."""
-    from ctdata import settings
     from ctdata.preflight import require_dataset_ready
     from ctdata.sources import extract as read_source
     from ctdata.transforms import apply_transforms
 
-    require_dataset_ready(agency, dataset, settings.current().expectations_dir, connections)
+    dataset, staging = run.dataset, run.staging
+    expectations = settings.current().expectations_dir
+    require_dataset_ready(run.agency, dataset, expectations, run.connections)
+    report: dict[str, Any] = {}  # what de-identification did, in counts
+    frame = apply_transforms(
+        read_source(dataset, connections=run.connections), dataset, report=report
+    )
+    path = staging.write_frame(frame, staging.path(run.agency.code, run.slug, run.run_id, "source"))
+    result = {"path": path, "rows": len(frame), "columns": list(map(str, frame.columns)), **report}
+    log.info(
+        "Extracted %s rows (%s columns) from the %s source; staged at %s.",
+        f"{result['rows']:,}", len(result["columns"]), dataset.source.kind, path,
+    )  # fmt: skip
+    return result
 
-    frame = apply_transforms(read_source(dataset, connections=connections), dataset)
-    path = staging.write_frame(frame, staging.path(agency.code, dataset.slug, run_id, "source"))
-    return {"path": path, "rows": len(frame), "columns": list(map(str, frame.columns))}
+
+def validate_source(run: DatasetRun, extracted: Summary) -> Summary:
+    """The spec's source suites on the extract, before anything is derived from it."""
+    return _validate(run, extracted, "source", run.dataset.expectations.source)
 
 
-def validate(
-    staging: Staging,
-    path: str,
-    suites: list[str],
-    dataset: DatasetSpec,
-    stage: str,
-    *,
-    agency: str | None = None,
-    run_id: str | None = None,
-) -> dict[str, Any]:
+def validate_publishable(run: DatasetRun, prepared: Summary) -> Summary:
+    """The spec's publishable suites (the privacy gate among them) on the table to publish."""
+    return _validate(run, prepared, "publishable", run.dataset.expectations.publishable)
+
+
+def _validate(run: DatasetRun, staged: Summary, stage: str, suites: list[str]) -> Summary:
     """Run the named GX suites on a staged frame, keep each suite's result and Data Docs page
-    (see ctdata.validation.store), and raise ValidationFailed (nothing published) on failure.
-
-    Run-time values reach the suites as GX suite parameters: `suppression_spec`, for datasets
-    with an aggregation. Results are written through the staging area's `open_path` (Airflow's
-    ObjectStoragePath in tasks). `agency` and `run_id` say where (when not given, as from
-    tests, they are read from the staged path <root>/<agency>/<dataset>/<run>/<step>.parquet).
-    """
+    (see ctdata.validation.store) under the run, and raise ValidationFailed (nothing
+    published) on failure. Run-time values reach the suites as GX suite parameters:
+    `suppression_spec`, for datasets with an aggregation. Results are written through the
+    staging area's `open_path` (Airflow's ObjectStoragePath in tasks), as the run reads them."""
     from ctdata.validation import ResultStore, RunStage, run_suites
 
+    dataset = run.dataset
     parameters = {}
     if dataset.aggregation is not None:
         parameters["suppression_spec"] = dataset.aggregation.to_suppression_spec()
-    staged_agency, staged_run = str(path).rstrip("/").split("/")[-4::2]
-    keep_at = RunStage(agency or staged_agency, dataset.slug, run_id or staged_run, stage)
     summary = run_suites(
-        staging.read_frame(path),
+        run.staging.read_frame(staged["path"]),
         suites,
         dataset=f"{dataset.slug} ({stage})",
         parameters=parameters,
-        keep_at=keep_at,
-        store=ResultStore(open_path=staging.open_path),
+        keep_at=RunStage(run.agency.code, dataset.slug, run.run_id, stage),
+        store=ResultStore(open_path=run.staging.open_path),
     )
     summary.raise_for_failure()
     return summary.as_dict()
 
 
-def aggregate_and_suppress(
-    agency: AgencySpec, dataset: DatasetSpec, source_path: str, run_id: str, staging: Staging
-) -> dict[str, Any]:
+def aggregate_and_suppress(run: DatasetRun, extracted: Summary) -> Summary:
     """Count records over the declared dimensions with every margin, suppress small cells and
     their complements until the LP audit passes, and stage the publishable table."""
     from ctdata.disclosure import aggregate, suppress
+    from ctdata.lifecycle.publication import conform
 
+    dataset = run.dataset
     spec = dataset.aggregation
     if spec is None:
         raise SourceError(f"dataset {dataset.slug!r} declares no aggregation")
-    cube = aggregate(staging.read_frame(source_path), spec)
-    result = suppress(cube, spec.to_suppression_spec())
-    table = result.table
+    cube = aggregate(run.staging.read_frame(extracted["path"]), spec)
+    suppressed = suppress(cube, spec.to_suppression_spec())
+    table = suppressed.table
     if spec.cell_id_column:
         dims = [d.column for d in spec.dimensions]
         table[spec.cell_id_column] = table[dims].astype(str).agg("|".join, axis=1)
-    table = conform(table, dataset)
-    path = staging.write_frame(
-        table, staging.path(agency.code, dataset.slug, run_id, "publishable")
-    )
-    return {
+    path = _stage_publishable(run, conform(table, dataset))
+    result = {
         "path": path,
         "rows": len(table),
-        "cells_suppressed": result.primary + result.complementary,
-        "primary": result.primary,
-        "complementary": result.complementary,
-        "audit_passed": result.audit.passed,
+        "cells_suppressed": suppressed.primary + suppressed.complementary,
+        "primary": suppressed.primary,
+        "complementary": suppressed.complementary,
+        "audit_passed": suppressed.audit.passed,
     }
+    log.info(
+        "Aggregated to %s cells; suppressed %s (%s primary, %s complementary); "
+        "disclosure audit %s; staged at %s.",
+        f"{result['rows']:,}", result["cells_suppressed"], result["primary"],
+        result["complementary"], "passed" if result["audit_passed"] else "FAILED", path,
+    )  # fmt: skip
+    return result
 
 
-def prepare_records(
-    agency: AgencySpec, dataset: DatasetSpec, source_path: str, run_id: str, staging: Staging
-) -> dict[str, Any]:
+def prepare_records(run: DatasetRun, extracted: Summary) -> Summary:
     """For datasets published row by row: keep the spec's columns, typed as the portal types them."""
-    table = conform(staging.read_frame(source_path), dataset)
-    path = staging.write_frame(
-        table, staging.path(agency.code, dataset.slug, run_id, "publishable")
-    )
+    from ctdata.lifecycle.publication import conform
+
+    table = conform(run.staging.read_frame(extracted["path"]), run.dataset)
+    path = _stage_publishable(run, table)
+    log.info("Prepared %s record-level rows; staged at %s.", f"{len(table):,}", path)
     return {"path": path, "rows": len(table), "cells_suppressed": 0}
 
 
-def onboard(agency: AgencySpec, dataset: DatasetSpec, client: SocrataClient) -> dict[str, Any]:
-    """Make sure the dataset is on the portal: one the spec pins no id for is created (private,
-    with the spec's columns, row identifier and metadata) once, and its id recorded."""
-    from ctdata.lifecycle.onboarding import ensure_dataset
+def _stage_publishable(run: DatasetRun, table: Any) -> str:
+    staging = run.staging
+    return staging.write_frame(
+        table, staging.path(run.agency.code, run.slug, run.run_id, "publishable")
+    )
 
-    done = ensure_dataset(agency.code, dataset, client, view_metadata(agency, dataset))
+
+ONBOARDED = {
+    "pinned": "Dataset %s is pinned in the spec (%s).",
+    "registered": "Dataset %s was created by an earlier run; its id is in the state store (%s).",
+    "found": "Dataset %s, made by an earlier attempt whose answer was lost, is now recorded (%s).",
+    "created": "Created dataset %s on the portal, private, with the spec's columns, row "
+    "identifier and metadata; its id is recorded in the state store (%s).",
+}
+
+
+def onboard(run: DatasetRun) -> Summary:
+    """Make sure the dataset is on the portal: one the spec pins no id for is created (private,
+    with the spec's columns, row identifier and metadata) once, and its id recorded. The run's
+    portal id is settled here; every later step reads it from the run."""
+    from ctdata.lifecycle.onboarding import ensure_dataset
+    from ctdata.lifecycle.portal_metadata import view_metadata
+
+    if run.dry_run:
+        if run.portal_id is None:
+            log.info("Dry run: the dataset is not on the portal yet; a real run would create it "
+                     "(private) and record its id. Nothing was created.")  # fmt: skip
+        else:
+            log.info("Dry run: the dataset is %s on the portal.", run.portal_id)
+        return {"portal_id": run.portal_id, "how": "dry run", "dry_run": True}
+    agency, dataset = run.agency, run.dataset
+    view = view_metadata(agency, dataset)
+    done = ensure_dataset(agency.code, dataset, run.portal, view, run.registry)
+    run.settle_portal_id(done.portal_id)
+    link = f"{settings.current().portal_url}/d/{done.portal_id}"
+    log.info(ONBOARDED[done.how], done.portal_id, link)
     return {"portal_id": done.portal_id, "how": done.how}
 
 
-def publish(
-    agency: AgencySpec,
-    dataset: DatasetSpec,
-    publishable_path: str,
-    client: SocrataClient,
-    staging: Staging,
-) -> dict[str, Any]:
-    """Send only what changed since the last publish (see ctdata.publishing); every
-    `reconcile_every_days` also compare the portal with the fingerprints and repair hand edits."""
-    from ctdata.portal.schema import PortalColumn
-    from ctdata.publishing import publish_parquet
-    from ctdata.publishing.state import StateStore
+def publish(run: DatasetRun, prepared: Summary) -> Summary:
+    """Send only what changed since the last publish (`ctdata.lifecycle.publication`); in a
+    dry run, log what publishing would change instead and send nothing."""
+    from ctdata.lifecycle.publication import publish_table
 
-    require_standard_metadata(agency, dataset)  # nothing is sent for substandard metadata
-    portal_id = require_portal_id(agency.code, dataset)
-    apply_approved_columns(agency, dataset, portal_id, client)
-    columns = [PortalColumn(c.field, c.name, c.type, c.description) for c in dataset.columns]
-    options = dataset.publish
-    state = StateStore()
-    every = options.reconcile_every_days
-    reconcile = every is not None and state.reconcile_due(portal_id, dt.timedelta(days=every))
-    result = publish_parquet(
-        client,
-        portal_id,
-        staging.open_path(publishable_path),
-        columns=columns,
-        method=options.method,
-        row_id=dataset.row_identifier,
-        state=state,
-        chunk_rows=options.chunk_rows,
-        allow_new_columns=options.allow_new_columns,
-        reconcile=reconcile,
+    if run.dry_run:
+        plan = publication_plan(run, prepared)
+        log.info("Dry run: nothing was sent. Publishing would do:\n%s",
+                 plan.describe(settings.current().portal_url))  # fmt: skip
+        return {"dry_run": True, **plan.as_dict()}
+    result = publish_table(
+        run.agency, run.dataset, run.require_portal_id(), prepared["path"], run.portal,
+        run.staging, state=run.state, registry=run.registry,
+    )  # fmt: skip
+    log.info(
+        "Published to %s: %s created, %s changed, %s deleted, %s unchanged; %s bytes sent.",
+        result["dataset_id"], result["created"], result["updated"], result["deleted"],
+        result["unchanged"], f"{result['bytes_sent']:,}",
+    )  # fmt: skip
+    return result
+
+
+def sync_metadata(run: DatasetRun, published: Summary | None = None) -> Summary:
+    """The portal's metadata, data dictionary and visibility in line with the spec, with the
+    temporal coverage `publish` derived from the data (for a spec saying 'auto')."""
+    from ctdata.lifecycle.publication import sync_metadata as sync
+
+    if run.dry_run:
+        return skipped_in_dry_run("writing metadata and visibility")
+    coverage = (published or {}).get("temporal_coverage")
+    result = sync(
+        run.agency, run.dataset, run.require_portal_id(), run.portal, temporal_coverage=coverage
     )
-    return {**result.as_dict(), **data_facts(dataset, publishable_path, staging)}
+    log.info(
+        "Metadata of %s: changed %s; temporal coverage %s; data dictionary %s; public: %s.",
+        result["portal_id"], ", ".join(result["changed_fields"]) or "nothing",
+        result["temporal_coverage"], result["data_dictionary"], result["public"],
+    )  # fmt: skip
+    return result
 
 
-def data_facts(dataset: DatasetSpec, publishable_path: str, staging: Staging) -> dict[str, Any]:
-    """What the metadata learns from the published table: the temporal coverage when the spec
-    says 'auto' (passed on to `sync_metadata`)."""
-    if not is_auto(dataset):
-        return {}
-    with staging.open_path(publishable_path).open("rb") as handle:
-        return {"temporal_coverage": coverage_of_parquet(handle, dataset)}
-
-
-def sync_metadata(
-    agency: AgencySpec,
-    dataset: DatasetSpec,
-    client: SocrataClient,
-    *,
-    temporal_coverage: str | None = None,
-) -> dict[str, Any]:
-    """Bring the portal's dataset and column metadata in line with the spec, attach the data
-    dictionary, publish the dataset and set its visibility. Only changed fields are written.
-    `temporal_coverage` is what `publish` derived from the data for a spec saying 'auto'
-    (without it the portal keeps the coverage it shows)."""
-    portal_id = require_portal_id(agency.code, dataset)
-    current = client.get_metadata(portal_id)
-    coverage = _coverage_to_show(dataset, current, temporal_coverage)
-    changes = metadata_changes(current, view_metadata(agency, dataset, temporal_coverage=coverage))
-    if changes:
-        client.update_metadata(portal_id, changes)
-    dictionary = client.upload_attachment(
-        portal_id,
-        data_dictionary.FILENAME,
-        data_dictionary.data_dictionary_csv(dataset),
-        name=data_dictionary.ATTACHMENT_NAME,
-        content_type="text/csv",
-    )
-    if current.get("publicationStage") != "published":
-        client.publish(portal_id)
-    client.set_permission(portal_id, public=dataset.public)
-    return {
-        "portal_id": portal_id,
-        "changed_fields": sorted(changes),
-        "public": dataset.public,
-        "temporal_coverage": coverage or dataset.metadata.temporal_coverage,
-        "data_dictionary": "attached" if dictionary.changed else "unchanged",
-    }
-
-
-def publish_frame(
-    agency: AgencySpec,
-    dataset: DatasetSpec,
-    frame: pd.DataFrame,
-    client: SocrataClient,
-    run_id: str,
-    staging: Staging | None = None,
-) -> dict[str, Any]:
-    """Publish a table the pipeline made itself (metrics, registers, inventories) the way an
-    agency dataset is published: staged, sent by `publish`, then `sync_metadata`."""
-    staging = staging or Staging()
-    path = staging.write_frame(
-        conform(frame, dataset), staging.path(agency.code, dataset.slug, run_id, "publishable")
-    )
-    try:
-        result = publish(agency, dataset, path, client, staging)
-    finally:
-        staging.remove_run(agency.code, dataset.slug, run_id)  # aggregates, but keep it tidy
-    meta = sync_metadata(agency, dataset, client, temporal_coverage=result.get("temporal_coverage"))
-    return {
-        "portal_id": meta["portal_id"],
-        "rows": len(frame),
-        **{k: result.get(k) for k in ("created", "updated", "deleted", "unchanged")},
-        "metadata_changed": meta["changed_fields"],
-    }
-
-
-def _coverage_to_show(
-    dataset: DatasetSpec, current: dict[str, Any], derived: str | None
-) -> str | None:
-    if not is_auto(dataset):
-        return None
-    shown = shown_custom_field(current, "temporal_coverage")
-    if derived is None:
-        return shown
-    return merged_with_portal(derived, shown, dataset)
-
-
-def plan(
-    agency: AgencySpec,
-    dataset: DatasetSpec,
-    prepared: dict[str, Any],
-    client: SocrataClient,
-    staging: Staging,
-) -> DatasetPlan:
-    """What publishing the staged publishable table would change on the portal (rows, metadata,
-    temporal coverage derived from the table included, columns, creation, review), sending
-    nothing and recording nothing. Substandard metadata is refused here as `publish` would."""
+def publication_plan(run: DatasetRun, prepared: Summary) -> Any:
+    """What publishing the staged publishable table would change on the portal (rows,
+    metadata, temporal coverage derived from the table included, columns, creation, review),
+    sending nothing and recording nothing. Substandard metadata is refused as `publish` would."""
     from ctdata.lifecycle.columns import ColumnChanges, portal_signature, spec_signature
     from ctdata.lifecycle.plan import DatasetPlan, metadata_field_changes
     from ctdata.lifecycle.plan_rows import new_dataset_rows, row_changes
+    from ctdata.lifecycle.portal_metadata import view_metadata
+    from ctdata.lifecycle.publication import coverage_to_show, data_facts
     from ctdata.lifecycle.review import review_need
+    from ctdata.specs.lint import require_standard_metadata
 
+    agency, dataset, portal_id = run.agency, run.dataset, run.portal_id
     require_standard_metadata(agency, dataset)  # publish would refuse it
-    registry = DatasetRegistry()
-    portal_id = resolve_portal_id(agency.code, dataset, registry)
-    path = staging.open_path(prepared["path"])
+    path = run.staging.open_path(prepared["path"])
     common = {"agency": agency.code, "slug": dataset.slug, "title": dataset.metadata.title}
     if portal_id is None:
         review = ["first publication"] if dataset.public else []
         return DatasetPlan(**common, portal_id=None, rows=new_dataset_rows(path), review=review)
-    view = client.get_metadata(portal_id)
+    view = run.portal.get_metadata(portal_id)
     columns = ColumnChanges.between(portal_signature(view), spec_signature(dataset))
-    derived = data_facts(dataset, prepared["path"], staging).get("temporal_coverage")
+    derived = data_facts(dataset, prepared["path"], run.staging).get("temporal_coverage")
     wanted = view_metadata(
-        agency, dataset, temporal_coverage=_coverage_to_show(dataset, view, derived)
+        agency, dataset, temporal_coverage=coverage_to_show(dataset, view, derived)
     )
     return DatasetPlan(
         **common,
         portal_id=portal_id,
-        rows=row_changes(client, portal_id, path, dataset, columns),
+        rows=row_changes(run.portal, portal_id, path, dataset, columns, run.state),
         metadata=metadata_field_changes(view, wanted),
         columns=columns,
-        review=review_need(agency.code, dataset, view, registry).reasons,
+        review=review_need(agency.code, dataset, view, run.registry).reasons,
     )
 
 
-def apply_approved_columns(
-    agency: AgencySpec, dataset: DatasetSpec, portal_id: str, client: SocrataClient
-) -> None:
-    """Once OPM approved the spec's columns (added, removed or retyped ones), give them to the
-    portal dataset before publishing; unapproved changes are left to the publisher's guards."""
-    from ctdata.lifecycle.columns import apply_column_changes, spec_signature
-    from ctdata.lifecycle.review import approved_columns
+def is_due(run: DatasetRun) -> bool:
+    """On scheduled runs, go on only when the dataset's own schedule has fired since its last
+    successful publish (the agency DAG runs at its most frequent dataset's pace); raise
+    NotDue otherwise, so the dataset's steps are skipped."""
+    from ctdata.clock import dataset_is_due
+    from ctdata.pipeline.run import NotDue
 
-    if approved_columns(agency.code, dataset, DatasetRegistry()) == spec_signature(dataset):
-        apply_column_changes(client, portal_id, dataset)
+    dataset = run.dataset
+    if run.scheduled_for is None:
+        log.info("Manual run: %s is published whatever its schedule.", dataset.slug)
+        return True
+    portal_id = run.portal_id
+    last = run.state.last_success(portal_id) if portal_id else None
+    schedule = dataset.effective_schedule
+    due = dataset_is_due(schedule, scheduled=True, at=run.scheduled_for, last_success=last)
+    log.info(
+        "%s (%s, schedule %s): last successful publish %s; %s.",
+        dataset.slug, dataset.metadata.update_frequency, schedule or "none",
+        last.isoformat() if last else "never", "due now" if due else "not due in this run, skipped",
+    )  # fmt: skip
+    if not due:  # its steps are skipped; the teardowns still run
+        raise NotDue(f"{dataset.slug} is not due in this run")
+    return True
+
+
+def finish_run(run: DatasetRun, published: Summary | None = None) -> Summary:
+    """The dataset's teardown, run whatever happened before it (it never turns a failed run
+    green): clean the staging area, then close the run in the monitoring ledger and append it
+    to the portal's run-log dataset, a failed run too. `published` is the publish step's
+    result, None when it did not publish. One task rather than two: each task costs parse time,
+    paid for every dataset of the state on every parse."""
+    try:
+        cleaned = clean_staging(run, published=published is not None)
+    finally:
+        logged = close_run(run)
+    return {**cleaned, **logged}
+
+
+def clean_staging(run: DatasetRun, *, published: bool) -> Summary:
+    """Raw extracts do not outlive the run: delete the run's staged files once it has published;
+    after a failure keep them (for debugging) until `sweep_staging` removes them."""
+    staging = run.staging
+    if published:
+        removed = staging.remove_run(run.agency.code, run.slug, run.run_id)
+        log.info("Published: staged files of this run %s.", "deleted" if removed else "were gone")
+    else:
+        log.warning(
+            "Not published: staged files kept for %s days for debugging at %s.",
+            settings.current().staging_keep_failed_days,
+            staging.run_dir(run.agency.code, run.slug, run.run_id),
+        )
+    return {"published": published}
+
+
+def close_run(run: DatasetRun) -> Summary:
+    """The run as the ledger holds it, appended to the portal's run-log dataset."""
+    from ctdata.monitoring.run_log import append_run
+
+    closed = run.close_ledger()
+    if closed is None:
+        log.info("No step of %s ran in this run: nothing to log.", run.slug)
+        return {"logged": False}
+    closed.pop("steps", None)
+    target = settings.current().run_log_dataset_id
+    if not target:
+        log.info("No run-log dataset configured (CTDATA_RUN_LOG_DATASET_ID): not logged.")
+        return {"logged": False, "status": closed["status"]}
+    append_run(run.portal, closed)
+    log.info("Run of %s %s; row written to the run-log dataset %s.",
+             run.slug, closed["status"], target)  # fmt: skip
+    return {"logged": True, "status": closed["status"], "run_log": target}
+
+
+def sweep_staging(run: AgencyRun) -> list[str]:
+    """Delete staged files of this agency's runs older than the debugging window."""
+    import datetime as dt
+
+    days = settings.current().staging_keep_failed_days
+    removed = run.staging.sweep(run.agency.code, dt.timedelta(days=days))
+    log.info("Removed %s staged run folder(s) older than %s days.", len(removed), days)
+    return removed
+
+
+def skipped_in_dry_run(what: str) -> Summary:
+    log.info("Dry run: %s skipped; see the publish task's log for the plan.", what)
+    return {"dry_run": True}

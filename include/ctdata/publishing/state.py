@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
-from ctdata import settings
+from ctdata import settings, store
 from ctdata.publishing.ledger import RunLedger, metadata, utc_now
 from ctdata.publishing.segments import (
     Fingerprints,
@@ -49,7 +49,7 @@ from ctdata.publishing.segments import (
     id_at,
     overlay,
 )
-from ctdata.store import create_store_engine, redacted
+from ctdata.store import redacted
 
 segments = Table(
     "publish_segments",
@@ -90,14 +90,14 @@ class StateStore(RunLedger):
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or settings.current().state_url
-        self.engine: Engine = create_store_engine(self.url)
-        metadata.create_all(self.engine)
+        self.engine: Engine = store.engine(self.url)
+        store.ensure_tables(metadata, self.engine)
 
     def __repr__(self) -> str:
         return f"StateStore({redacted(self.url)!r})"
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        store.release(self.url)
 
     # -- fingerprints ------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ctdata.errors import ConfigurationError
-from ctdata.pipeline.portal_metadata import metadata_changes
+from ctdata.lifecycle.portal_metadata import metadata_changes
 from ctdata.retirement import register as retired_assets
 from ctdata.specs.models import NOTICE_DAYS, RECENT_DAYS, AgencySpec, DatasetSpec, Retirement
 

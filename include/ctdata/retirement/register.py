@@ -86,11 +86,11 @@ def publish_row(
     """Upsert one row of the register (nothing is sent when it is unchanged)."""
     import pandas as pd
 
-    from ctdata.pipeline import steps
+    from ctdata.lifecycle.publication import publish_frame
 
     dataset = registers.retired_assets
     frame = pd.DataFrame.from_records([values], columns=dataset.field_names)
     for field in ("notice_date", "removal_date", "retired_date"):
         frame[field] = pd.to_datetime(frame[field])
     agency = registers.agency(REGISTER)
-    return steps.publish_frame(agency, dataset, frame, client, run_id, staging)
+    return publish_frame(agency, dataset, frame, client, run_id, staging)

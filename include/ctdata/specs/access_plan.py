@@ -107,3 +107,26 @@ def _status(
     if target is not None and today > target:
         return LATE, (today - target).days
     return PLANNED, 0
+
+
+@dataclass(frozen=True)
+class PlanProgress:
+    """Where a plan stands: its items published, of all its items, and those late."""
+
+    published: int
+    items: int
+    late: int
+
+    @property
+    def share(self) -> float | None:
+        return round(self.published / self.items, 4) if self.items else None
+
+
+def progress(items: list[PlanItem]) -> PlanProgress:
+    """The one count of a plan's progress: the view, the scorecard and the published Open Data
+    Access Plans dataset (one row per item, its status) all read it this way."""
+    return PlanProgress(
+        published=sum(i.status == PUBLISHED for i in items),
+        items=len(items),
+        late=sum(i.late for i in items),
+    )

@@ -12,6 +12,7 @@ proportion or a list of column names.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 KEPT_COUNTS = (
@@ -70,13 +71,33 @@ def redact_result(expectation_type: str, result: dict[str, Any] | None) -> dict[
 
 
 def redact_exception(info: Any) -> Any:
-    """Exception messages stay (they name columns and arguments); tracebacks go (the key stays,
-    GX's renderer reads it)."""
+    """What GX caught while evaluating an expectation, without its text: messages and
+    tracebacks quote the data (pandas: "Could not convert string '14-0273...' to numeric"),
+    so only the exception's type is kept, in a message that says the rest was left out. GX
+    keeps either one such record or one per metric that failed, keyed by the metric's id."""
     if not isinstance(info, dict):
         return info
     if "raised_exception" in info:
-        return {**info, "exception_traceback": None}
-    return {key: redact_exception(value) for key, value in info.items()}
+        if not info.get("raised_exception"):
+            return {"raised_exception": False, "exception_message": None,
+                    "exception_traceback": None}  # fmt: skip
+        note = f"{exception_type(info)} ({WITHHELD})"
+        # GX's renderer shows the traceback: it must be text, so it carries the note too.
+        return {"raised_exception": True, "exception_message": note, "exception_traceback": note}
+    return {str(key): redact_exception(value) for key, value in info.items()}
+
+
+WITHHELD = "its message is not kept: it may quote the data"
+_TYPE = re.compile(r"^(?:[A-Za-z_]\w*\.)*(?P<name>[A-Za-z_]\w*)(?::|$)")
+
+
+def exception_type(info: dict[str, Any]) -> str:
+    """The class name of the exception GX caught, from its traceback's last line
+    (`package.module.ClassName: message`); 'Exception' when it cannot be read."""
+    traceback = str(info.get("exception_traceback") or "").strip()
+    last = traceback.splitlines()[-1] if traceback else ""
+    match = _TYPE.match(last)
+    return match.group("name") if match else "Exception"
 
 
 def redact_suite_result(suite_result: Any) -> Any:

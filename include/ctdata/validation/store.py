@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,8 @@ from ctdata import settings
 from ctdata.staging import open_url, safe_run_id
 
 SUMMARY = "summary.json"
+KEPT_SUFFIXES = (".html", ".json")
+log = logging.getLogger(__name__)
 
 
 def _configured_root() -> str:
@@ -70,15 +73,27 @@ class ResultStore:
             handle.write(text)
         return str(path)
 
-    def write_suite(self, run: RunStage, suite: str, redacted_result: Any) -> str:
-        """Keep one suite's redacted GX result and its Data Docs page; return the page's URL."""
-        from ctdata.validation.data_docs import render_page
+    def write_suite(self, run: RunStage, suite: str, redacted_result: Any) -> str | None:
+        """Keep one suite's redacted GX result, strings HTML-escaped, and its Data Docs page;
+        return the page's URL. A page GX cannot render is logged and left out (None): the
+        validation's verdict never depends on it."""
+        from ctdata.validation.data_docs import escape_result, render_page
 
         name = safe_run_id(suite)
-        result = json.dumps(redacted_result.to_json_dict(), indent=1, default=str)
-        self._write(self._path(*run.parts(), f"{name}.json"), result)
+        kept = escape_result(redacted_result).to_json_dict()
+        self._write(
+            self._path(*run.parts(), f"{name}.json"), json.dumps(kept, indent=1, default=str)
+        )
         title = f"{run.agency}/{run.dataset} ({run.stage})"
-        page = render_page(redacted_result, title, run.run_id, dt.datetime.now(dt.UTC))
+        try:
+            page = render_page(redacted_result, title, run.run_id, dt.datetime.now(dt.UTC))
+        except Exception as error:  # noqa: BLE001 - GX's renderer: any crash, never the verdict
+            log.warning(
+                "The Data Docs page of suite %s (%s) could not be rendered (%s); the validation "
+                "result is kept and stands.",
+                suite, title, type(error).__name__,
+            )  # fmt: skip
+            return None
         return self._write(self._path(*run.parts(), f"{name}.html"), page)
 
     def summary_url(self, run: RunStage) -> str:
@@ -100,10 +115,13 @@ class ResultStore:
         return found
 
     def read_page(self, url: str) -> str:
-        """The HTML of a page this store wrote (a URL taken from a summary's `data_docs`)."""
+        """The text of a page or result this store wrote (a URL taken from a summary's
+        `data_docs`); only its `.html` pages and `.json` results, only under its root."""
         root = str(self._path())
         if not url.startswith(root + "/") or ".." in url.split("/"):
             raise ValueError(f"{url} is not a page under the Data Docs root {root}")
+        if not url.endswith(KEPT_SUFFIXES):
+            raise ValueError(f"{url} is not a Data Docs page nor a validation result")
         return self.open_path(url).read_text(encoding="utf-8")
 
 
