@@ -89,7 +89,9 @@ def test_spreadsheets_have_a_summary_and_a_sheet_per_agency(inventory, setup, tm
     summary = [[c.value for c in row] for row in hvdi["Summary"].iter_rows()]
     assert summary[1][:4] == ["Office of the Chief Medical Examiner", "OCME Agency Data Officer",
                               "ocme.data@ct.gov", 5]  # fmt: skip
-    assert summary[-1][0] == "Total" and summary[-1][3] == 7  # OCME 5, OPM 2 (usage metrics, county boundaries)
+    assert (
+        summary[-1][0] == "Total" and summary[-1][3] == 7
+    )  # OCME 5, OPM 2 (usage metrics, county boundaries)
 
     plan = load_workbook(plan_path)
     sheet = plan["OCME"]

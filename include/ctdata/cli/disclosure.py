@@ -7,6 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ctdata.cli.output import echo
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     sup = subparsers.add_parser(
@@ -49,7 +51,7 @@ def run_suppress(args: argparse.Namespace) -> int:
     from ctdata.disclosure.files import suppress_csv
 
     result = suppress_csv(args.spec, args.input, args.output)
-    print(
+    echo(
         f"{args.output}: {result.primary} primary and {result.complementary} complementary "
         f"cells suppressed; {result.audit.headline()}"
     )
@@ -69,8 +71,11 @@ def run_audit(args: argparse.Namespace) -> int:
 
     report = audit_csv(args.spec, args.output, args.original, exact=not args.fast)
     for cell in report.cells:
-        print(cell.describe())
-    print(report.summary(), file=sys.stdout if report.passed else sys.stderr)
+        echo(cell.describe())
+    if report.passed:
+        echo(report.summary())
+    else:
+        print(report.summary(), file=sys.stderr)
     return 0 if report.passed else 1
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from ctdata.pipeline import retire, review, steps
+from ctdata.pipeline import preflight, retire, review, steps
 
 if TYPE_CHECKING:
     from ctdata.pipeline.run import AgencyRun, DatasetRun
@@ -83,15 +83,20 @@ class Publishable:
         return [*self.gate, self.extracted, self.checked_source, self.prepared, self.checked]
 
 
-def source_to_publishable(dataset: DatasetSpec, gate: tuple[Step, ...] = ()) -> Publishable:
-    """Extract, check the source, make the publishable table (aggregated and suppressed, or
-    record level, protected with the dataset's own earlier releases) and check it."""
-    extracted, checked_source = _source_steps(dataset, gate)
+def source_to_publishable(
+    dataset: DatasetSpec, gate: tuple[Step, ...] = (), after: tuple[Step, ...] = ()
+) -> Publishable:
+    """Extract (once the steps of `gate`, else of `after`, are done), check the source, make the
+    publishable table (aggregated and suppressed, or record level, protected with the dataset's
+    own earlier releases) and check it: the DAG's first tasks, and what `ctdata plan` runs."""
+    extracted, checked_source = _source_steps(dataset, gate, after)
     return _publishable(dataset, extracted, checked_source, None, gate)
 
 
-def _source_steps(dataset: DatasetSpec, gate: tuple[Step, ...]) -> tuple[Step, Step]:
-    extracted = Step(steps.extract, dataset.slug, after=gate)
+def _source_steps(
+    dataset: DatasetSpec, gate: tuple[Step, ...], after: tuple[Step, ...] = ()
+) -> tuple[Step, Step]:
+    extracted = Step(steps.extract, dataset.slug, after=gate or after)
     return extracted, Step(steps.validate_source, dataset.slug, {"extracted": extracted})
 
 
@@ -115,7 +120,11 @@ def _publishable(
 
 
 def agency_publishables(
-    agency: AgencySpec, paced_by: str | None, *, gated: bool = True
+    agency: AgencySpec,
+    paced_by: str | None,
+    *,
+    gated: bool = True,
+    after: tuple[Step, ...] = (),
 ) -> tuple[dict[str, Publishable], list[Step]]:
     """Source to publishable for every dataset the agency refreshes, and the steps that protect
     each population of several datasets together (between their sources and their tables). A
@@ -125,8 +134,8 @@ def agency_publishables(
     refreshed = [d for d in agency.datasets if d.retire is None]
     for key in dict.fromkeys(agency.population_key(d) for d in refreshed):
         members = [d for d in refreshed if agency.population_key(d) == key]
-        gates = {d.slug: _gate(d, paced_by) if gated else () for d in members}
-        sources = {d.slug: _source_steps(d, gates[d.slug]) for d in members}
+        gates = {d.slug: _gate(d, paced_by, after) if gated else () for d in members}
+        sources = {d.slug: _source_steps(d, gates[d.slug], after) for d in members}
         protected = None
         if len(members) > 1:
             protected = Step(
@@ -141,8 +150,11 @@ def agency_publishables(
     return parts, joint
 
 
-def _gate(dataset: DatasetSpec, paced_by: str | None) -> tuple[Step, ...]:
-    return (Step(steps.is_due, dataset.slug),) if dataset.effective_schedule != paced_by else ()
+def _gate(
+    dataset: DatasetSpec, paced_by: str | None, after: tuple[Step, ...] = ()
+) -> tuple[Step, ...]:
+    slower = dataset.effective_schedule != paced_by
+    return (Step(steps.is_due, dataset.slug, after=after),) if slower else ()
 
 
 def make_publishable(run: DatasetRun) -> dict[str, Any]:
@@ -157,10 +169,12 @@ def make_publishable(run: DatasetRun) -> dict[str, Any]:
     return run_steps(run, flow)[parts[run.slug].prepared]
 
 
-def publishable_steps(dataset: DatasetSpec, paced_by: str | None) -> Publishable:
-    """Source to publishable in an agency DAG paced by the cron `paced_by`: a dataset on a
-    slower schedule first asks whether it is due."""
-    return source_to_publishable(dataset, _gate(dataset, paced_by))
+def publishable_steps(
+    dataset: DatasetSpec, paced_by: str | None, after: tuple[Step, ...] = ()
+) -> Publishable:
+    """Source to publishable in an agency DAG paced by the cron `paced_by`, once the steps of
+    `after` are done: a dataset on a slower schedule first asks whether it is due."""
+    return source_to_publishable(dataset, _gate(dataset, paced_by, after), after)
 
 
 def portal_steps(
@@ -188,14 +202,16 @@ def portal_steps(
 
 
 def agency_flow(agency: AgencySpec, paced_by: str | None) -> list[Step]:
-    """Every step of one run of the agency's DAG: the staging sweep, then each dataset's (a
-    retiring dataset is no longer refreshed: its one step carries the retirement process on,
-    each day), then the protection of each population of several datasets."""
-    flow = [Step(steps.sweep_staging, None, records=False)]
-    parts, joint = agency_publishables(agency, paced_by)
+    """Every step of one run of the agency's DAG: the preflight (what the whole agency needs,
+    before any other step), the staging sweep, then each dataset's (a retiring dataset is no
+    longer refreshed: its one step carries the retirement process on, each day), then the
+    protection of each population of several datasets."""
+    checked = Step(preflight.preflight, None, records=False)
+    flow = [checked, Step(steps.sweep_staging, None, after=(checked,), records=False)]
+    parts, joint = agency_publishables(agency, paced_by, after=(checked,))
     for dataset in agency.datasets:
         if dataset.retire is not None:
-            flow.append(Step(retire.retire, dataset.slug, writes_portal=True))
+            flow.append(Step(retire.retire, dataset.slug, after=(checked,), writes_portal=True))
             continue
         part = parts[dataset.slug]
         flow += [*part.steps, *portal_steps(dataset, part)]

@@ -24,11 +24,15 @@ Summary = dict[str, Any]
 
 
 def extract(run: DatasetRun) -> Summary:
-    """Query the source, apply the spec's transforms, stage the result."""
+    """Check the dataset can be published (metadata, suites, connection: before any work), query
+    the source, apply the spec's transforms, stage the result."""
+    from ctdata.preflight import require_dataset_ready
     from ctdata.sources import extract as read_source
     from ctdata.transforms import apply_transforms
 
     dataset, staging = run.dataset, run.staging
+    expectations = settings.current().expectations_dir
+    require_dataset_ready(run.agency, dataset, expectations, run.connections)
     frame = apply_transforms(read_source(dataset, connections=run.connections), dataset)
     path = staging.write_frame(frame, staging.path(run.agency.code, run.slug, run.run_id, "source"))
     result = {"path": path, "rows": len(frame), "columns": list(map(str, frame.columns))}
