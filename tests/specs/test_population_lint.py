@@ -57,3 +57,25 @@ def test_datasets_reading_the_same_source_are_one_population(tmp_path: Path) -> 
     )
     assert agency.population_key(town) == agency.population_key(age) == "ocme.deaths_by_town"
     assert agency.population_members(records) == [records]
+
+
+def test_tables_that_protect_nobody_are_not_joined_by_their_source(tmp_path: Path) -> None:
+    """A table published as is (no aggregation, no small-group rule) reading the source of a
+    protected one stays alone: its failures never hold up the protected tables."""
+    from ctdata.specs.loader import load_agency
+
+    def plain_copy(d: dict) -> None:
+        for dataset in d.values():
+            dataset.pop("population", None)
+        d["deaths_by_age"]["source"] = d["deaths_by_town"]["source"]
+        d["deaths_records"]["source"] = d["deaths_by_town"]["source"]
+        d["deaths_records"]["transforms"] = [
+            t for t in d["deaths_records"]["transforms"] if t["kind"] != "suppress_small_groups"
+        ]
+
+    agency = load_agency(_spec(tmp_path, plain_copy))
+    town, age, records = (
+        agency.dataset(s) for s in ("deaths_by_town", "deaths_by_age", "deaths_records")
+    )
+    assert agency.population_key(town) == agency.population_key(age) == "ocme.deaths_by_town"
+    assert agency.population_key(records) == "ocme.deaths_records"

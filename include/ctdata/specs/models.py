@@ -274,6 +274,13 @@ class DatasetSpec(Strict):
     def field_names(self) -> list[str]:
         return [c.field for c in self.columns]
 
+    @property
+    def de_identifies(self) -> bool:
+        """Does the pipeline protect small groups in this table (aggregation and suppression,
+        or record-level generalization)? Only such tables join an inferred population."""
+        small_groups = any(t.kind == "suppress_small_groups" for t in self.transforms)
+        return self.aggregation is not None or small_groups
+
 
 class AccessPlanEntry(Strict):
     """A dataset the agency's open data access plan lists (published or planned)."""
@@ -331,11 +338,17 @@ class AgencySpec(Strict):
     def population_key(self, dataset: DatasetSpec) -> str:
         """The disclosure population a dataset belongs to: its declared `population`; else,
         when other datasets of the agency read the very same source, those datasets together
-        (they describe the same people); else the dataset alone (still protected over all
-        its own releases)."""
+        (they describe the same people) and de-identify it; else the dataset alone (still
+        protected over all its own releases)."""
         if dataset.population is not None:
             return f"{self.code}.{dataset.population}"
-        same = [d for d in self.datasets if d.population is None and d.source == dataset.source]
+        same = [
+            d
+            for d in self.datasets
+            if d.population is None and d.de_identifies and d.source == dataset.source
+        ]
+        if not dataset.de_identifies:
+            return f"{self.code}.{dataset.slug}"
         return f"{self.code}.{same[0].slug if len(same) > 1 else dataset.slug}"
 
     def population_members(self, dataset: DatasetSpec) -> list[DatasetSpec]:
