@@ -13,7 +13,7 @@ from typing import Any
 from airflow.sdk import DAG, get_current_context, task
 
 from ctdata import settings
-from ctdata.airflow.policies import START_DATE
+from ctdata.airflow.policies import START_DATE, default_args
 
 DOC = """
 # Yearly inventories and access plans
@@ -31,14 +31,8 @@ per agency dataset, for its visibility) and the usage history:
 Trigger it by hand whenever a data officer needs the current figures.
 """
 
-DEFAULT_ARGS: dict[str, Any] = {
-    "owner": "opm-data-team",
-    "retries": 3,
-    "retry_delay": dt.timedelta(minutes=5),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": dt.timedelta(hours=1),
-    "execution_timeout": dt.timedelta(hours=2),
-}
+# The retry policy of every ctdata DAG: a portal refusal (4xx) fails at once, outages retry.
+DEFAULT_ARGS = default_args("opm-data-team", timeout=dt.timedelta(hours=2))
 
 
 def _build() -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 from airflow.sdk import DAG, get_current_context, task
 
 from ctdata import settings
-from ctdata.airflow.policies import START_DATE
+from ctdata.airflow.policies import START_DATE, default_args
 
 DOC = """
 # Nightly usage metrics
@@ -38,14 +38,8 @@ The snapshot date is the local (Eastern) date of the run's data interval end, so
 run measures and replaces that date.
 """
 
-DEFAULT_ARGS: dict[str, Any] = {
-    "owner": "opm-data-team",
-    "retries": 3,
-    "retry_delay": dt.timedelta(minutes=5),
-    "retry_exponential_backoff": 2.0,  # a multiplier in Airflow 3 (True would mean 1.0)
-    "max_retry_delay": dt.timedelta(hours=1),
-    "execution_timeout": dt.timedelta(hours=1),
-}
+# The retry policy of every ctdata DAG: a portal refusal (4xx) fails at once, outages retry.
+DEFAULT_ARGS = default_args("opm-data-team", timeout=dt.timedelta(hours=1))
 
 
 def _snapshot_date() -> dt.date:

@@ -4,7 +4,7 @@ steps for the local-process deployment test. Every step can run again safely.
 1. the settings every component needs are present and not the .env.example placeholders;
 2. the ctdata state store: its PostgreSQL role and database when missing (made with
    the metadata database's account, which owns the server in the compose file), then its schema
-   brought to this release by its migrations (`ctdata.store.upgrade_store`);
+   brought to this release by its migrations (`ctdata.store.upgrade_store`, as `ctdata doctor --upgrade`);
 3. `airflow db migrate` (Airflow's tables and the FAB auth manager's);
 4. the admin account (`AIRFLOW_ADMIN_USERNAME` / `AIRFLOW_ADMIN_PASSWORD`);
 5. the pool bounding concurrent writes to the portal (`CTDATA_SOCRATA_POOL`, default `socrata`,
@@ -24,7 +24,6 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 PLACEHOLDER = "change-me"
 REQUIRED_SETTINGS = {
@@ -37,7 +36,7 @@ REQUIRED_SETTINGS = {
     "CTDATA_STAGING_ROOT": "where tasks hand data to each other (s3://bucket/prefix)",
     "CTDATA_PSEUDONYM_KEY": "keys the hash that replaces identifiers in published records",
 }
-DEFAULT_POOL, DEFAULT_POOL_SLOTS = "socrata", 4
+DEFAULT_POOL_SLOTS = 4
 DATABASE_WAIT_S = 120.0
 
 
@@ -188,13 +187,17 @@ def create_admin(env: dict[str, str]) -> None:
 
 
 def create_pool(env: dict[str, str]) -> None:
+    """The pool with the configured slots (also when it exists: `.env` is where they are set)."""
     from airflow.models.pool import Pool
 
-    name = env.get("CTDATA_SOCRATA_POOL", DEFAULT_POOL)
-    slots = int(env.get("CTDATA_SOCRATA_POOL_SLOTS", DEFAULT_POOL_SLOTS))
-    description = "Concurrent writes to the Socrata portal, all agencies together"
-    Pool.create_or_update_pool(name, slots, description, include_deferred=False)
-    print(f"pool {name!r}: {slots} slots")
+    from ctdata import settings
+    from ctdata.preflight import POOL_DESCRIPTION
+
+    config = settings.current()
+    Pool.create_or_update_pool(
+        config.socrata_pool, config.socrata_pool_slots, POOL_DESCRIPTION, include_deferred=False
+    )
+    print(f"pool {config.socrata_pool!r}: {config.socrata_pool_slots} slots")
 
 
 def check_staging(root: str) -> None:
@@ -214,60 +217,28 @@ def check_staging(root: str) -> None:
     print(f"staging root {root}: writable")
 
 
-@dataclass
-class NeededConnection:
-    users: list[str] = field(default_factory=list)  # agency codes, datasets, usage_metrics
-    portal: bool = False  # a Socrata connection, checked as PortalConnection too
+def check_connections() -> None:
+    """Every connection the specs, usage_metrics and inventories name resolves (the checks of
+    `ctdata doctor`)."""
+    from airflow.models.connection import Connection
 
-
-def needed_connections() -> dict[str, NeededConnection]:
     from ctdata.metrics.config import load_metrics_config
+    from ctdata.preflight import connection_findings, needed_connections
     from ctdata.specs import load_all
+    from ctdata.specs.registers import load_registers_config
 
-    needed: dict[str, NeededConnection] = {}
     specs = load_all()
     for error in specs.errors:
         print(f"warning: invalid agency spec (its DAG will not load): {error}", file=sys.stderr)
-    for agency in specs.agencies:
-        _need(needed, agency.socrata_conn_id, agency.code, portal=True)
-        for dataset in agency.datasets:
-            if conn_id := getattr(dataset.source, "conn_id", None):
-                _need(needed, conn_id, f"{agency.code}.{dataset.slug}", portal=False)
-    _need(needed, load_metrics_config().socrata_conn_id, "usage_metrics", portal=True)
-    return needed
-
-
-def _need(needed: dict[str, NeededConnection], conn_id: str, user: str, *, portal: bool) -> None:
-    entry = needed.setdefault(conn_id, NeededConnection())
-    entry.users.append(user)
-    entry.portal = entry.portal or portal
-
-
-def check_connections() -> None:
-    from airflow.exceptions import AirflowNotFoundException
-    from airflow.models.connection import Connection
-
-    from ctdata.errors import ConfigurationError
-    from ctdata.portal.connection import PortalConnection
-
-    needed = needed_connections()
-    problems = []
-    for conn_id, need in needed.items():
-        users = ", ".join(need.users)
-        try:
-            conn = Connection.get_connection_from_secrets(conn_id)
-        except AirflowNotFoundException:
-            problems.append(
-                f"  {conn_id} (used by {users}): not set; add AIRFLOW_CONN_{conn_id.upper()} to .env"
-            )
-            continue
-        if need.portal:
-            try:
-                PortalConnection.from_airflow_connection(conn)
-            except ConfigurationError as exc:
-                problems.append(f"  {conn_id} (used by {users}): {exc}")
+    extra = {load_metrics_config().socrata_conn_id: "usage_metrics"}
+    registers = load_registers_config().socrata_conn_id
+    extra[registers] = ", ".join(filter(None, [extra.get(registers), "inventories"]))
+    needed = needed_connections(specs.agencies, extra)
+    problems = connection_findings(needed, Connection.get_connection_from_secrets)
     if problems:
-        raise InitError("connections missing or unusable:\n" + "\n".join(problems))
+        raise InitError(
+            "connections missing or unusable:\n" + "\n".join(f"  {p}" for p in problems)
+        )
     print(f"connections: {', '.join(sorted(needed))} resolve")
 
 

@@ -50,6 +50,7 @@ COUNTIES = [
     "Windham",
 ]
 UNMAPPED_TOWN_TOLERANCE = 0.97
+POPULATION_AUDIT = "population_audit"  # the joint audit's verdict, filled the same way
 SUPPRESSION_SPEC = "suppression_spec"  # the suite parameter the pipeline's validate steps fill
 
 Expectation = dict[str, Any]
@@ -134,6 +135,12 @@ def ocme_deaths_by_town_publishable() -> list[Expectation]:
             suppression_spec=parameter(SUPPRESSION_SPEC),
             meta_note="The pipeline passes the dataset's suppression spec as a suite parameter.",
         ),
+        expect(
+            "expect_population_disclosure_audit_to_pass",
+            population_audit=parameter(POPULATION_AUDIT),
+            meta_note="The validation step audits the dataset's population (its linked tables) "
+            "over every release and passes the verdict.",
+        ),
         not_null("cell_id"),
         expect("expect_column_values_to_be_unique", column="cell_id"),
         expect("expect_compound_columns_to_be_unique", column_list=["town", "year", "sex"]),
@@ -187,6 +194,12 @@ def ocme_deaths_records_publishable() -> list[Expectation]:
             columns=QUASI_IDENTIFIERS,
             min_size=6,
             meta_note="Privacy gate: no row stands for 1 to 5 people sharing year, age group, sex.",
+        ),
+        expect(
+            "expect_population_disclosure_audit_to_pass",
+            population_audit=parameter(POPULATION_AUDIT),
+            meta_note="The validation step audits the dataset's population (its linked tables) "
+            "over every release and passes the verdict.",
         ),
     ]
     for flag in DRUG_FLAGS:

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     reports_dir: Path = Field(PROJECT_ROOT / "reports", description="HTML reports")
     portal_url: str = Field("https://data.ct.gov", description="portal base URL for links")
     socrata_pool: str = Field("socrata", description="Airflow pool bounding portal writes")
+    socrata_pool_slots: int = Field(
+        4, ge=1, description="slots of the pool when ctdata creates it (concurrent portal writes)"
+    )
     task_timeout_minutes: int = Field(180, ge=1, description="execution_timeout of every task")
     staging_keep_failed_days: int = Field(7, ge=0, description="days a failed run's files stay")
     registers_config: Path = Field(

@@ -24,13 +24,11 @@ log = logging.getLogger(__name__)
 
 
 def apply_transforms(
-    frame: pd.DataFrame,
-    dataset: DatasetSpec,
-    agencies_dir: Path | None = None,
-    report: dict[str, object] | None = None,
+    frame: pd.DataFrame, dataset: DatasetSpec, agencies_dir: Path | None = None
 ) -> pd.DataFrame:
-    """The spec's transforms in order; `report`, when given, receives what de-identification
-    did in counts (see `suppress_small_groups`), for the run's summary."""
+    """The spec's row-level transforms, in order. `suppress_small_groups` only has its columns
+    checked here: it is applied by the disclosure protection step (ctdata.pipeline.protection),
+    which generalizes together with the dataset's linked tables and earlier releases."""
     for index, transform in enumerate(dataset.transforms):
         where = f"dataset {dataset.slug!r} transforms[{index}] ({transform.kind})"
         _require_columns(frame, _inputs(transform), where)
@@ -38,9 +36,7 @@ def apply_transforms(
             frame = crosswalk(frame, transform, agencies_dir)
         elif isinstance(transform, PseudonymizeTransform):
             frame = pseudonymize(frame, transform, where)
-        elif isinstance(transform, SmallGroupTransform):
-            frame = suppress_small_groups(frame, transform, where, report)
-        else:
+        elif isinstance(transform, DropTransform):
             frame = frame.drop(columns=transform.columns)
     return frame
 
@@ -75,38 +71,6 @@ def pseudonymize(frame: pd.DataFrame, transform: PseudonymizeTransform, where: s
         for value in values
     ]
     return frame.assign(**{transform.output: hashed})
-
-
-def suppress_small_groups(
-    frame: pd.DataFrame,
-    transform: SmallGroupTransform,
-    where: str,
-    report: dict[str, object] | None = None,
-) -> pd.DataFrame:
-    keys = list(transform.quasi_identifiers)
-    frame = frame.copy()
-    generalized = {}
-    for column in transform.generalize:
-        small = _group_sizes(frame, keys) < transform.k
-        generalized[column] = int(small.sum())
-        frame[column] = frame[column].astype("object").where(~small, transform.label)
-    keep = _group_sizes(frame, keys) >= transform.k
-    if not keep.all():
-        log.info("%s: removed %d row(s) left in groups under %d", where, (~keep).sum(), transform.k)
-    if report is not None:
-        report["small_groups"] = {
-            "k": transform.k,
-            "quasi_identifiers": keys,
-            "generalized": generalized,  # records whose value became the label, by column
-            "label": transform.label,
-            "records_in": len(frame),
-            "records_dropped": int((~keep).sum()),
-        }
-    return frame[keep].reset_index(drop=True)
-
-
-def _group_sizes(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
-    return frame.groupby(keys, dropna=False)[keys[0]].transform("size")
 
 
 def _inputs(transform: object) -> list[str]:

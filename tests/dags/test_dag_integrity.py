@@ -58,21 +58,37 @@ def test_each_dataset_runs_the_pipeline_in_order(dagbag) -> None:
             )
 
 
-def test_bad_spec_is_an_import_error_and_hides_nothing(tmp_path: Path, monkeypatch) -> None:
+def test_bad_dataset_is_an_import_error_and_stops_only_itself(tmp_path: Path, monkeypatch) -> None:
     good = yaml.safe_load((settings.current().agencies_dir / "opm.yaml").read_text())
     (tmp_path / "opm.yaml").write_text(yaml.safe_dump(good))
     bad = yaml.safe_load((settings.current().agencies_dir / "ocme.yaml").read_text())
     bad["datasets"][0]["metadata"]["update_frequency"] = "Sometimes"
     (tmp_path / "ocme.yaml").write_text(yaml.safe_dump(bad))
+    broken_agency = dict(good, code="broken", data_officer={"name": "x", "email": "nope"})
+    (tmp_path / "broken.yaml").write_text(yaml.safe_dump(broken_agency))
 
     dagbag = _dagbag(tmp_path, monkeypatch)
 
     assert "publish_opm" in dagbag.dag_ids
-    assert "publish_ocme" not in dagbag.dag_ids
-    [message] = dagbag.import_errors.values()
-    assert "ocme.yaml" in message
+    assert "publish_broken" not in dagbag.dag_ids, "an invalid agency-level field: no DAG"
+    # The typo costs its dataset only: the agency's other datasets keep their tasks, and the
+    # broken one is a task that fails at once with the reason (alerting like any failure).
+    ocme = dagbag.dags["publish_ocme"]
+    assert "deaths_by_town.spec_error" in ocme.task_ids
+    assert "deaths_records.publish" in ocme.task_ids
+    assert not any(t.startswith("deaths_by_town.extract") for t in ocme.task_ids)
+    [message] = dagbag.import_errors.values()  # still shown on the DAG file, naming each
+    assert "ocme.yaml" in message and "broken.yaml" in message
     assert "datasets[0] (deaths_by_town).metadata.update_frequency" in message
     assert "'Sometimes' is not allowed" in message
+
+
+def test_preflight_runs_before_any_dataset(dagbag) -> None:
+    dag = dagbag.dags["publish_ocme"]
+    after_preflight = dag.get_task("preflight").get_flat_relative_ids(upstream=False)
+    for task in dag.tasks:
+        if task.task_id != "preflight":
+            assert task.task_id in after_preflight, f"{task.task_id} may start before preflight"
 
 
 def test_dag_file_imports_no_heavy_libraries() -> None:

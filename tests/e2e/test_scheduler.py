@@ -1,6 +1,12 @@
 """An unattended refresh: Airflow's real scheduler, DAG processor and API server as processes,
 an agency whose datasets run every minute and every other minute, nobody triggering anything.
 
+The Airflow is a bare one, set up as README "Add it to an existing Airflow" says and nothing
+more: a home made by `airflow db migrate` alone (no `socrata` pool), the DAG folder and the
+portal connection as variables, `ctdata doctor --upgrade` for the state store. The doctor then
+reports the missing pool; the scheduler's start creates it (the package's listener plugin), so
+the tasks that write to the portal run instead of waiting on it forever.
+
 Which scheduled run published which dataset is read from Airflow's own records (dag_run and
 task_instance), and checked against the due rule: a dataset publishes in a run when its own
 schedule has fired since the run that last published it.
@@ -9,6 +15,10 @@ schedule has fired since the run that last published it.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -18,7 +28,7 @@ import sqlalchemy as sa
 import yaml
 
 from ctdata import settings
-from ctdata.demo.environment import ADMIN, APP_TOKEN, LocalSetup
+from ctdata.demo.environment import ADMIN, APP_TOKEN, PUBLISHER, LocalSetup
 from ctdata.demo.runner import local_portal
 from ctdata.demo.services import airflow_services
 from ctdata.specs import load_all
@@ -47,8 +57,33 @@ def _write_agency(folder: Path) -> None:
     (folder / "sched.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
 
 
-def _airflow_db(setup: LocalSetup) -> sa.Engine:
-    return sa.create_engine(f"sqlite:///{setup.airflow_home / 'airflow.db'}")
+def _airflow_db(home: Path) -> sa.Engine:
+    return sa.create_engine(f"sqlite:///{home / 'airflow.db'}")
+
+
+def _bare_airflow(home: Path, dags_dir: Path, portal_port: int, extra: dict[str, str]) -> dict:
+    """The variables of an agency's own Airflow with ctdata added as the README says (no
+    variable of the embedded setup), and its home made by `airflow db migrate` alone."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "CTDATA_"))}
+    connection = {"conn_type": "socrata", "host": "127.0.0.1", "port": portal_port,
+                  "schema": "http", "login": PUBLISHER[0], "password": PUBLISHER[1],
+                  "extra": {"app_token": APP_TOKEN}}  # fmt: skip
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__DAGS_FOLDER=str(dags_dir),
+        AIRFLOW_CONN_SOCRATA_DEFAULT=json.dumps(connection),
+        GX_ANALYTICS_ENABLED="False",
+        **extra,
+    )
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
+    return env
+
+
+def _doctor(env: dict[str, str], *flags: str) -> subprocess.CompletedProcess[str]:
+    ctdata = str(Path(sys.executable).with_name("ctdata"))
+    return subprocess.run([ctdata, "doctor", *flags], env=env, capture_output=True, text=True)
 
 
 def _finished_scheduled_runs(engine: sa.Engine) -> list[tuple[str, str, dt.datetime]]:
@@ -104,38 +139,49 @@ def unattended(tmp_path_factory):
     from socrata_emulator.testing import sodapy_client
 
     root = tmp_path_factory.mktemp("e2e-scheduler")
-    setup = LocalSetup(root / "var")
-    agencies_dir, dags_dir = root / "agencies", root / "dags"
+    setup = LocalSetup(root / "var")  # the portal stand-in's folders and the state store only
+    agencies_dir, dags_dir, home = root / "agencies", root / "dags", root / "airflow-home"
     agencies_dir.mkdir()
     dags_dir.mkdir()
     _write_agency(agencies_dir)
     (dags_dir / "publish_agencies.py").write_text(
         (settings.PROJECT_ROOT / "dags" / "publish_agencies.py").read_text()
     )
-    setup.prepare()
     agencies = load_all(agencies_dir).agencies
     with local_portal(setup, agencies) as portal:
-        env = {
-            **setup.env("127.0.0.1", portal.port),
+        env = _bare_airflow(home, dags_dir, portal.port, {
+            "CTDATA_VAR_DIR": str(setup.var_dir),
             "CTDATA_AGENCIES_DIR": str(agencies_dir),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(dags_dir),
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             "AIRFLOW__CORE__PARALLELISM": "4",
-        }
-        engine = _airflow_db(setup)
+        })  # fmt: skip
+        before = _doctor(env, "--upgrade")
+        engine = _airflow_db(home)
         with airflow_services(env, setup.logs_dir / "services"):
             deadline = time.monotonic() + WAIT_SECONDS
             while not _enough_runs(engine):
                 if time.monotonic() > deadline:
                     pytest.fail(_diagnosis(engine, setup.logs_dir / "services"))
                 time.sleep(5)
+        after = _doctor(env)
         client = sodapy_client(portal, username=ADMIN[0], password=ADMIN[1], app_token=APP_TOKEN)
-        yield engine, client
+        yield engine, client, before, after
         engine.dispose()
 
 
+def test_a_bare_airflow_lacks_only_the_pool_which_the_scheduler_creates(unattended) -> None:
+    _, _, before, after = unattended
+    assert before.returncode == 1, before.stdout + before.stderr[-2000:]
+    assert "done: state store" in before.stdout
+    problems = [line for line in before.stdout.splitlines() if ". Fix: " in line]
+    assert len(problems) == 1 and problems[0].startswith("pool 'socrata': does not exist"), (
+        before.stdout
+    )
+    assert after.returncode == 0, after.stdout
+
+
 def test_scheduled_runs_publish_each_dataset_when_due(unattended) -> None:
-    engine, _ = unattended
+    engine, *_ = unattended
     runs = _finished_scheduled_runs(engine)
     assert [state for _, state, _ in runs] == ["success"] * len(runs)
     last_published: dt.datetime | None = None
@@ -154,7 +200,7 @@ def test_scheduled_runs_publish_each_dataset_when_due(unattended) -> None:
 
 
 def test_the_portal_holds_what_the_scheduled_runs_published(unattended) -> None:
-    _, client = unattended
+    _, client, *_ = unattended
     for index in range(len(SCHEDULES)):
         rows = client.get(f"schd-00{index}a", select="count(*) AS n")
         assert int(rows[0]["n"]) == 169

@@ -89,7 +89,9 @@ def test_spreadsheets_have_a_summary_and_a_sheet_per_agency(inventory, setup, tm
     summary = [[c.value for c in row] for row in hvdi["Summary"].iter_rows()]
     assert summary[1][:4] == ["Office of the Chief Medical Examiner", "OCME Agency Data Officer",
                               "ocme.data@ct.gov", 5]  # fmt: skip
-    assert summary[-1][0] == "Total" and summary[-1][3] == 6
+    assert (
+        summary[-1][0] == "Total" and summary[-1][3] == 7
+    )  # OCME 5, OPM 2 (usage metrics, county boundaries)
 
     plan = load_workbook(plan_path)
     sheet = plan["OCME"]
@@ -105,7 +107,7 @@ def test_spreadsheets_have_a_summary_and_a_sheet_per_agency(inventory, setup, tm
 def test_tables_are_published_and_a_rerun_sends_nothing(inventory, setup) -> None:
     with setup.client() as client:
         first = job.publish(inventory, client, setup.registers, run_id="year-2027")
-        assert first["high_value_inventory"]["created"] == 6
+        assert first["high_value_inventory"]["created"] == 7
         assert first["access_plans"]["created"] == len(inventory.plan)
         assert first["data_officers"]["created"] == 2
         officers = list(client.read_rows(setup.registers.data_officers.portal_id))
@@ -128,7 +130,7 @@ def test_cli_writes_the_spreadsheets(setup, tmp_path, monkeypatch, capsys) -> No
     code = main(["inventory", "--out", str(out), "--portal", setup.url, "--date", "2027-07-10"])
     assert code == 0
     printed = capsys.readouterr().out
-    assert "6 datasets inventoried, 6 access plan items (1 late)" in printed
+    assert "2 agencies, 7 datasets inventoried, 7 access plan items (1 late)" in printed
     assert sorted(p.name for p in out.iterdir()) == [
         "high-value-data-inventory-2027.xlsx",
         "open-data-access-plan-2027.xlsx",

@@ -102,7 +102,7 @@ def test_the_reviewer_sees_what_would_be_published(ocme, registry, by_age_table)
     for column in dataset.columns:
         assert f"| {column.name} | `{column.field}` | {column.type} |" in body
     assert "4 rows would be published" in body
-    assert "16 cells withheld (10 small counts and 6 complementary" in body
+    assert "16 cells withheld (10 small counts, 0 kept hidden from earlier releases and 6 " in body
     assert "audit passed" in body and "All 16 expectations passed" in body
     assert "| Under 20 | 2012 |  | True | Under 20\\|2012 |" in body  # suppressed: blank
     assert "| Total | Total | 5105 | False | Total\\|Total |" in body

@@ -101,8 +101,9 @@ def test_de_identified_records_show_what_was_done(views) -> None:
     groups = {"k": 6, "quasi_identifiers": ["year", "age_group", "sex"], "label": "Suppressed",
               "generalized": {"age_group": 40, "sex": 12}, "records_in": 5105,
               "records_dropped": 11}  # fmt: skip
-    publish(ledger, key, small_groups=groups)
-    ledger.record_step(key, "prepare_records", {"rows": 5094, "cells_suppressed": 0})
+    publish(ledger, key)
+    made_by_protection = {"rows": 5094, "cells_suppressed": 0, "small_groups": groups}
+    ledger.record_step(key, "prepare_records", made_by_protection)
     listed = row(made, "rybz-nyjw")
     assert listed["record_level"] and listed["suppressed_cells"] is None  # not "0 suppressed"
     done = made.dataset("rybz-nyjw", now=NOW)["last_run_detail"]["deidentification"]

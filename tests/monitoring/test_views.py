@@ -160,5 +160,5 @@ def test_dataset_page_has_history_validation_and_disclosure(views) -> None:
     detail = page["last_run_detail"]
     assert detail["validation"]["validate_source"]["outcomes"] == [outcome]
     assert detail["disclosure"]["complementary"] == 3
-    assert page["protection"] == "exact" and page["history"][0]["run_id"] == "r1"
+    assert page["protection"] == "interval" and page["history"][0]["run_id"] == "r1"
     assert made.dataset("none-0000") is None

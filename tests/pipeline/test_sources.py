@@ -61,6 +61,7 @@ def test_sql_source_runs_the_query_with_params(tmp_path: Path, monkeypatch) -> N
 
 
 def test_sql_errors_name_the_dataset_and_hide_the_password(tmp_path: Path) -> None:
+    sa.create_engine(f"sqlite:///{tmp_path / 'empty.db'}").connect().close()  # an empty db
     dataset = _dataset(
         {"kind": "sql", "url": f"sqlite:///{tmp_path / 'empty.db'}", "query": "SELECT * FROM nope"}
     )

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from ctdata.errors import SpecError
-from ctdata.specs.models import CrosswalkTransform, PseudonymizeTransform, SmallGroupTransform
-from ctdata.transforms import crosswalk, pseudonymize, suppress_small_groups
+from ctdata.specs.models import CrosswalkTransform, PseudonymizeTransform
+from ctdata.transforms import crosswalk, pseudonymize
 
 
 def test_crosswalk_maps_villages_and_misspellings_and_counts_the_rest_as_unknown() -> None:
@@ -35,27 +35,3 @@ def test_pseudonyms_are_keyed_stable_and_need_the_key(monkeypatch) -> None:
     monkeypatch.delenv("K")
     with pytest.raises(SpecError, match="environment variable K"):
         pseudonymize(frame, spec, "here")
-
-
-def test_small_groups_are_generalized_then_removed() -> None:
-    rows = (
-        [("2012", "30-39", "Male")] * 7  # large enough: untouched
-        + [("2012", "70 and over", "Male")] * 2  # joins other small Male groups of 2012
-        + [("2012", "Under 20", "Male")] * 4
-        + [("2012", "60-69", "Female")] * 3  # still alone with age, then sex, suppressed: removed
-        + [("2013", "20-29", "Female")] * 1  # nothing to merge with: removed
-    )
-    frame = pd.DataFrame(rows, columns=["year", "age_group", "sex"])
-    spec = SmallGroupTransform(
-        kind="suppress_small_groups",
-        quasi_identifiers=["year", "age_group", "sex"],
-        generalize=["age_group", "sex"],
-        k=6,
-    )
-    out = suppress_small_groups(frame, spec, "here")
-    sizes = out.groupby(["year", "age_group", "sex"]).size()
-    assert sizes.min() >= 6
-    assert sizes[("2012", "30-39", "Male")] == 7
-    assert sizes[("2012", "Suppressed", "Male")] == 6
-    assert "2013" not in set(out["year"])
-    assert len(out) == 13  # the 3 Female rows of 2012 stay alone even with both suppressed

@@ -159,3 +159,15 @@ def test_what_de_identification_did_matches_the_source_and_the_portal(demo_ui) -
     assert 0 < int(generalized["n"]) <= done["generalized"]["age_group"]
     html = demo_ui.get("/ctdata/datasets/rybz-nyjw", user="opm").text
     assert 'id="k-anonymity"' in html and "0 cells suppressed" not in html
+
+
+def test_the_dataset_page_shows_the_joint_audit_of_its_population(demo_ui) -> None:
+    """OCME's tables are one population: each page says they were audited together with every
+    release, as the protection step found."""
+    for dataset_id in ("ocme-twn7", "rybz-nyjw"):
+        page = demo_ui.get(f"/ctdata/api/datasets/{dataset_id}", user="opm").json()
+        made = page["last_run_detail"]["disclosure"]
+        assert made["population"] == "ocme.ocme_deaths"
+        assert made["joint_audit"].startswith("joint audit passed")
+        html = demo_ui.get(f"/ctdata/datasets/{dataset_id}", user="opm").text
+        assert 'id="joint-audit"' in html and "joint audit passed" in html

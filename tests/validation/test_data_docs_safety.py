@@ -127,7 +127,16 @@ def test_a_page_gx_cannot_render_never_decides_the_validation(
         raise TypeError("expected string or bytes-like object, got 'NoneType'")
 
     monkeypatch.setattr(data_docs, "render_page", crash)
-    summary = run(frame, suites, store)
+    # Airflow's logging setup, run by earlier tests in the same process, may stop "ctdata" loggers
+    # propagating to the root logger caplog listens on: listen on the store's logger itself.
+    logger = logging.getLogger("ctdata.validation.store")
+    monkeypatch.setattr(logger, "disabled", False)
+    logger.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.WARNING, logger="ctdata.validation.store"):
+            summary = run(frame, suites, store)
+    finally:
+        logger.removeHandler(caplog.handler)
     assert summary.suites[0].data_docs is None and summary.failed == 3
     assert "could not be rendered (TypeError)" in caplog.text
     with pytest.raises(ValidationFailed):  # the pipeline's own error: not retried

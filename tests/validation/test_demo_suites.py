@@ -107,8 +107,11 @@ def test_source_suite_lets_missing_age_through(source_frame, suites_dir) -> None
 # --- ocme_deaths_by_town_publishable ------------------------------------------------------
 
 
+JOINT = {"passed": True, "headline": "joint audit passed", "disclosed": 0, "releases": 3}
+
+
 def by_town(frame, suites_dir, spec):
-    parameters = {"suppression_spec": spec}
+    parameters = {"suppression_spec": spec, "population_audit": JOINT}
     return run(frame, "ocme_deaths_by_town_publishable", suites_dir, parameters=parameters)
 
 
@@ -131,6 +134,18 @@ def test_by_town_suite_fails_recoverable_suppression_in_counts_only(
     assert "Andover" not in message and "[3" not in message
     audit = next(o for o in summary.failures if o.expectation_type == AUDIT)
     assert audit.observed_value == {"cells_audited": 2, "failures": 2}
+
+
+def test_by_town_suite_fails_when_the_joint_audit_found_a_disclosure(
+    by_town_frame, suites_dir, by_town_spec
+) -> None:
+    found = {"passed": False, "headline": "joint audit FAILED: 9 groups checked over 2 "
+             "releases, 1 disclosed", "disclosed": 1, "releases": 2}  # fmt: skip
+    parameters = {"suppression_spec": by_town_spec, "population_audit": found}
+    summary = run(by_town_frame, "ocme_deaths_by_town_publishable", suites_dir,
+                  parameters=parameters)  # fmt: skip
+    assert failed_rules(summary) == {("expect_population_disclosure_audit_to_pass", None)}
+    assert "1 disclosed" in summary.message()
 
 
 def test_by_town_suite_without_the_suite_parameter_refuses_to_run(by_town_frame, suites_dir):
@@ -213,7 +228,9 @@ def test_by_town_suite_checks_row_count(by_town_frame, suites_dir, by_town_spec)
 def test_records_suite_passes_on_valid_frame(records_frame, suites_dir, flag_dtype) -> None:
     frame = records_frame()
     frame["cocaine"] = frame["cocaine"].astype(flag_dtype)
-    summary = run(frame, "ocme_deaths_records_publishable", suites_dir)
+    summary = run(
+        frame, "ocme_deaths_records_publishable", suites_dir, parameters={"population_audit": JOINT}
+    )
     assert summary.success, summary.message()
 
 
@@ -271,7 +288,9 @@ def _adds_town(f):
 def test_records_suite_catches_each_rule(records_frame, suites_dir, breaker, rule) -> None:
     frame = records_frame()
     breaker(frame)
-    summary = run(frame, "ocme_deaths_records_publishable", suites_dir)
+    summary = run(
+        frame, "ocme_deaths_records_publishable", suites_dir, parameters={"population_audit": JOINT}
+    )
     assert rule in failed_rules(summary), summary.message()
 
 

@@ -104,6 +104,7 @@ def test_no_value_from_the_data_reaches_the_summary(people, folder) -> None:
         people, ["people_checks", "stats"], dataset="people", expectations_dir=folder
     )
     text = json.dumps(summary.as_dict()) + summary.message()
+    text = text.replace(str(folder), "<suites>")  # pytest's tmp folder, e.g. pytest-112, is no data
     for value in ("Hartfrod", "a1", "a3", "12"):
         assert value not in text
     stats = [o for o in summary.outcomes if o.suite == "stats"]

@@ -19,12 +19,13 @@ from ctdata import settings
 from ctdata.airflow.alerts import FailureNotifier, deadline_alert
 from ctdata.airflow.assets import publish_outlet
 from ctdata.airflow.dry_run import dag_params
-from ctdata.airflow.operators import DatasetStepOperator
+from ctdata.airflow.operators import DatasetStepOperator, SpecErrorOperator
 from ctdata.airflow.policies import START_DATE, agency_schedule, agency_timetable, default_args
 from ctdata.airflow.review import DatasetReviewOperator
 from ctdata.errors import SpecError
 from ctdata.pipeline.flow import Step, agency_flow, in_order
 from ctdata.specs import AgencySpec, load_all
+from ctdata.specs.loader import InvalidDataset
 
 
 def register_agency_dags(namespace: dict[str, Any], agencies_dir: Path | None = None) -> None:
@@ -32,7 +33,8 @@ def register_agency_dags(namespace: dict[str, Any], agencies_dir: Path | None = 
     of the DAG file (naming file, field and reason) without hiding the valid agencies' DAGs."""
     specs = load_all(agencies_dir)
     for agency in specs.agencies:
-        namespace[agency.dag_id] = build_agency_dag(agency)
+        invalid = [d for d in specs.invalid_datasets if d.agency == agency.code]
+        namespace[agency.dag_id] = build_agency_dag(agency, invalid)
     if specs.errors:
         namespace["invalid_agency_specs"] = InvalidSpecsDAG(specs.errors)
 
@@ -51,7 +53,7 @@ class InvalidSpecsDAG(DAG):
         raise SpecError(f"{len(self.spec_errors)} agency spec(s) are invalid:\n{details}")
 
 
-def build_agency_dag(agency: AgencySpec) -> DAG:
+def build_agency_dag(agency: AgencySpec, invalid: list[InvalidDataset] | None = None) -> DAG:
     dag_cron = agency_schedule(agency)
     timetable = agency_timetable(agency)
     dag = DAG(
@@ -70,7 +72,13 @@ def build_agency_dag(agency: AgencySpec) -> DAG:
         doc_md=agency_doc(agency),
     )
     with dag:
-        _flow_tasks(agency, dag_cron)
+        made = _flow_tasks(agency, dag_cron)
+        first = [task for task in made.values() if not task.upstream_task_ids]  # preflight
+        for dataset in invalid or []:  # a typo costs its dataset only
+            first >> SpecErrorOperator(
+                agency_code=agency.code, slug=dataset.slug,
+                task_group=TaskGroup(group_id=dataset.slug, tooltip="invalid spec entry"),
+            )  # fmt: skip
     # The trigger form's params, given once the tasks exist: a param on the DAG from the start
     # is deep-copied into every task (a third of the parse time at the state's scale). A run's
     # params still carry it: Airflow puts the run's conf into every task's params.
@@ -101,18 +109,23 @@ def agency_doc(agency: AgencySpec) -> str:
     return "\n".join(lines)
 
 
-def _flow_tasks(agency: AgencySpec, dag_cron: str | None) -> None:
+def _flow_tasks(agency: AgencySpec, dag_cron: str | None) -> dict[Step, BaseOperator]:
     """One task per step of the agency's flow (`ctdata.pipeline.flow`), each dataset's in its
     task group; a step's inputs and the steps it waits for are wired from their tasks."""
     groups = {d.slug: TaskGroup(group_id=d.slug, tooltip=d.metadata.title) for d in agency.datasets}
     made: dict[Step, BaseOperator] = {}
     for step in in_order(agency_flow(agency, dag_cron)):
         group = groups[step.slug] if step.slug is not None else None
+        if step.group is not None:  # a step over several datasets (a population's protection)
+            if step.group not in groups:
+                groups[step.group] = TaskGroup(group_id=step.group)
+            group = groups[step.group]
         made[step] = task = _task(agency, step, made, group)
         for upstream in step.after:
             made[upstream] >> task
         if step.kind == "teardown":
             task.as_teardown()
+    return made
 
 
 def _task(
@@ -126,6 +139,8 @@ def _task(
         for name, source in step.inputs.items()
     }
     options: dict[str, Any] = {"task_group": group}
+    if step.despite_skips:  # e.g. a population's protection when one member is not due
+        options["trigger_rule"] = "none_failed"
     if step.writes_portal:  # bounds concurrent portal writes across all agencies
         options["pool"] = settings.current().socrata_pool
     if step.publishes:

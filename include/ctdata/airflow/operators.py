@@ -133,10 +133,35 @@ def is_final(error: BaseException, ti: Any) -> bool:
     """Will Airflow give up on the task after this error (no retry left, or none allowed)?"""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from ctdata.errors import CtDataError
+    from ctdata.errors import retry_can_help
 
-    if isinstance(error, AirflowFailException):
-        return True
-    if isinstance(error, CtDataError) and not error.retryable:
-        return True
+    if isinstance(error, AirflowFailException) or not retry_can_help(error):
+        return True  # the retry policy (`policies.RETRY_POLICY`) fails it at once
     return int(ti.try_number or 1) > int(ti.max_tries or 0)
+
+
+class SpecErrorOperator(BaseOperator):
+    """`<slug>.spec_error`: a dataset whose spec entry does not validate fails at once with the
+    reason, alerting as any failed task does, while the agency's other datasets publish. The
+    spec is read again when the task runs: it may have been fixed since the parse."""
+
+    ui_color = "#f8b4b4"
+
+    def __init__(self, *, agency_code: str, slug: str, **kwargs: Any) -> None:
+        kwargs.setdefault("task_id", "spec_error")
+        super().__init__(**kwargs)
+        self.agency_code, self.slug = agency_code, slug
+
+    def execute(self, context: Any) -> Any:
+        from ctdata import settings
+        from ctdata.errors import SpecError
+        from ctdata.specs.loader import read_agency
+
+        read = read_agency(settings.current().agencies_dir / f"{self.agency_code}.yaml")
+        for invalid in read.invalid:
+            if invalid.slug == self.slug:
+                raise invalid.error
+        raise SpecError(
+            f"dataset {self.slug!r} of {self.agency_code!r} was invalid when the DAG was parsed "
+            "and validates now: the next parse of the DAG file publishes it"
+        )

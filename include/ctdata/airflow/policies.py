@@ -1,8 +1,10 @@
-"""How agency DAGs run unattended: when (on the state's clock, `ctdata.clock`), how long and how
-often they retry, and which failures end a task at once.
+"""How the project's DAGs run unattended: when (on the state's clock, `ctdata.clock`), how long
+and how often they retry, and which failures end a task at once.
 
-Kept apart from the DAG's shape (dag_factory) and the task bodies (tasks) so each rule can be
-read, tested and changed on its own.
+One retry policy (`RETRY_POLICY`, Airflow 3.3's `retry_policy`) serves every task of every DAG
+through `default_args`: the agency DAGs, `usage_metrics` and `inventories`, the review operator
+included. Kept apart from the DAG's shape (dag_factory) and the steps (`ctdata.pipeline`) so
+each rule can be read, tested and changed on its own.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from typing import Any, TypeVar
 
 import pendulum
 from airflow.sdk import CronTriggerTimetable
+from airflow.sdk.definitions.retry_policy import RetryDecision, RetryPolicy
 
 from ctdata import settings
 from ctdata.clock import STATE_TIMEZONE_NAME
-from ctdata.errors import CtDataError
+from ctdata.errors import CtDataError, retry_can_help
 from ctdata.specs import AgencySpec
 from ctdata.specs.vocabulary import SCHEDULE_BY_FREQUENCY
 
@@ -27,15 +30,43 @@ START_DATE = pendulum.datetime(2024, 1, 1, tz=STATE_TIMEZONE_NAME)
 _FREQUENCY_ORDER = [s for s in SCHEDULE_BY_FREQUENCY.values() if s is not None]
 
 
-def default_args(owner: str) -> dict[str, Any]:
-    """Retries with exponential backoff for what can pass later, and a bound on every task."""
+class FailFastRetryPolicy(RetryPolicy):
+    """Fail at once when retrying cannot help (`ctdata.errors.retry_can_help`: a bad spec,
+    data that breaks its expectations or its column's type, a portal refusal, a missing
+    connection); otherwise Airflow's retries with backoff. Evaluated in the worker with the
+    exception itself; only a flag reaches the serialized DAG."""
+
+    def evaluate(
+        self, exception: BaseException, try_number: int, max_tries: int, context: Any = None
+    ) -> RetryDecision:
+        name = type(exception).__name__
+        if retry_can_help(exception):
+            return RetryDecision.default()
+        return RetryDecision.fail(f"{name}: retrying cannot help, the task fails at once")
+
+    def serialize(self) -> dict[str, Any]:
+        return {"__type": type(self).__name__}
+
+    @classmethod
+    def deserialize(cls, data: dict[str, Any]) -> FailFastRetryPolicy:
+        return cls()
+
+
+RETRY_POLICY = FailFastRetryPolicy()
+
+
+def default_args(owner: str, *, timeout: dt.timedelta | None = None) -> dict[str, Any]:
+    """Every task of every ctdata DAG: retries with exponential backoff for what can pass later,
+    none for what cannot (`RETRY_POLICY`), and a bound on its run time."""
+    minutes = settings.current().task_timeout_minutes
     return {
         "owner": owner,
         "retries": 3,
         "retry_delay": dt.timedelta(minutes=2),
         "retry_exponential_backoff": 2.0,  # a multiplier in Airflow 3 (True would mean 1.0)
         "max_retry_delay": dt.timedelta(hours=1),
-        "execution_timeout": dt.timedelta(minutes=settings.current().task_timeout_minutes),
+        "retry_policy": RETRY_POLICY,
+        "execution_timeout": timeout or dt.timedelta(minutes=minutes),
     }
 
 
@@ -58,16 +89,15 @@ T = TypeVar("T")
 
 
 def fail_fast(function: Callable[..., T]) -> Callable[..., T]:
-    """Fail a task at once when its error says retrying cannot help (a bad spec, data that
-    breaks its expectations, a table that cannot be protected, a portal refusal), keeping
-    Airflow's retries for what can pass later (see `CtDataError.retryable`)."""
+    """The same rule as `RETRY_POLICY` for a function called outside a task's retry policy:
+    a pipeline error retrying cannot help becomes AirflowFailException (its message kept)."""
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> T:
         try:
             return function(*args, **kwargs)
         except CtDataError as exc:
-            if exc.retryable:
+            if retry_can_help(exc):
                 raise
             from airflow.sdk.exceptions import AirflowFailException
 

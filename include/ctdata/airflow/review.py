@@ -12,6 +12,7 @@ nothing public changes. Every outcome is recorded in the monitoring ledger, as f
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,7 +22,15 @@ from airflow.sdk import Param
 from ctdata import settings
 from ctdata.airflow.operators import pull_inputs, reported, step_name, wire_inputs
 
+log = logging.getLogger(__name__)
+
 REASON = "reason"
+HOW_TO_ANSWER = (
+    "A reviewer answers in the Airflow UI (Required Actions, or this task's page), or with "
+    "`ctdata review approve %s.%s --reason ...` (or `reject`) through the REST API; reviewers: "
+    "%s. Under `airflow dags test` the answer needs an API server on the same metadata database "
+    "(`airflow api-server`)."
+)
 
 
 class DatasetReviewOperator(ApprovalOperator):
@@ -73,6 +82,8 @@ class DatasetReviewOperator(ApprovalOperator):
                 run.record(step_name(self), outcome)
                 return outcome
         self.subject, self.body = outcome.subject, outcome.body
+        reviewers = settings.current().reviewers or "anyone allowed to act on the DAG"
+        log.info(HOW_TO_ANSWER, self.agency_code, self.slug, reviewers)
         return super().execute(context)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:

@@ -45,7 +45,8 @@ def agency_spec(code: str) -> AgencySpec:
     from ctdata import settings
     from ctdata.specs import load_agency
 
-    return load_agency(settings.current().agencies_dir / f"{code}.yaml")
+    path = settings.current().agencies_dir / f"{code}.yaml"
+    return load_agency(path, skip_invalid_datasets=True)  # another dataset's typo is not ours
 
 
 def run_date(context: Any) -> dt.date:

@@ -4,9 +4,10 @@ pipeline (from the registry in the state store), and OPM's last review decision.
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from typing import Any
 
+from ctdata.cli.output import echo, echo_json
 from ctdata.errors import SpecError
 
 
@@ -36,11 +37,11 @@ def run(args: argparse.Namespace) -> int:
         raise SpecError(f"no valid agency spec with code {args.agency!r} (agencies: {known})")
     rows = [_row(location) for location in locate_all(agencies)]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        echo_json(rows)
     else:
-        print(_table(rows))
+        echo(_table(rows))
     for error in specs.errors:
-        print(f"warning: skipped an invalid agency spec: {error}")
+        print(f"warning: skipped an invalid agency spec: {error}", file=sys.stderr)
     return 0
 
 

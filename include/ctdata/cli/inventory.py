@@ -7,6 +7,8 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+from ctdata.cli.output import echo
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -44,10 +46,10 @@ def run(args: argparse.Namespace) -> int:
         if args.publish:
             job.publish(inventory, client, registers, run_id=f"cli-{on.isoformat()}")
     late = sum(r["status"] == "Late" for r in inventory.plan)
-    print(
+    echo(
         f"{len(inventory.agencies)} agencies, {len(inventory.high_value)} datasets inventoried, "
         f"{len(inventory.plan)} access plan items ({late} late)."
     )
     for path in paths:
-        print(f"Wrote {path}")
+        echo(f"Wrote {path}")
     return 0

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
+import sys
 from typing import TYPE_CHECKING
 
+from ctdata.cli.output import echo, echo_json
 from ctdata.errors import SpecError
 
 if TYPE_CHECKING:
@@ -44,13 +45,18 @@ def run(args: argparse.Namespace) -> int:
     from ctdata import settings
     from ctdata.cli.connections import portal_client, source_connection
     from ctdata.pipeline.run import AgencyRun, PortalClients
-    from ctdata.specs import load_agency
+    from ctdata.specs.loader import read_agency
 
     path = settings.current().agencies_dir / f"{args.agency}.yaml"
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in settings.current().agencies_dir.glob("*.yaml")))
         raise SpecError(f"no agency spec {path} (agencies: {known})")
-    agency = load_agency(path)
+    read = read_agency(path)
+    agency = read.agency
+    for invalid in read.invalid:  # another dataset's typo does not stop this plan
+        if args.dataset == invalid.slug:
+            raise invalid.error
+        print(f"warning: skipped {invalid.slug}: {invalid.error}", file=sys.stderr)
     datasets = [d for d in agency.datasets if args.dataset in (None, d.slug)]
     if not datasets:
         slugs = ", ".join(d.slug for d in agency.datasets)
@@ -68,9 +74,9 @@ def run(args: argparse.Namespace) -> int:
             plan = plan_dataset(run.dataset_run(dataset.slug))
             plans.append(plan)
             if not args.json:
-                print(plan.describe(settings.current().portal_url), end="\n\n", flush=True)
+                echo(plan.describe(settings.current().portal_url), end="\n\n")
     if args.json:
-        print(json.dumps([p.as_dict() for p in plans], indent=2, default=str))
+        echo_json([p.as_dict() for p in plans])
     return 0
 
 
@@ -81,5 +87,6 @@ def plan_dataset(run: DatasetRun) -> DatasetPlan:
 
     try:
         return publication_plan(run, make_publishable(run))
-    finally:
-        run.staging.remove_run(run.agency.code, run.slug, run.run_id)
+    finally:  # its population's other datasets were made too, to protect it with them
+        for member in run.agency.population_members(run.dataset):
+            run.staging.remove_run(run.agency.code, member.slug, run.run_id)

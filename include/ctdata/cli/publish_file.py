@@ -13,6 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ctdata.cli.output import echo
 from ctdata.connections import environment_connection
 from ctdata.errors import PublishError
 from ctdata.portal.connection import PortalConnection
@@ -112,9 +113,9 @@ def run(args: argparse.Namespace) -> int:
                 reconcile=args.reconcile,
             )
     if args.json:
-        print(json.dumps(result.as_dict()))
+        echo(json.dumps(result.as_dict()))
     else:
-        print(
+        echo(
             f"{args.dataset} {args.method}: rows created {result.created}, updated "
             f"{result.updated}, deleted {result.deleted}, unchanged {result.unchanged}; "
             f"bytes sent {result.bytes_sent}; chunks {result.chunks}, requests "

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ctdata.cli.output import echo
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -20,14 +22,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out", type=Path, default=None, help="file to write (default: beside the agency specs)"
     )
     p.add_argument("--stdout", action="store_true", help="print the schema instead")
+    p.add_argument(
+        "--reference", action="store_true", help="print the README's field reference (Markdown)"
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ctdata.specs.schema import schema_text, write_schema
 
-    if args.stdout:
-        print(schema_text(), end="")
+    if args.reference:
+        from ctdata.specs.reference import reference_markdown
+
+        echo(reference_markdown())
         return 0
-    print(f"Wrote {write_schema(args.out)}")
+    if args.stdout:
+        echo(schema_text(), end="")
+        return 0
+    echo(f"Wrote {write_schema(args.out)}")
     return 0

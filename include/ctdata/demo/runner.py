@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from ctdata import settings
 from ctdata.demo.environment import ADMIN, APP_TOKEN, PUBLISHER, LocalSetup
+from ctdata.demo.privacy import audit_summary
 from ctdata.demo.review import lifecycle_summary, publish_with_reviews, review_outcome
 from ctdata.lifecycle.portal_metadata import seed_entry
 from ctdata.lifecycle.registry import resolve_portal_id
@@ -148,7 +149,7 @@ def _outcome(
     published = tasks.get("publish") or {}
     suppressed = (
         f"{prepared.get('cells_suppressed', 0)} ({prepared.get('primary', 0)}+"
-        f"{prepared.get('complementary', 0)})"
+        f"{prepared.get('complementary', 0) + prepared.get('sticky', 0)})"
         if "aggregate_and_suppress" in tasks
         else "-"
     )
@@ -259,6 +260,11 @@ def main() -> int:
         print(format_table(summarize(setup, specs.agencies, portal.url, client)))
         print()
         print(lifecycle_summary(specs.agencies, client))
+        print()
+        privacy, disclosed = audit_summary(specs.agencies, portal.url)
+        print(privacy)
+        if disclosed:
+            failed.append("the attacker model found disclosed groups")
         print()
         report = run_usage_metrics(setup, env, specs.agencies, portal.url)
         if report is None:

@@ -56,21 +56,26 @@ def is_safe(lower: np.ndarray, upper: np.ndarray, threshold: int, interval: bool
     return ok
 
 
-class _Component:
+class ComponentLP:
     """One independent block of the audit LP, re-solved with changing objectives.
 
     Uses the HiGHS binding that ships inside scipy so each new objective warm-starts from the
     last basis (one `linprog` call per objective rebuilds everything); falls back to `linprog`.
     """
 
-    def __init__(self, a: sp.csr_matrix, b: np.ndarray, cap: float) -> None:
-        self.a, self.b, self.cap = a, b, cap
+    def __init__(
+        self, a: sp.csr_matrix, b: np.ndarray, lower: np.ndarray, upper: np.ndarray
+    ) -> None:
+        self.a, self.b, self.lower, self.upper = a, b, lower, upper
+        self.cap = float(upper.max(initial=1.0))
         self.dual = np.zeros(a.shape[0])
-        self.highs = _build_highs(a.tocsc(), b, cap) if _highs is not None else None
+        self.highs = _build_highs(a.tocsc(), b, lower, upper) if _highs is not None else None
 
     def solve(self, c: np.ndarray) -> np.ndarray | None:
+        """A minimiser of c.x (None when infeasible); row duals are kept in `dual`."""
         if self.highs is None:
-            res = linprog(c, A_eq=self.a, b_eq=self.b, bounds=(1.0, self.cap), method="highs")
+            bounds = list(zip(self.lower, self.upper, strict=True))
+            res = linprog(c, A_eq=self.a, b_eq=self.b, bounds=bounds, method="highs")
             if res.status != 0:
                 return None
             self.dual = np.asarray(res.eqlin.marginals, dtype=float)
@@ -85,17 +90,65 @@ class _Component:
         return np.asarray(solution.col_value, dtype=float)
 
 
-def _build_highs(a: sp.csc_matrix, b: np.ndarray, cap: float) -> Any:
+class PushLP:
+    """The component's LP with one extra column per target, y_i <= c_i.x and y_i <= level_i:
+    maximising sum(w_i y_i) lifts as many targets as it can up to their levels at once.
+    Built once per component and re-solved with other weights and levels (warm start)."""
+
+    def __init__(self, lp: ComponentLP, c: sp.csr_matrix) -> None:
+        m, n = c.shape
+        self.n, self.m = n, m
+        eq = sp.hstack([lp.a, sp.csr_matrix((lp.a.shape[0], m))])
+        ub = sp.hstack([-c, sp.identity(m, format="csr")])
+        a = sp.vstack([eq, ub]).tocsc()
+        row_lower = np.concatenate([lp.b, np.full(m, -np.inf)])
+        row_upper = np.concatenate([lp.b, np.zeros(m)])
+        lower = np.concatenate([lp.lower, np.full(m, -lp.cap)])
+        upper = np.concatenate([lp.upper, np.full(m, lp.cap)])
+        self.args = (a, row_lower, row_upper, lower, upper)
+        self.highs = (
+            _build_highs(a, row_lower, lower, upper, row_upper) if _highs is not None else None
+        )
+
+    def solve(self, weight: np.ndarray, level: np.ndarray) -> np.ndarray | None:
+        """x of a maximiser of sum(weight_i min(c_i.x, level_i)) (weight 0: ignored)."""
+        cols = np.arange(self.n, self.n + self.m, dtype=np.int32)
+        if self.highs is None:
+            a, row_lower, row_upper, lower, upper = self.args
+            upper = upper.copy()
+            upper[self.n :] = level
+            cost = np.concatenate([np.zeros(self.n), -weight])
+            eq = row_lower == row_upper
+            res = linprog(cost, A_ub=a[~eq], b_ub=row_upper[~eq], A_eq=a[eq], b_eq=row_lower[eq],
+                          bounds=np.column_stack([lower, upper]), method="highs")  # fmt: skip
+            return res.x[: self.n] if res.status == 0 else None
+        self.highs.changeColsCost(self.m, cols, (-weight).astype(np.float64))
+        lower = np.full(self.m, -self.args[4][-1] if self.m else 0.0)
+        self.highs.changeColsBounds(self.m, cols, lower, level.astype(np.float64))
+        self.highs.run()
+        if self.highs.getModelStatus() != _highs.HighsModelStatus.kOptimal:
+            return None
+        return np.asarray(self.highs.getSolution().col_value, dtype=float)[: self.n]
+
+
+def _build_highs(
+    a: sp.csc_matrix,
+    b: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    b_upper: np.ndarray | None = None,
+) -> Any:
+    """A HiGHS model of b <= a.x <= b_upper (b_upper defaults to b), lower <= x <= upper."""
     lp = _highs.HighsLp()
     m, n = a.shape
     lp.num_col_, lp.num_row_ = n, m
     lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, m
     lp.a_matrix_.format_ = _highs.MatrixFormat.kColwise
     lp.col_cost_ = np.zeros(n)
-    lp.col_lower_ = np.ones(n)
-    lp.col_upper_ = np.full(n, cap)
+    lp.col_lower_ = lower.astype(np.float64)
+    lp.col_upper_ = upper.astype(np.float64)
     lp.row_lower_ = b.astype(np.float64)
-    lp.row_upper_ = b.astype(np.float64)
+    lp.row_upper_ = (b if b_upper is None else b_upper).astype(np.float64)
     lp.a_matrix_.start_ = a.indptr.astype(np.int32)
     lp.a_matrix_.index_ = a.indices.astype(np.int32)
     lp.a_matrix_.value_ = a.data.astype(np.float64)
@@ -180,7 +233,8 @@ def _full(
             continue
         sub = a_csc[:, idx]
         rows = np.unique(sub.indices)
-        comp = _Component(sub.tocsr()[rows], b[rows], cap)
+        n_idx = idx.size
+        comp = ComponentLP(sub.tocsr()[rows], b[rows], np.ones(n_idx), np.full(n_idx, cap))
         truth = values[cells[idx]] if truth_known else None
         w = None if wanted is None else wanted[idx]
         lo, hi, pr, ok, comp_duals = _solve_component(comp, truth, threshold, interval, fast, w)
@@ -245,7 +299,7 @@ def _witnessed(
 
 
 def _solve_component(
-    comp: _Component,
+    comp: ComponentLP,
     truth: np.ndarray | None,
     threshold: int,
     interval: bool,

@@ -49,7 +49,7 @@ def rate_mask(table: pd.DataFrame, rate: RateSpec, count_suppressed: np.ndarray)
     )
 
 
-def _apply_rates(
+def apply_rates(
     out: pd.DataFrame, source: pd.DataFrame, spec: SuppressionSpec, masks: dict[str, np.ndarray]
 ) -> None:
     for rate in spec.rates:
@@ -112,7 +112,7 @@ def suppress(table: pd.DataFrame, spec: SuppressionSpec) -> SuppressionResult:
         out.loc[mask, column] = pd.NA
     for column in spec.counts:
         out[flag_column(column)] = masks[column]
-    _apply_rates(out, table, spec, masks)
+    apply_rates(out, table, spec, masks)
     if not report.passed:
         raise DisclosureError(f"suppression could not be made safe; refusing: {report.headline()}")
     logger.info("Disclosure %s", report.headline())

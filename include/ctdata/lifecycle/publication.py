@@ -183,9 +183,12 @@ def apply_approved_columns(
 
 
 def conform(frame: pd.DataFrame, dataset: DatasetSpec) -> pd.DataFrame:
-    """The spec's columns in the spec's order, typed for the portal; a missing column is an
-    error naming it rather than a silently empty column on the portal."""
+    """The spec's columns in the spec's order, typed for the portal. A missing column is an
+    error naming it rather than a silently empty column on the portal; a value that is not its
+    column's type is an error naming the column, the row and (for a public table) the value."""
     import pandas as pd
+
+    from ctdata.sources.values import typed
 
     missing = [c.field for c in dataset.columns if c.field not in frame.columns]
     if missing:
@@ -193,16 +196,7 @@ def conform(frame: pd.DataFrame, dataset: DatasetSpec) -> pd.DataFrame:
             f"dataset {dataset.slug!r}: column(s) {', '.join(missing)} named in 'columns' are not "
             f"produced by the source and transforms (available: {', '.join(map(str, frame.columns))})"
         )
-    typed: dict[str, pd.Series] = {}
-    for column in dataset.columns:
-        values = frame[column.field]
-        if column.type == "number":
-            values = pd.to_numeric(values)
-        elif column.type == "checkbox":
-            values = values.astype("boolean")
-        elif column.type == "calendar_date":
-            values = pd.to_datetime(values)
-        elif column.type in ("text", "url"):
-            values = values.astype("string")
-        typed[column.field] = values
-    return pd.DataFrame(typed)
+    frame = frame.reset_index(drop=True)  # rows counted from 1 in the table's own order
+    return pd.DataFrame(
+        {c.field: typed(frame[c.field], c.type, dataset, c.field) for c in dataset.columns}
+    )

@@ -76,16 +76,18 @@ def disclosure_summary(
 ) -> str:
     """How the published rows protect the people behind them, in words."""
     spec = dataset.aggregation
+    joint = _joint_line(prepared)
     if spec is not None:
         dims = ", ".join(d.column for d in spec.dimensions)
         audit = "passed" if prepared.get("audit_passed") else "FAILED"
         return (
             f"Counts of records by {dims}, with every total. Counts from 1 to {spec.threshold} "
             f"are suppressed: {prepared.get('cells_suppressed', 0):,} cells withheld "
-            f"({prepared.get('primary', 0):,} small counts and "
-            f"{prepared.get('complementary', 0):,} complementary cells, so that none can be "
-            f"worked out from the totals; linear-programming audit {audit}, protection "
-            f"'{spec.protection}')."
+            f"({prepared.get('primary', 0):,} small counts, {prepared.get('sticky', 0):,} kept "
+            f"hidden from earlier releases and {prepared.get('complementary', 0):,} "
+            "complementary cells, so that none can be worked out from the totals, the "
+            f"agency's linked tables or earlier releases; linear-programming audit {audit})."
+            f"{joint}"
         )
     lines = []
     for t in dataset.transforms:
@@ -101,7 +103,15 @@ def disclosure_summary(
     dropped = sorted({c for t in dataset.transforms if t.kind == "drop" for c in t.columns})
     if dropped:
         lines.append(f"- source columns not published: {', '.join(dropped)}")
-    return "Record-level rows, de-identified:\n" + "\n".join(lines)
+    return "Record-level rows, de-identified:\n" + "\n".join(lines) + joint
+
+
+def _joint_line(prepared: dict[str, Any]) -> str:
+    """The attacker model's verdict over the population and every release (counts only)."""
+    audit = prepared.get("joint_audit")
+    if not audit:
+        return ""
+    return f"\nPopulation {prepared.get('population')}: {audit}."
 
 
 def _small_groups_line(t: SmallGroupTransform, publishable: pd.DataFrame) -> str:
@@ -110,7 +120,8 @@ def _small_groups_line(t: SmallGroupTransform, publishable: pd.DataFrame) -> str
     return (
         f"- no row stands for fewer than {t.k} people sharing "
         f"{', '.join(t.quasi_identifiers)}: {generalized:,} rows read '{t.label}' in "
-        f"{', '.join(t.generalize)}; rows still in smaller groups are left out"
+        f"{', '.join(t.generalize)} (small groups, and larger ones where the linked tables "
+        "would otherwise give a small group away); rows still in smaller groups are left out"
     )
 
 

@@ -86,9 +86,10 @@ def view_status(status: str, retirement: dict[str, Any] | None) -> str:
     return status
 
 
-def deidentification(dataset: DatasetSpec, extract: dict[str, Any] | None) -> dict[str, Any]:
+def deidentification(dataset: DatasetSpec, prepared: dict[str, Any] | None) -> dict[str, Any]:
     """How a record-level dataset was de-identified: the spec's transforms, with the counts
-    the run's extract reported (records whose values were generalized, records left out)."""
+    the run's protection step reported (records whose values were generalized, to protect
+    small groups or the linked tables, and records left out)."""
     done: dict[str, Any] = {"pseudonymized": [], "dropped": [], "small_groups": None}
     for transform in dataset.transforms:
         if transform.kind == "pseudonymize":
@@ -102,7 +103,7 @@ def deidentification(dataset: DatasetSpec, extract: dict[str, Any] | None) -> di
                 "generalize": list(transform.generalize),
                 "label": transform.label,
             }
-    measured = (extract or {}).get("small_groups")
+    measured = (prepared or {}).get("small_groups")
     if measured and done["small_groups"] is not None:
         done["small_groups"].update(
             generalized=measured.get("generalized"),

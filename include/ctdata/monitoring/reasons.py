@@ -26,9 +26,11 @@ from ctdata.errors import (
     SpecError,
     ValidationFailed,
 )
+from ctdata.preflight import PreflightFailed
 
 # Messages of these errors are written without data values: their first line may be shown.
 _SAFE_MESSAGES: tuple[type[CtDataError], ...] = (
+    PreflightFailed,  # names connections, settings and spec fields, never data
     SpecError,
     ConfigurationError,
     SourceUnavailableError,
@@ -37,6 +39,7 @@ _SAFE_MESSAGES: tuple[type[CtDataError], ...] = (
 )
 
 KIND: dict[type[CtDataError], str] = {
+    PreflightFailed: "Checks before any work found something the run needs missing",
     SpecError: "The agency's spec is invalid",
     ConfigurationError: "The installation is misconfigured",
     SourceUnavailableError: "The source system could not be reached",

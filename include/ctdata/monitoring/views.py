@@ -294,8 +294,8 @@ class OpenDataViews:
         page["threshold"] = aggregation.threshold if aggregation else None
         detail = self._last_run_detail(history[0], page["last_run"]) if history else None
         if detail is not None and aggregation is None:
-            extract = detail.pop("extract_summary", None)
-            detail["deidentification"] = facts.deidentification(entry.dataset, extract)
+            made = detail.get("disclosure")  # what the protection step did to the records
+            detail["deidentification"] = facts.deidentification(entry.dataset, made)
         page["last_run_detail"] = detail
         page["history"] = [self._history_row(r) for r in history]
         return page
@@ -310,13 +310,11 @@ class OpenDataViews:
                 summary = record["summary"]
                 validation[step] = summary.get("validation", summary)
         prepared = steps.get("aggregate_and_suppress") or steps.get("prepare_records")
-        extract = steps.get("extract")
         return {
             **(brief or self._run_brief(run)),
             "steps": {name: s["status"] for name, s in steps.items()},
             "validation": validation,
             "disclosure": prepared["summary"] if prepared else None,
-            "extract_summary": extract["summary"] if extract else None,
             "publish": steps["publish"]["summary"] if "publish" in steps else None,
         }
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from ctdata.pipeline import retire, review, steps
+from ctdata.pipeline import preflight, retire, review, steps
 
 if TYPE_CHECKING:
     from ctdata.pipeline.run import AgencyRun, DatasetRun
@@ -42,6 +42,8 @@ class Step:
     writes_portal: bool = False  # bounded, across agencies, by the portal's pool
     publishes: bool = False  # updates the dataset's rows (the DAG's asset event)
     records: bool = True  # its outcome goes to the monitoring ledger
+    group: str | None = None  # the task group of a step over several datasets
+    despite_skips: bool = False  # runs when some inputs were skipped (a dataset not due)
 
     def __post_init__(self) -> None:
         """Fail where the flow is built when the function cannot take the declared inputs."""
@@ -81,30 +83,98 @@ class Publishable:
         return [*self.gate, self.extracted, self.checked_source, self.prepared, self.checked]
 
 
-def source_to_publishable(dataset: DatasetSpec, gate: tuple[Step, ...] = ()) -> Publishable:
-    """Extract, check the source, make the publishable table (aggregated and suppressed, or
-    record level) and check it: the DAG's first tasks, and what `ctdata plan` runs."""
+def source_to_publishable(
+    dataset: DatasetSpec, gate: tuple[Step, ...] = (), after: tuple[Step, ...] = ()
+) -> Publishable:
+    """Extract (once the steps of `gate`, else of `after`, are done), check the source, make the
+    publishable table (aggregated and suppressed, or record level, protected with the dataset's
+    own earlier releases) and check it: the DAG's first tasks, and what `ctdata plan` runs."""
+    extracted, checked_source = _source_steps(dataset, gate, after)
+    return _publishable(dataset, extracted, checked_source, None, gate)
+
+
+def _source_steps(
+    dataset: DatasetSpec, gate: tuple[Step, ...], after: tuple[Step, ...] = ()
+) -> tuple[Step, Step]:
+    extracted = Step(steps.extract, dataset.slug, after=gate or after)
+    return extracted, Step(steps.validate_source, dataset.slug, {"extracted": extracted})
+
+
+def _publishable(
+    dataset: DatasetSpec,
+    extracted: Step,
+    checked_source: Step,
+    protected: Step | None,
+    gate: tuple[Step, ...],
+) -> Publishable:
+    """The publishable table from the extract: protected alone, or (`protected`) taken from
+    the protection of the dataset's population."""
     slug = dataset.slug
-    extracted = Step(steps.extract, slug, after=gate)
-    checked_source = Step(steps.validate_source, slug, {"extracted": extracted})
     make = steps.aggregate_and_suppress if dataset.aggregation else steps.prepare_records
-    prepared = Step(make, slug, {"extracted": extracted}, after=(checked_source,))
+    inputs: dict[str, Step] = {"extracted": extracted}
+    if protected is not None:
+        inputs["protected"] = protected
+    prepared = Step(make, slug, inputs, after=(checked_source,))
     checked = Step(steps.validate_publishable, slug, {"prepared": prepared})
     return Publishable(extracted, checked_source, prepared, checked, gate)
 
 
+def agency_publishables(
+    agency: AgencySpec,
+    paced_by: str | None,
+    *,
+    gated: bool = True,
+    after: tuple[Step, ...] = (),
+) -> tuple[dict[str, Publishable], list[Step]]:
+    """Source to publishable for every dataset the agency refreshes, and the steps that protect
+    each population of several datasets together (between their sources and their tables). A
+    dataset on a slower schedule than `paced_by` first asks whether it is due (`gated`)."""
+    parts: dict[str, Publishable] = {}
+    joint: list[Step] = []
+    refreshed = [d for d in agency.datasets if d.retire is None]
+    for key in dict.fromkeys(agency.population_key(d) for d in refreshed):
+        members = [d for d in refreshed if agency.population_key(d) == key]
+        gates = {d.slug: _gate(d, paced_by, after) if gated else () for d in members}
+        sources = {d.slug: _source_steps(d, gates[d.slug], after) for d in members}
+        protected = None
+        if len(members) > 1:
+            protected = Step(
+                steps.protect_population, None,
+                {"extracted": {slug: found[0] for slug, found in sources.items()}},
+                after=tuple(found[1] for found in sources.values()),
+                group=key.split(".", 1)[1], despite_skips=True,
+            )  # fmt: skip
+            joint.append(protected)
+        for d in members:
+            parts[d.slug] = _publishable(d, *sources[d.slug], protected, gates[d.slug])
+    return parts, joint
+
+
+def _gate(
+    dataset: DatasetSpec, paced_by: str | None, after: tuple[Step, ...] = ()
+) -> tuple[Step, ...]:
+    slower = dataset.effective_schedule != paced_by
+    return (Step(steps.is_due, dataset.slug, after=after),) if slower else ()
+
+
 def make_publishable(run: DatasetRun) -> dict[str, Any]:
-    """Source to publishable in this process, as the DAG's first tasks do it; the summary of
-    the publishable table (its staged path among it). Raises as the failing step does."""
-    publishable = source_to_publishable(run.dataset)
-    return run_steps(run, publishable.steps)[publishable.prepared]
+    """Source to publishable in this process, as the DAG's first tasks do it (with the other
+    datasets of its population, protected together); the summary of the publishable table
+    (its staged path among it). Raises as the failing step does."""
+    parts, joint = agency_publishables(run.agency, None, gated=False)
+    key = run.agency.population_key(run.dataset)
+    members = [s for s in parts if run.agency.population_key(run.agency.dataset(s)) == key]
+    flow = [step for slug in members for step in parts[slug].steps]
+    flow += [j for j in joint if j.group == key.split(".", 1)[1]]
+    return run_steps(run, flow)[parts[run.slug].prepared]
 
 
-def publishable_steps(dataset: DatasetSpec, paced_by: str | None) -> Publishable:
-    """Source to publishable in an agency DAG paced by the cron `paced_by`: a dataset on a
-    slower schedule first asks whether it is due."""
-    gate = (Step(steps.is_due, dataset.slug),) if dataset.effective_schedule != paced_by else ()
-    return source_to_publishable(dataset, gate)
+def publishable_steps(
+    dataset: DatasetSpec, paced_by: str | None, after: tuple[Step, ...] = ()
+) -> Publishable:
+    """Source to publishable in an agency DAG paced by the cron `paced_by`, once the steps of
+    `after` are done: a dataset on a slower schedule first asks whether it is due."""
+    return source_to_publishable(dataset, _gate(dataset, paced_by, after), after)
 
 
 def portal_steps(
@@ -131,21 +201,21 @@ def portal_steps(
     return [onboarded, reviewed, published, synced, finished]
 
 
-def dataset_flow(dataset: DatasetSpec, paced_by: str | None) -> list[Step]:
-    """One dataset's steps in an agency DAG paced by `paced_by`; a retiring dataset is no
-    longer refreshed: its one step carries the retirement process on, each day."""
-    if dataset.retire is not None:
-        return [Step(retire.retire, dataset.slug, writes_portal=True)]
-    publishable = publishable_steps(dataset, paced_by)
-    return [*publishable.steps, *portal_steps(dataset, publishable)]
-
-
 def agency_flow(agency: AgencySpec, paced_by: str | None) -> list[Step]:
-    """Every step of one run of the agency's DAG: the staging sweep, then each dataset's."""
-    flow = [Step(steps.sweep_staging, None, records=False)]
+    """Every step of one run of the agency's DAG: the preflight (what the whole agency needs,
+    before any other step), the staging sweep, then each dataset's (a retiring dataset is no
+    longer refreshed: its one step carries the retirement process on, each day), then the
+    protection of each population of several datasets."""
+    checked = Step(preflight.preflight, None, records=False)
+    flow = [checked, Step(steps.sweep_staging, None, after=(checked,), records=False)]
+    parts, joint = agency_publishables(agency, paced_by, after=(checked,))
     for dataset in agency.datasets:
-        flow += dataset_flow(dataset, paced_by)
-    return flow
+        if dataset.retire is not None:
+            flow.append(Step(retire.retire, dataset.slug, after=(checked,), writes_portal=True))
+            continue
+        part = parts[dataset.slug]
+        flow += [*part.steps, *portal_steps(dataset, part)]
+    return [*flow, *joint]
 
 
 def in_order(flow: list[Step]) -> list[Step]:
@@ -180,5 +250,13 @@ def run_steps(run: DatasetRun | AgencyRun, flow: list[Step]) -> dict[Step, Any]:
             else results[source]
             for name, source in step.inputs.items()
         }
-        results[step] = step.function(run, **inputs)
+        results[step] = step.function(_run_for(run, step), **inputs)
     return results
+
+
+def _run_for(run: DatasetRun | AgencyRun, step: Step) -> DatasetRun | AgencyRun:
+    """The run a step is given: the agency's for a step over several datasets, else its
+    dataset's (sharing the run's store and clients)."""
+    if step.slug is None or getattr(run, "slug", None) == step.slug:
+        return run
+    return run.dataset_run(step.slug)

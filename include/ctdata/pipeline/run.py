@@ -25,6 +25,7 @@ from ctdata.staging import Staging
 from ctdata.store import Store
 
 if TYPE_CHECKING:
+    from ctdata.disclosure.history import ReleaseHistory
     from ctdata.lifecycle.registry import DatasetRegistry
     from ctdata.monitoring.ledger import Ledger, RunKey
     from ctdata.portal.client import SocrataClient
@@ -125,6 +126,14 @@ class AgencyRun:
         from ctdata.publishing.state import PublishingState
 
         return PublishingState(self.store.url)
+
+    @cached_property
+    def releases(self) -> ReleaseHistory:
+        """Every release the agency's populations made public, with the true values behind
+        them (what disclosure protection over time rests on)."""
+        from ctdata.disclosure.history import ReleaseHistory
+
+        return ReleaseHistory(self.store.engine)
 
 
 @dataclass(kw_only=True, eq=False)

@@ -24,17 +24,18 @@ Summary = dict[str, Any]
 
 
 def extract(run: DatasetRun) -> Summary:
-    """Query the source, apply the spec's transforms, stage the result."""
+    """Check the dataset can be published (metadata, suites, connection: before any work), query
+    the source, apply the spec's transforms, stage the result."""
+    from ctdata.preflight import require_dataset_ready
     from ctdata.sources import extract as read_source
     from ctdata.transforms import apply_transforms
 
     dataset, staging = run.dataset, run.staging
-    report: dict[str, Any] = {}  # what de-identification did, in counts
-    frame = apply_transforms(
-        read_source(dataset, connections=run.connections), dataset, report=report
-    )
+    expectations = settings.current().expectations_dir
+    require_dataset_ready(run.agency, dataset, expectations, run.connections)
+    frame = apply_transforms(read_source(dataset, connections=run.connections), dataset)
     path = staging.write_frame(frame, staging.path(run.agency.code, run.slug, run.run_id, "source"))
-    result = {"path": path, "rows": len(frame), "columns": list(map(str, frame.columns)), **report}
+    result = {"path": path, "rows": len(frame), "columns": list(map(str, frame.columns))}
     log.info(
         "Extracted %s rows (%s columns) from the %s source; staged at %s.",
         f"{result['rows']:,}", len(result["columns"]), dataset.source.kind, path,
@@ -61,9 +62,13 @@ def _validate(run: DatasetRun, staged: Summary, stage: str, suites: list[str]) -
     from ctdata.validation import ResultArchive, RunStage, run_suites
 
     dataset = run.dataset
-    parameters = {}
+    parameters: dict[str, Any] = {}
     if dataset.aggregation is not None:
         parameters["suppression_spec"] = dataset.aggregation.to_suppression_spec()
+    if stage == "publishable":
+        from ctdata.pipeline.protection import population_audit
+
+        parameters["population_audit"] = population_audit(run, staged)
     summary = run_suites(
         run.staging.read_frame(staged["path"]),
         suites,
@@ -76,55 +81,71 @@ def _validate(run: DatasetRun, staged: Summary, stage: str, suites: list[str]) -
     return summary.as_dict()
 
 
-def aggregate_and_suppress(run: DatasetRun, extracted: Summary) -> Summary:
-    """Count records over the declared dimensions with every margin, suppress small cells and
-    their complements until the LP audit passes, and stage the publishable table."""
-    from ctdata.disclosure import aggregate, suppress
-    from ctdata.lifecycle.publication import conform
+def protect_population(run: AgencyRun, extracted: dict[str, Summary | None]) -> Summary:
+    """Protect the new tables of a population of several datasets together, with every
+    release the population made before (`ctdata.pipeline.protection`): each member's
+    publishable table and release staged, their summaries by slug. A member not due in this
+    run (its extract skipped) is read by the attacker as its last release."""
+    from ctdata.pipeline.protection import protect_and_stage
 
-    dataset = run.dataset
-    spec = dataset.aggregation
-    if spec is None:
-        raise SourceError(f"dataset {dataset.slug!r} declares no aggregation")
-    cube = aggregate(run.staging.read_frame(extracted["path"]), spec)
-    suppressed = suppress(cube, spec.to_suppression_spec())
-    table = suppressed.table
-    if spec.cell_id_column:
-        dims = [d.column for d in spec.dimensions]
-        table[spec.cell_id_column] = table[dims].astype(str).agg("|".join, axis=1)
-    path = _stage_publishable(run, conform(table, dataset))
-    result = {
-        "path": path,
-        "rows": len(table),
-        "cells_suppressed": suppressed.primary + suppressed.complementary,
-        "primary": suppressed.primary,
-        "complementary": suppressed.complementary,
-        "audit_passed": suppressed.audit.passed,
-    }
-    log.info(
-        "Aggregated to %s cells; suppressed %s (%s primary, %s complementary); "
-        "disclosure audit %s; staged at %s.",
-        f"{result['rows']:,}", result["cells_suppressed"], result["primary"],
-        result["complementary"], "passed" if result["audit_passed"] else "FAILED", path,
-    )  # fmt: skip
-    return result
+    frames = {slug: run.staging.read_frame(s["path"]) for slug, s in extracted.items() if s}
+    if not frames:
+        log.info("No dataset of the population is due in this run: nothing to protect.")
+        return {}
+    protected = protect_and_stage(run, frames)
+    for slug, summary in protected.items():
+        log.info("%s: %s.", slug, _protection_words(summary))
+    return protected
 
 
-def prepare_records(run: DatasetRun, extracted: Summary) -> Summary:
-    """For datasets published row by row: keep the spec's columns, typed as the portal types them."""
-    from ctdata.lifecycle.publication import conform
+def aggregate_and_suppress(
+    run: DatasetRun, extracted: Summary, protected: Summary | None = None
+) -> Summary:
+    """Count records over the declared dimensions with every margin and suppress: small
+    cells, their complements and the cells earlier releases keep hidden, until the attacker's
+    LP audit over everything published finds nothing; stage the publishable table. With
+    `protected` (a population's joint protection) take this dataset's part of it."""
+    if run.dataset.aggregation is None:
+        raise SourceError(f"dataset {run.slug!r} declares no aggregation")
+    return _protected(run, extracted, protected)
 
-    table = conform(run.staging.read_frame(extracted["path"]), run.dataset)
-    path = _stage_publishable(run, table)
-    log.info("Prepared %s record-level rows; staged at %s.", f"{len(table):,}", path)
-    return {"path": path, "rows": len(table), "cells_suppressed": 0}
+
+def prepare_records(
+    run: DatasetRun, extracted: Summary, protected: Summary | None = None
+) -> Summary:
+    """For datasets published row by row: the spec's columns, typed as the portal types them,
+    generalized by its `suppress_small_groups` rule with its population and history."""
+    return _protected(run, extracted, protected)
 
 
-def _stage_publishable(run: DatasetRun, table: Any) -> str:
-    staging = run.staging
-    return staging.write_frame(
-        table, staging.path(run.agency.code, run.slug, run.run_id, "publishable")
-    )
+def _protected(run: DatasetRun, extracted: Summary, protected: Summary | None) -> Summary:
+    from ctdata.pipeline.protection import protect_and_stage
+
+    if protected is None:
+        frame = run.staging.read_frame(extracted["path"])
+        summary = protect_and_stage(run, {run.slug: frame})[run.slug]
+    elif run.slug in protected:
+        summary = protected[run.slug]
+    else:
+        raise SourceError(f"the protection of {run.slug!r}'s population did not cover it")
+    log.info("%s; staged at %s.", _protection_words(summary), summary["path"])
+    return summary
+
+
+def _protection_words(summary: Summary) -> str:
+    if "primary" in summary:
+        words = (
+            f"{summary['rows']:,} cells; suppressed {summary['cells_suppressed']} "
+            f"({summary['primary']} primary, {summary.get('sticky', 0)} kept from earlier "
+            f"releases, {summary['complementary']} complementary)"
+        )
+    else:
+        generalized = sum(v for k, v in summary.items() if k.startswith("records_generalized"))
+        words = f"{summary['rows']:,} records; {generalized} generalized"
+        if "records_removed" in summary:
+            words += f", {summary['records_removed']} left out"
+    audit = summary.get("joint_audit")
+    return f"{words}; {audit}" if audit else words
 
 
 ONBOARDED = {
@@ -169,10 +190,16 @@ def publish(run: DatasetRun, prepared: Summary) -> Summary:
         log.info("Dry run: nothing was sent. Publishing would do:\n%s",
                  plan.describe(settings.current().portal_url))  # fmt: skip
         return {"dry_run": True, **plan.as_dict()}
+    from ctdata.pipeline.protection import record_release, release_published
+
+    if "release" in prepared:  # recorded before anything is sent: it may be public from now on
+        record_release(run, prepared)
     result = publish_table(
         run.agency, run.dataset, run.require_portal_id(), prepared["path"], run.portal,
         run.staging, state=run.publishing_state, registry=run.registry,
     )  # fmt: skip
+    if "release" in prepared:
+        release_published(run, prepared)
     log.info(
         "Published to %s: %s created, %s changed, %s deleted, %s unchanged; %s bytes sent.",
         result["dataset_id"], result["created"], result["updated"], result["deleted"],

@@ -139,6 +139,16 @@ class PortalConnection:
         )
 
 
+def portal_connection(url: str | None, conn_id: str) -> PortalConnection:
+    """What the command line connects with: `url` (credentials from SOCRATA_*), else the
+    connection `conn_id` as the DAGs read it (AIRFLOW_CONN_<ID>)."""
+    if url:
+        return PortalConnection.from_env(url)
+    from ctdata.connections import environment_connection
+
+    return PortalConnection.from_airflow_connection(environment_connection(conn_id))
+
+
 def _extra_of(conn: Any) -> dict[str, Any]:
     extra = getattr(conn, "extra_dejson", None)
     if isinstance(extra, dict):

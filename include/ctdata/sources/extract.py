@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from ctdata.connections import ConnectionLookup, environment_connection
 from ctdata.errors import ConfigurationError, SourceError, SourceUnavailableError
 from ctdata.sources.geo import add_geometry
+from ctdata.sources.values import Locate, check_batch
 from ctdata.specs.loader import resolve_path
 from ctdata.specs.models import (
     ArcGisSource,
@@ -59,7 +60,31 @@ def batches(
     agencies_dir: Path | None = None,
     connections: ConnectionLookup = environment_connection,
 ) -> Iterator[pd.DataFrame]:
-    """The dataset's source, batch by batch (pages of an API, chunks of a query or file)."""
+    """The dataset's source, batch by batch (pages of an API, chunks of a query or file), each
+    checked as it arrives: a value that cannot be its column's type fails the read at once,
+    naming the column, the row and (for a table published as it is) the value."""
+    first_row = 1
+    locate = _ROW_PLACES.get(dataset.source.kind, _of_source)
+    for frame in _batches(dataset, agencies_dir, connections):
+        check_batch(frame, dataset, first_row, locate)
+        first_row += len(frame)
+        yield frame
+
+
+def _of_source(row: int) -> str:
+    return "of the source"
+
+
+_ROW_PLACES: dict[str, Locate] = {
+    "csv": lambda row: f"of the file (line {row + 1}, after the header)",
+    "sql": lambda row: "of the query's result",
+    "http": lambda row: "of the API's records",
+}
+
+
+def _batches(
+    dataset: DatasetSpec, agencies_dir: Path | None, connections: ConnectionLookup
+) -> Iterator[pd.DataFrame]:
     source = dataset.source
     label = f"dataset {dataset.slug!r} ({source.kind} source)"
     if isinstance(source, SqlSource):
@@ -118,6 +143,7 @@ def _read_sql(
     else:
         url = connections(str(source.conn_id)).sqlalchemy_url()
     safe_url = sa.engine.make_url(url).render_as_string(hide_password=True)
+    _require_sqlite_file(url, label, source)
     engine = sa.create_engine(url)
     try:
         try:
@@ -140,6 +166,24 @@ def _read_sql(
         raise SourceError(f"{label}: query failed on {safe_url}: {_reason(exc)}") from None
     finally:
         engine.dispose()
+
+
+def _require_sqlite_file(url: str, label: str, source: SqlSource) -> None:
+    """SQLite creates a missing database file, empty, on connecting: a mistyped path would
+    then read as "no such table". Refuse it first, naming the path."""
+    import sqlalchemy as sa
+
+    parsed = sa.engine.make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return
+    if database.startswith("file:") or Path(database).is_file():
+        return
+    where = f"connection {source.conn_id!r} (its host)" if source.conn_id else "'source.url'"
+    raise SourceError(
+        f"{label}: the SQLite database {database} does not exist; check {where} in the spec "
+        "or the connection (nothing was created)"
+    )
 
 
 def _reason(exc: Exception) -> str:

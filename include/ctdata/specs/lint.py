@@ -1,8 +1,10 @@
 """`ctdata lint`: every problem of the specs against the state's metadata guidelines, at once.
 
 A spec file is validated by its model (schema errors: missing fields, values outside the
-vocabularies, bad patterns) and checked against the guidelines (`metadata_checks`) even when it
-does not validate, so one run lists everything to fix. Agency specs, the usage metrics config
+vocabularies, bad patterns, unknown fields with the closest allowed one) and checked against the
+guidelines (`metadata_checks`) even when it does not validate, so one run lists everything to
+fix; each dataset that validates is also checked for what would fail only at run time
+(`structure_checks`: suites that do not exist or load, aggregation outputs not declared). Agency specs, the usage metrics config
 and the registers config are linted alike: each publishes datasets on the portal.
 
 The same checks run before publishing (`require_standard_metadata`), so a dataset whose
@@ -72,17 +74,25 @@ class LintReport:
 
 
 def lint_paths(
-    paths: Iterable[str | Path], today: dt.date | None = None, configs: ConfigModels | None = None
+    paths: Iterable[str | Path],
+    today: dt.date | None = None,
+    configs: ConfigModels | None = None,
+    *,
+    load_suites: bool = True,
 ) -> LintReport:
     report = LintReport()
     for path in paths:
         report.files.append(str(path))
-        report.problems += lint_file(Path(path), today, configs)
+        report.problems += lint_file(Path(path), today, configs, load_suites=load_suites)
     return report
 
 
 def lint_file(
-    path: Path, today: dt.date | None = None, configs: ConfigModels | None = None
+    path: Path,
+    today: dt.date | None = None,
+    configs: ConfigModels | None = None,
+    *,
+    load_suites: bool = True,
 ) -> list[Problem]:
     """Every problem of one spec file: an agency spec, or a config of generated datasets
     (recognised by a key of `configs`)."""
@@ -98,12 +108,12 @@ def lint_file(
     configs = configs or {}
     kind = next((k for k in configs if k in raw), None)
     if kind is None:
-        return _lint_agency(label, path, raw, today)
+        return _lint_agency(label, path, raw, today, load_suites)
     return _lint_config(label, raw, configs[kind], today)
 
 
 def _lint_agency(
-    label: str, path: Path, raw: dict[str, Any], today: dt.date | None
+    label: str, path: Path, raw: dict[str, Any], today: dt.date | None, load_suites: bool = True
 ) -> list[Problem]:
     datasets = _entries(raw.get("datasets"))
     found = _schema_problems(label, raw, AgencySpec, lambda loc: _agency_dataset(datasets, loc))
@@ -121,7 +131,35 @@ def _lint_agency(
     for index, dataset in enumerate(datasets):
         slug = _slug(dataset, f"datasets[{index}]")
         found += [Problem(label, slug, f, m) for f, m in dataset_problems(dataset, today)]
+        found += [Problem(label, slug, f, m) for f, m in _structure_problems(dataset, load_suites)]
+    found += [Problem(label, s, f, m) for s, f, m in _populations(path)]
     return _unique(found)
+
+
+def _structure_problems(raw: Mapping[str, Any], load_suites: bool) -> list[tuple[str, str]]:
+    """Suites that do not exist or load, aggregation outputs not declared as needed: for a
+    dataset whose entry validates (schema errors are reported on their own)."""
+    from ctdata import settings
+    from ctdata.specs.structure_checks import structure_problems
+
+    try:
+        dataset = DatasetSpec.model_validate(raw)
+    except ValidationError:
+        return []
+    expectations = settings.current().expectations_dir
+    return structure_problems(dataset, expectations, load_suites=load_suites)
+
+
+def _populations(path: Path) -> list[tuple[str, str, str]]:
+    """Population problems, once the spec itself is valid (its schema problems come first)."""
+    from ctdata.errors import SpecError
+    from ctdata.specs.loader import load_agency
+    from ctdata.specs.population_checks import population_problems
+
+    try:
+        return population_problems(load_agency(path))
+    except SpecError:
+        return []
 
 
 def _lint_config(
@@ -143,15 +181,15 @@ def _schema_problems(
         model.model_validate(raw)
     except ValidationError as exc:
         return [
-            Problem(label, *locate(tuple(error["loc"])), _schema_reason(error))
+            Problem(label, *locate(tuple(error["loc"])), _schema_reason(error, model))
             for error in exc.errors(include_url=False)
         ]
     return []
 
 
-def _schema_reason(error: Mapping[str, Any]) -> str:
+def _schema_reason(error: Mapping[str, Any], model: type[BaseModel]) -> str:
     """The pydantic reason in words, with the closest allowed value for a misspelt one."""
-    reason = error_reason(dict(error))
+    reason = error_reason(dict(error), model)
     value = error.get("input")
     if error["type"] == "literal_error" and isinstance(value, str):
         close = difflib.get_close_matches(value, VOCABULARY_VALUES, n=1, cutoff=0.5)

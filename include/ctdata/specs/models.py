@@ -222,6 +222,11 @@ class DatasetSpec(Strict):
     supersedes: list[Annotated[str, Field(pattern=FOUR_BY_FOUR)]] = Field(
         default=[], description="portal ids of older datasets this one replaces"
     )
+    population: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)] | None = Field(
+        default=None,
+        description="name shared by the agency's datasets about the same people (e.g. "
+        "'ocme_deaths'): they are protected and audited together, over all their releases",
+    )
 
     @field_validator("portal_id", mode="before")
     @classmethod
@@ -268,6 +273,13 @@ class DatasetSpec(Strict):
     @property
     def field_names(self) -> list[str]:
         return [c.field for c in self.columns]
+
+    @property
+    def de_identifies(self) -> bool:
+        """Does the pipeline protect small groups in this table (aggregation and suppression,
+        or record-level generalization)? Only such tables join an inferred population."""
+        small_groups = any(t.kind == "suppress_small_groups" for t in self.transforms)
+        return self.aggregation is not None or small_groups
 
 
 class AccessPlanEntry(Strict):
@@ -322,3 +334,25 @@ class AgencySpec(Strict):
             if dataset.slug == slug:
                 return dataset
         raise KeyError(f"agency {self.code!r} has no dataset {slug!r}")
+
+    def population_key(self, dataset: DatasetSpec) -> str:
+        """The disclosure population a dataset belongs to: its declared `population`; else,
+        when other datasets of the agency read the very same source, those datasets together
+        (they describe the same people) and de-identify it; else the dataset alone (still
+        protected over all its own releases)."""
+        if dataset.population is not None:
+            return f"{self.code}.{dataset.population}"
+        same = [
+            d
+            for d in self.datasets
+            if d.population is None and d.de_identifies and d.source == dataset.source
+        ]
+        if not dataset.de_identifies:
+            return f"{self.code}.{dataset.slug}"
+        return f"{self.code}.{same[0].slug if len(same) > 1 else dataset.slug}"
+
+    def population_members(self, dataset: DatasetSpec) -> list[DatasetSpec]:
+        """The datasets protected together with this one (itself included), in spec order;
+        retiring datasets are no longer refreshed (their releases stay in the history)."""
+        key = self.population_key(dataset)
+        return [d for d in self.datasets if self.population_key(d) == key and d.retire is None]

@@ -20,9 +20,14 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _batch_definition() -> Any:
+    import logging
+
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    # GX sets this module's logger to INFO itself ("Created temporary directory ... for
+    # ephemeral docs site" on every context): noise in task logs and on the command line.
+    logging.getLogger(ProgressBarsConfig.__module__).setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     asset = context.data_sources.add_pandas(DATASOURCE).add_dataframe_asset(ASSET)

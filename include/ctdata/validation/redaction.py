@@ -43,6 +43,7 @@ AGGREGATE_OBSERVATIONS = frozenset(
         # ctdata's own: observed values and details hold counts only (see their modules)
         "expect_table_disclosure_audit_to_pass",
         "expect_table_group_sizes_to_be_at_least",
+        "expect_population_disclosure_audit_to_pass",
     }
 )
 
@@ -54,6 +55,7 @@ KEPT_DETAILS = frozenset(
         "expect_table_columns_to_match_ordered_list",
         "expect_table_disclosure_audit_to_pass",
         "expect_table_group_sizes_to_be_at_least",
+        "expect_population_disclosure_audit_to_pass",
     }
 )
 

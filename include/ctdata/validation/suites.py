@@ -75,6 +75,7 @@ def register_custom_expectations() -> None:
     import ctdata.validation.disclosure_audit
     import ctdata.validation.geometry
     import ctdata.validation.group_sizes
+    import ctdata.validation.population_audit
     import ctdata.validation.small_counts  # noqa: F401
 
 

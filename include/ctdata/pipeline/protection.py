@@ -1,0 +1,222 @@
+"""De-identification of a run's tables: each dataset protected with everything its population
+published before, and the datasets of one population (`population:` in the spec) together.
+
+Aggregated datasets are counted into their full cube; record-level datasets keep their records,
+generalized by their `suppress_small_groups` rule. The joint engine (ctdata.disclosure.joint)
+decides what each shows; the publishable tables are staged for validation and publishing, and
+each table's release (its cube with true values and what it shows) is staged beside it, to be
+recorded in the state store's release history when the table is published (`record_release`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ctdata.errors import SpecError
+from ctdata.specs.models import AgencySpec, DatasetSpec, SmallGroupTransform
+from ctdata.staging import Staging
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ctdata.disclosure.history import ReleaseHistory
+    from ctdata.disclosure.members import Member
+    from ctdata.disclosure.records import RecordsRule
+    from ctdata.disclosure.release import Release
+    from ctdata.pipeline.run import AgencyRun, DatasetRun
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TableKey:
+    """How a dataset is named in the release history: stable across portal ids."""
+
+    agency: str
+    slug: str
+
+    def __str__(self) -> str:
+        return f"{self.agency}.{self.slug}"
+
+
+def records_rule(dataset: DatasetSpec) -> RecordsRule | None:
+    """The record-level table's generalization rule, if it has one."""
+    from ctdata.disclosure.records import RecordsRule
+
+    rules = [t for t in dataset.transforms if isinstance(t, SmallGroupTransform)]
+    if not rules:
+        return None
+    if len(rules) > 1:
+        raise SpecError(f"dataset {dataset.slug!r}: give one suppress_small_groups transform")
+    rule = rules[0]
+    return RecordsRule(tuple(rule.quasi_identifiers), tuple(rule.generalize), rule.k, rule.label)
+
+
+def linked_domains(agency: AgencySpec, dataset: DatasetSpec) -> dict[str, list[str]]:
+    """The categories the population's count tables give each dimension (the records' cube
+    uses them, so its cells line up with theirs)."""
+    out: dict[str, list[str]] = {}
+    for member in agency.population_members(dataset):
+        if member.aggregation is None:
+            continue
+        for dim in member.aggregation.dimensions:
+            out.setdefault(dim.column, dim.domain())
+    return out
+
+
+def member_for(agency: AgencySpec, dataset: DatasetSpec, frame: pd.DataFrame) -> Member | None:
+    """The engine's view of one dataset's new table, or None for a record-level dataset with
+    no generalization rule (published as it is, outside any population)."""
+    from ctdata.disclosure import aggregate
+    from ctdata.disclosure.members import AggregateMember, RecordsMember
+    from ctdata.disclosure.records import RecordsCube
+
+    key = str(TableKey(agency.code, dataset.slug))
+    if dataset.aggregation is not None:
+        return AggregateMember(key, dataset.aggregation, aggregate(frame, dataset.aggregation))
+    rule = records_rule(dataset)
+    if rule is None:
+        return None
+    return RecordsMember(key, RecordsCube(frame, rule, linked_domains(agency, dataset)), frame)
+
+
+def protect_run(
+    agency: AgencySpec,
+    frames: dict[str, pd.DataFrame],
+    run_id: str,
+    history: ReleaseHistory,
+) -> dict[str, dict[str, Any]]:
+    """Protect the new tables of one population (`frames`: slug -> transformed source) with
+    its release history. Returns per slug the table to publish, its release (None for a
+    record-level table without a generalization rule, published as it is) and figures."""
+    from ctdata.disclosure.history import Verdict
+    from ctdata.disclosure.joint import protect
+
+    datasets = [agency.dataset(slug) for slug in frames]
+    population = agency.population_key(datasets[0])
+    members = {d.slug: member_for(agency, d, frames[d.slug]) for d in datasets}
+    active = [m for m in members.values() if m is not None]
+    out = {slug: {"table": frames[slug], "release": None, "stats": {}, "audit": None}
+           for slug, m in members.items() if m is None}  # fmt: skip
+    if not active:
+        return out
+    past = history.releases(population)
+    seq = history.next_seq(population, run_id)
+    seed = next((d.aggregation.seed for d in datasets if d.aggregation), 0)
+    result = protect(active, past, snapshot=run_id, seq=seq, seed=seed)
+    new = list(result.releases.values())
+    history.remember([*_others(past, new), *new], Verdict(True, result.report.headline()))
+    log.info(
+        "Population %s: %s (%d earlier releases, %d rounds).",
+        population, result.report.headline(), len(past), result.report.rounds,
+    )  # fmt: skip
+    for slug, member in members.items():
+        if member is not None:
+            out[slug] = {
+                "table": member.publish(result.mask_of(member.table)),
+                "release": result.releases[member.table],
+                "stats": result.stats[member.table],
+                "audit": result.report.headline(),
+            }
+    return out
+
+
+def protect_and_stage(run: AgencyRun, frames: dict[str, pd.DataFrame]) -> dict[str, dict[str, Any]]:
+    """Protect a population's new tables and stage each publishable table and its release;
+    the summaries the protection step returns (per slug, JSON-safe)."""
+    from ctdata.lifecycle.publication import conform
+
+    agency, staging = run.agency, run.staging
+    parts = protect_run(agency, frames, run.run_id, run.releases)
+    out: dict[str, dict[str, Any]] = {}
+    for slug, part in parts.items():
+        dataset = agency.dataset(slug)
+        table = part["table"]
+        spec = dataset.aggregation
+        if spec is not None and spec.cell_id_column:
+            dims = [d.column for d in spec.dimensions]
+            table[spec.cell_id_column] = table[dims].astype(str).agg("|".join, axis=1)
+        table = conform(table, dataset)
+        path = staging.write_frame(
+            table, staging.path(agency.code, slug, run.run_id, "publishable")
+        )
+        summary: dict[str, Any] = {"path": path, "rows": len(table), **part["stats"]}
+        summary.setdefault("cells_suppressed", 0)
+        if part["release"] is not None:
+            summary["release"] = stage_release(
+                staging, agency.code, slug, run.run_id, part["release"]
+            )
+            summary["population"] = agency.population_key(dataset)
+            summary["joint_audit"] = part["audit"]
+            summary["audit_passed"] = True
+        out[slug] = summary
+    return out
+
+
+def population_audit(run: DatasetRun, prepared: dict[str, Any]) -> dict[str, Any]:
+    """The joint audit of what this run would add to the population: every recorded release
+    and this run's staged releases of the population's tables (the suite parameter of
+    `expect_population_disclosure_audit_to_pass`)."""
+    if "release" not in prepared:  # a table the pipeline did not protect cannot pass
+        return {"passed": False, "releases": 0, "disclosed": 0, "headline": (
+            "no joint audit: the table was not made by the pipeline's protection step")}  # fmt: skip
+    agency, staging = run.agency, run.staging
+    new = []
+    for member in agency.population_members(run.dataset):
+        path = staging.path(agency.code, member.slug, run.run_id, "release")
+        if path.exists():
+            new.append(read_release(staging, str(path)))
+    releases = [*_others(run.releases.releases(prepared["population"]), new), *new]
+    verdict = run.releases.verdict(releases)
+    # counts only: a failure message quotes the parameter, and which groups are disclosed is
+    # for `ctdata audit --agency`, run by someone who holds the tables
+    return {"passed": verdict.passed, "headline": verdict.headline,
+            "disclosed": len(verdict.groups), "releases": len(releases)}  # fmt: skip
+
+
+def _others(past: list[Release], new: list[Release]) -> list[Release]:
+    """The recorded releases that are not this run's (a retry may have recorded some)."""
+    mine = {(r.table, r.snapshot) for r in new}
+    return [r for r in past if (r.table, r.snapshot) not in mine]
+
+
+def stage_release(staging: Staging, agency: str, slug: str, run_id: str, release: Release) -> str:
+    """Keep the release beside the publishable table until the publish step records it."""
+    path = staging.path(agency, slug, run_id, "release")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        handle.write(release.to_bytes())
+    return str(path)
+
+
+def read_release(staging: Staging, path: str) -> Release:
+    from ctdata.disclosure.release import Release
+
+    with staging.open_path(path).open("rb") as handle:
+        return Release.from_bytes(handle.read())
+
+
+def record_release(run: DatasetRun, prepared: dict[str, Any]) -> bool:
+    """The gate before anything is sent: under the population's lock, audit the release with
+    every release recorded before (the attacker model over all of them) and record it as
+    pending (it may be public from now on); refuses (DisclosureError, nothing sent) when the
+    audit finds a disclosure, e.g. because another run published a linked table since this one
+    was protected. False when the table shows exactly what its last release showed."""
+    from ctdata.errors import DisclosureError
+
+    release = read_release(run.staging, prepared["release"])
+    try:
+        return run.releases.record(prepared["population"], release)
+    except DisclosureError as exc:
+        raise DisclosureError(
+            f"dataset {run.slug!r}: {exc}; nothing was sent. If another run published a "
+            "linked table since this one was protected, rerun the DAG"
+        ) from exc
+
+
+def release_published(run: DatasetRun, prepared: dict[str, Any]) -> None:
+    """The release's rows are on the portal: its history record says so."""
+    run.releases.mark_published(prepared["population"], str(TableKey(run.agency.code, run.slug)),
+                                run.run_id)  # fmt: skip
