@@ -112,6 +112,33 @@ def connection_findings(
     return found
 
 
+def state_store_findings(url: str, *, upgrade: bool = False) -> list[Finding]:
+    """The store answers and its schema is at this release's revision. With `upgrade` (a run's
+    preflight) a store behind is migrated, as any process finding it behind would do on first
+    use; without (`ctdata doctor`) the pending revisions are reported with the command."""
+    import sqlalchemy as sa
+
+    from ctdata.store import StoreSchemaError, pending_revisions, redacted, upgrade_store
+
+    subject = f"state store {redacted(url)}"
+    try:
+        pending = pending_revisions(url)
+        if pending and upgrade:
+            upgrade_store(url)
+            pending = pending_revisions(url)
+    except StoreSchemaError as exc:
+        return [Finding(subject, str(exc).rstrip("."), "use the release that migrated it")]
+    except sa.exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
+        return [Finding(subject, f"cannot be reached ({reason})",
+                        "check CTDATA_STATE_URL and that the database is up",
+                        isinstance(exc, sa.exc.OperationalError))]  # fmt: skip
+    if pending:
+        return [Finding(subject, f"is behind this release's schema ({'; '.join(pending)})",
+                        "run `ctdata doctor --upgrade` once, where CTDATA_STATE_URL points at it")]  # fmt: skip
+    return []
+
+
 def connection_fix(conn_id: str, portal: bool) -> str:
     variable = f"AIRFLOW_CONN_{conn_id.upper()}"
     if portal:

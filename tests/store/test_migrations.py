@@ -122,8 +122,8 @@ def test_a_store_migrated_by_a_newer_release_is_refused_with_what_to_do(store_ur
 
 def test_a_table_without_a_migration_is_named(store_url: str) -> None:
     metadata = sa.MetaData()
-    sa.Table("disclosure_releases", metadata, sa.Column("id", sa.Integer, primary_key=True))
-    with pytest.raises(StoreSchemaError, match="no table disclosure_releases.*new_migration.py"):
+    sa.Table("planned_but_unmigrated", metadata, sa.Column("id", sa.Integer, primary_key=True))
+    with pytest.raises(StoreSchemaError, match="no table planned_but_unmigrated.*new_migration.py"):
         store.ensure_tables(metadata, store.engine(store_url))
 
 
@@ -167,8 +167,8 @@ def test_a_new_table_is_one_new_revision_file(
     monkeypatch.setattr(store, "_scripts_cache", [])
     upgrade_store(store_url)  # a store of this release
     extra = sa.MetaData()
-    sa.Table("disclosure_populations", extra, sa.Column("population", sa.String(120), primary_key=True),
-             sa.Column("version", sa.Integer, nullable=False))  # fmt: skip
+    sa.Table("review_comments", extra, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("text", sa.Text, nullable=False))  # fmt: skip
     import ctdata.migrations
 
     monkeypatch.setattr(ctdata.migrations, "library_metadata", lambda: [*library_metadata(), extra])
@@ -179,16 +179,16 @@ def test_a_new_table_is_one_new_revision_file(
     before = set(migrations.joinpath("versions").glob("*.py"))
     number = f"{int(store.head_revision()) + 1:04d}"
 
-    assert tool.main(["add the disclosure populations"]) == 0
+    assert tool.main(["add the review comments"]) == 0
 
     written = set(migrations.joinpath("versions").glob("*.py")) - before
     assert len(written) == 1
-    assert next(iter(written)).name == f"{number}_add_the_disclosure_populations.py"
+    assert next(iter(written)).name == f"{number}_add_the_review_comments.py"
     store.release(store_url)
     monkeypatch.setattr(store, "_scripts_cache", [])  # a new process reads the new file
-    assert upgrade_store(store_url) == [f"{number}: add the disclosure populations"]
+    assert upgrade_store(store_url) == [f"{number}: add the review comments"]
     with store.engine(store_url).connect() as connection:
-        assert sa.inspect(connection).has_table("disclosure_populations")
+        assert sa.inspect(connection).has_table("review_comments")
 
 
 def first_line() -> str:
@@ -196,7 +196,7 @@ def first_line() -> str:
 
 
 def later_revisions() -> list[str]:
-    """Revisions after the first, as upgrade_store names them (none yet in this release)."""
+    """Revisions after the first, as upgrade_store names them (0002 on)."""
     scripts = store._scripts()
     later = [s for s in scripts.iterate_revisions("head", FIRST) if s.revision != FIRST]
     return [f"{s.revision}: {s.doc.strip()}" for s in reversed(later)]

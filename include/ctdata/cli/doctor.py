@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     done: list[str] = []
     if args.upgrade:
-        from ctdata.store_upgrade import upgrade_store
+        from ctdata.store import upgrade_store
 
         url = settings.current().state_url
         applied = upgrade_store(url)
@@ -189,7 +189,7 @@ def _connections() -> list[Any]:
 
 def _state_store() -> list[Any]:
     from ctdata import settings
-    from ctdata.store_upgrade import state_store_findings
+    from ctdata.preflight import state_store_findings
 
     return state_store_findings(settings.current().state_url)
 

@@ -27,13 +27,11 @@ log = logging.getLogger(__name__)
 def preflight(run: AgencyRun) -> dict[str, Any]:
     """Raise PreflightFailed when the agency's run cannot make progress; else which of its
     datasets are ready (the others fail at the start of their extract, saying why)."""
-    from ctdata.store_upgrade import state_store_findings
-
     config, agency = settings.current(), run.agency
     portal = {agency.socrata_conn_id: checks.NeededConnection([agency.code], portal=True)}
     found = [
         *checks.connection_findings(portal, run.connections),
-        *state_store_findings(run.store.url, create_missing_tables=True),
+        *checks.state_store_findings(run.store.url, upgrade=True),
         *checks.staging_findings(run.staging.root, run.staging.open_path),
     ]
     per_dataset = {
