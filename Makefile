@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench constraints clean
+.PHONY: demo test check lint format bench constraints clean
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The fast tier, while you work: no Airflow process, no Docker, no browser (see README, Tests).
+check: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not e2e and not deploy and not browser"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

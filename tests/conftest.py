@@ -1,4 +1,5 @@
-"""Test-wide environment: Airflow and the pipeline write only under a temporary folder."""
+"""Test-wide environment: Airflow and the pipeline write only under a temporary folder; the
+tiers' markers (`make check` runs the tests none of them marks)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+TESTS = Path(__file__).parent
+# Markers given by place, so a new test in one of these files is in its tier without a decorator.
+TIERS = {
+    "deploy": ("deploy/test_docker_stack.py", "deploy/test_local_cluster.py"),
+    "browser": ("ui/test_browser.py", "ui/test_data_docs_e2e.py"),
+    "e2e": ("e2e/",),
+}
 
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="ctdata-tests-"))
 os.environ.setdefault("AIRFLOW_HOME", str(_SESSION_DIR / "airflow"))
@@ -41,3 +50,12 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test of the deployment, browser and end-to-end files with its tier."""
+    for item in items:
+        where = Path(item.path).relative_to(TESTS).as_posix()
+        for marker, places in TIERS.items():
+            if where.startswith(places):
+                item.add_marker(marker)

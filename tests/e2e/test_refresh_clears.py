@@ -113,15 +113,17 @@ def test_failed_run_keeps_its_extract_until_the_window_passes(published) -> None
         assert not ok
         [kept] = _staged_runs(setup, "deaths_by_town")  # failed its source suite
         assert (kept / "source.parquet").exists()
-        assert _staged_runs(setup, "deaths_records") == []  # published (the 2030 case, alone
-        # in its group, is left out by k-anonymity), so its extract is gone
+        # The records are protected with the town table (one population): not published
+        # without it, so their extract is kept too, for the same window.
+        [records] = _staged_runs(setup, "deaths_records")
+        assert records.name == kept.name and (records / "source.parquet").exists()
         staging = Staging(root=(setup.var_dir / "staging").as_uri())
         assert staging.sweep("ocme", dt.timedelta(days=7)) == []
         later = dt.datetime.now(dt.UTC) + dt.timedelta(days=8)
         swept = staging.sweep("ocme", dt.timedelta(days=7), now=later)
-        # This run's folders (deaths_by_town's, and deaths_by_age's: its suite refuses 2030 too).
+        # This run's folders (every table of the population's: one run id).
         assert {Path(p).name for p in swept} == {kept.name}
-        assert _staged_runs(setup, "deaths_by_town") == []
+        assert _staged_runs(setup, "deaths_by_town") == _staged_runs(setup, "deaths_records") == []
     finally:
         with engine.begin() as connection:
             connection.execute(
