@@ -16,12 +16,19 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q
+# Test tiers (markers from tests/conftest.py): the fast tier needs no Airflow process, Docker or
+# browser and runs on every core; the slow tiers run one test at a time (they start processes
+# of their own). `make test` is both, as CI runs it; `make check` the fast tier, while you work.
+FAST := not e2e and not deploy and not browser
+WORKERS ?= 2
 
-# The fast tier, while you work: no Airflow process, no Docker, no browser (see README, Tests).
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile -m "$(FAST)"; fast=$$?; \
+	$(BIN)/python -m pytest -q -m "not ($(FAST))"; slow=$$?; \
+	test $$fast -eq 0 && test $$slow -eq 0
+
 check: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not e2e and not deploy and not browser"
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile -m "$(FAST)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -16,7 +16,7 @@ TESTS = Path(__file__).parent
 TIERS = {
     "deploy": ("deploy/test_docker_stack.py", "deploy/test_local_cluster.py"),
     "browser": ("ui/test_browser.py", "ui/test_data_docs_e2e.py"),
-    "e2e": ("e2e/",),
+    "e2e": ("e2e/", "cli/test_doctor.py"),  # the doctor's tests make Airflow homes
 }
 
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="ctdata-tests-"))
