@@ -113,7 +113,7 @@ def test_lint_finds_a_suite_that_does_not_exist_or_does_not_load(tmp_path, ocme,
 
 def test_lint_finds_aggregation_outputs_not_declared_as_the_table_needs(tmp_path, ocme) -> None:
     towns = ocme["datasets"][0]
-    towns["columns"] = [c for c in towns["columns"] if c["field"] != "deaths_suppressed"]
+    towns["columns"] = [c for c in towns["columns"] if c["field"] != "deaths"]
     year = next(c for c in towns["columns"] if c["field"] == "year")
     year["type"] = "number"  # holds 'Total' too
     towns["columns"].append(copy.deepcopy(year) | {"name": "Extra", "field": "extra"})
@@ -124,8 +124,8 @@ def test_lint_finds_aggregation_outputs_not_declared_as_the_table_needs(tmp_path
     problems = _lint(tmp_path, ocme)
     messages = [f"{p.dataset}: {p.field}: {p.message}" for p in problems]
     text = "\n".join(messages)
-    assert "deaths_by_town: columns: the aggregation's suppression flag of count_column " \
-           "'deaths_suppressed' is not declared" in text  # fmt: skip
+    assert "deaths_by_town: columns: the aggregation's count_column 'deaths' is not declared: " \
+           "add {name: ..., field: deaths, type: number" in text  # fmt: skip
     assert "'year' holds the aggregation's text values (dimensions hold the total label)" in text
     assert "'extra' is not produced by the aggregation" in text
     assert "deaths_by_age: aggregation.cell_id_column: the aggregation builds 'cell_id'" in text
