@@ -98,16 +98,16 @@ def run_agency_audit(args: argparse.Namespace) -> int:
     disclosed = 0
     for audit in audits:
         verdict = audit.assessment
-        print(f"{audit.population} ({', '.join(audit.tables)}):")
+        echo(f"{audit.population} ({', '.join(audit.tables)}):")
         for note in audit.notes:
-            print(f"  note: {note}")
+            echo(f"  note: {note}")
         if verdict is None:
-            print("  nothing published yet")
+            echo("  nothing published yet")
             continue
         for line in verdict.assumptions:
-            print(f"  assuming {line}")
-        print(f"  {verdict.headline()}")
+            echo(f"  assuming {line}")
+        echo(f"  {verdict.headline()}")
         for found in verdict.disclosures:
-            print(f"  DISCLOSED {found.describe()}")
+            echo(f"  DISCLOSED {found.describe()}")
         disclosed += len(verdict.disclosures)
     return 1 if disclosed else 0
