@@ -128,12 +128,14 @@ def test_a_page_gx_cannot_render_never_decides_the_validation(
 
     monkeypatch.setattr(data_docs, "render_page", crash)
     # Airflow's logging setup, run by earlier tests in the same process, may stop "ctdata" loggers
-    # propagating to the root logger caplog listens on: listen on the store's logger itself.
-    logger = logging.getLogger("ctdata.validation.store")
+    # propagating to the root logger caplog listens on: listen on the archive's logger itself.
+    from ctdata.validation import archive
+
+    logger = logging.getLogger(archive.__name__)
     monkeypatch.setattr(logger, "disabled", False)
     logger.addHandler(caplog.handler)
     try:
-        with caplog.at_level(logging.WARNING, logger="ctdata.validation.store"):
+        with caplog.at_level(logging.WARNING, logger=archive.__name__):
             summary = run(frame, suites, store)
     finally:
         logger.removeHandler(caplog.handler)
