@@ -15,7 +15,7 @@
    memory grew with the rows.
 
 Prints each target beside its figure and exits 1 when one is missed. `--rss-only` measures 3
-alone (what tests/publishing/test_pub_memory.py runs at small sizes).
+alone (what tests/publishing/test_memory.py runs at small sizes).
 Usage: .venv/bin/python bench/publish.py [--rows 1000000] [--rss-factor 5] [--workdir DIR]
        [--rss-only]
 """

@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-from portal_checks import assert_portal_equals, expected_rows, portal_client
+
+from tests.deploy.portal_checks import assert_portal_equals, expected_rows, portal_client
 
 pytestmark = pytest.mark.e2e
 

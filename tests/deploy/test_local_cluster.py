@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from portal_checks import assert_portal_equals, expected_rows, portal_client
 
 from ctdata import settings
+from tests.deploy.portal_checks import assert_portal_equals, expected_rows, portal_client
 
 pytestmark = pytest.mark.e2e
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import refreshed
 
 from ctdata.disclosure import AggregationSpec, aggregate
 from ctdata.disclosure.assess import assess
 from ctdata.disclosure.joint import protect
 from ctdata.disclosure.members import AggregateMember
+from tests.disclosure.support import refreshed
 
 SPEC = AggregationSpec.model_validate(
     {

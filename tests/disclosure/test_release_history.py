@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import refreshed
 
 from ctdata.disclosure import AggregationSpec, aggregate
 from ctdata.disclosure.history import ReleaseHistory
@@ -12,6 +11,7 @@ from ctdata.disclosure.joint import protect
 from ctdata.disclosure.members import AggregateMember
 from ctdata.errors import DisclosureError
 from ctdata.store import create_store_engine
+from tests.disclosure.support import refreshed
 
 SPEC = AggregationSpec.model_validate(
     {

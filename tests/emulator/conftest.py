@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from emulator_support import ADMIN, OTHER, OWNER, TOKEN
 
 from socrata_emulator.testing import EmulatorHandle, run_emulator, sodapy_client
+from tests.emulator.support import ADMIN, OTHER, OWNER, TOKEN
 
 logging.getLogger().setLevel(logging.ERROR)  # sodapy warns on every token-less client
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from inventory_support import BY_HAND, DAY, PUBLIC, PUBLISHER
 
 from ctdata.lifecycle.portal_metadata import seed_entry
 from ctdata.metrics.analytics import Counters
@@ -20,6 +19,7 @@ from ctdata.metrics.history import UsageHistory
 from ctdata.metrics.quality import Freshness
 from ctdata.specs import AgencySpec, load_all
 from ctdata.specs.registers import RegistersConfig, load_registers_config
+from tests.inventory.support import BY_HAND, DAY, PUBLIC, PUBLISHER
 
 logging.getLogger("sodapy").setLevel(logging.ERROR)
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from inventory_support import BY_HAND, DAY, PUBLISHER
 
 from ctdata.cli import main
 from ctdata.inventory import job
 from ctdata.inventory.tables import AGGREGATED, DE_IDENTIFIED
+from tests.inventory.support import BY_HAND, DAY, PUBLISHER
 
 
 @pytest.fixture(scope="module")

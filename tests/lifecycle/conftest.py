@@ -1,6 +1,6 @@
 """Fixtures for the lifecycle tests: the project's OCME spec (its `deaths_by_age` dataset has no
 portal id), a stand-in portal per test with optional fault injection, and a registry on each
-store backend. Helpers are in lifecycle_support.py."""
+store backend. Helpers are in support.py."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lifecycle_support import PASSWORD, USER, first_faults_seed
 
 from ctdata import settings
 from ctdata.lifecycle.registry import DatasetRegistry
 from ctdata.specs import AgencySpec, load_agency
+from tests.lifecycle.support import PASSWORD, USER, first_faults_seed
 
 
 @pytest.fixture(scope="session")

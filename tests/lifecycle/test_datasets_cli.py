@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 
-from lifecycle_support import NEW
-
 from ctdata.cli import main as ctdata
 from ctdata.lifecycle.registry import DatasetRegistry
 from ctdata.lifecycle.review import decision
+from tests.lifecycle.support import NEW
 
 
 def test_lists_pinned_and_created_ids_with_the_last_review(ocme, tmp_path, monkeypatch, capsys):

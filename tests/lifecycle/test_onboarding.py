@@ -4,12 +4,12 @@ with its columns, row identifier and metadata, even when the create request's an
 from __future__ import annotations
 
 import pytest
-from lifecycle_support import NEW, client_for, datasets_on, onboard
 
 from ctdata.lifecycle.onboarding import MARKER_KEY, OnboardingPending
 from ctdata.lifecycle.portal_metadata import metadata_changes, view_metadata
 from ctdata.lifecycle.registry import DatasetRegistry
 from ctdata.lifecycle.review import is_public
+from tests.lifecycle.support import NEW, client_for, datasets_on, onboard
 
 
 def test_creates_the_dataset_private_with_the_spec_and_records_it(ocme, portal, registry) -> None:

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from lifecycle_support import NEW, PASSWORD, USER, client_for
 
 from ctdata.cli import main as ctdata
 from ctdata.demo.environment import load_ocme_source
 from ctdata.lifecycle.registry import DatasetRegistry
 from ctdata.pipeline import steps
 from ctdata.pipeline.run import DatasetRun, PortalClients
+from tests.lifecycle.support import NEW, PASSWORD, USER, client_for
 
 
 @pytest.fixture

@@ -3,11 +3,10 @@ differences)."""
 
 from __future__ import annotations
 
-from lifecycle_support import NEW
-
 from ctdata.lifecycle.columns import ColumnChanges
 from ctdata.lifecycle.plan import DatasetPlan, RowChanges, metadata_field_changes
 from ctdata.lifecycle.portal_metadata import view_metadata
+from tests.lifecycle.support import NEW
 
 
 def test_the_plan_says_what_would_change_with_examples() -> None:

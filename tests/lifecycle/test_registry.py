@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from lifecycle_support import NEW
 
 from ctdata.lifecycle.registry import DatasetRegistry, ReviewDecision, resolve_portal_id
+from tests.lifecycle.support import NEW
 
 
 def test_a_pinned_id_is_the_answer_without_touching_the_store(ocme, tmp_path, monkeypatch) -> None:

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 import yaml
-from lifecycle_support import NEW
 
 from ctdata import settings
 from ctdata.demo.environment import ADMIN, APP_TOKEN, LocalSetup
@@ -35,6 +34,7 @@ from ctdata.demo.services import airflow_services
 from ctdata.lifecycle.registry import DatasetRegistry
 from ctdata.lifecycle.review import is_public
 from ctdata.specs import load_all
+from tests.lifecycle.support import NEW
 
 pytestmark = pytest.mark.e2e
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from lifecycle_support import NEW, client_for, onboard
 
 from ctdata.lifecycle.columns import apply_column_changes, portal_signature
 from ctdata.lifecycle.review import decision, review_need
 from ctdata.lifecycle.review_request import review_request
 from ctdata.specs.models import Column
+from tests.lifecycle.support import NEW, client_for, onboard
 
 PUBLIC = [{"type": "viewer", "flags": ["public"]}]
 

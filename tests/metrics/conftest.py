@@ -7,10 +7,10 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from metrics_support import DATASETS, PUBLISHER, STRANGER, TOKEN, Portal
 
 from ctdata.metrics.config import load_metrics_config, portal_seed_entries
 from ctdata.metrics.history import UsageHistory
+from tests.metrics.support import DATASETS, PUBLISHER, STRANGER, TOKEN, Portal
 
 logging.getLogger("sodapy").setLevel(logging.ERROR)
 

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from metrics_support import AGENCY, DATASETS, Portal
 
 from ctdata.clock import state_date
 from ctdata.demo.traffic import generate_traffic
 from ctdata.metrics import job
+from tests.metrics.support import AGENCY, DATASETS, Portal
 
 D0 = state_date()
 D1, D2, D3 = (D0 + dt.timedelta(days=n) for n in (1, 2, 3))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from metrics_support import seed_dataset
 
 from ctdata.clock import state_date
 from ctdata.demo.environment import ADMIN, APP_TOKEN, PUBLISHER, LocalSetup
@@ -13,6 +12,7 @@ from ctdata.demo.runner import latest_xcoms, portal_seed, run_dag
 from ctdata.demo.traffic import generate_traffic
 from ctdata.metrics.config import load_metrics_config, portal_seed_entries
 from ctdata.specs import load_all
+from tests.metrics.support import seed_dataset
 
 pytestmark = pytest.mark.e2e
 PUBLIC = seed_dataset("tst2-pub1", "Public Test Counts", "Monthly", owner=PUBLISHER[0])

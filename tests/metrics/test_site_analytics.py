@@ -9,7 +9,6 @@ import logging
 from pathlib import Path
 
 import pytest
-from metrics_support import DATASETS, STRANGER, Portal
 
 from ctdata.clock import state_date
 from ctdata.demo.traffic import generate_traffic
@@ -18,6 +17,7 @@ from ctdata.metrics import job
 from ctdata.metrics.collect import Collection, collect
 from ctdata.metrics.config import AnalyticsFields, MetricsConfig, SiteAnalyticsConfig
 from ctdata.metrics.history import UsageHistory
+from tests.metrics.support import DATASETS, STRANGER, Portal
 
 IDS = [d["id"] for d in DATASETS]
 TODAY = state_date()

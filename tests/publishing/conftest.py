@@ -1,6 +1,6 @@
 """Fixtures of the publishing tests: the state store on each backend and a stand-in portal.
 
-Helpers (datasets, files, read-back) are plain functions in publishing_support.py."""
+Helpers (datasets, files, read-back) are plain functions in support.py."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from publishing_support import PASSWORD, USER
 
 from ctdata.publishing.state import PublishingState
+from tests.publishing.support import PASSWORD, USER
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ import zipfile
 import pytest
 import shapefile
 from pyproj import CRS, Transformer
-from sources_support import FAST_RETRY, dataset, lookup
 
 from agency_api_emulator import AgencyApi, Fault, run_api
 from ctdata.errors import SourceError
 from ctdata.sources import extract
+from tests.sources.support import FAST_RETRY, dataset, lookup
 
 STATE_PLANE = "EPSG:2234"  # NAD83 / Connecticut (ftUS)
 TO_PLANE = Transformer.from_crs("EPSG:4326", STATE_PLANE, always_xy=True)

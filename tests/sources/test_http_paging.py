@@ -7,11 +7,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from sources_support import FAST_RETRY, dataset, lookup
 
 from agency_api_emulator import AgencyApi, Fault, run_api
 from ctdata.errors import SourceError, SourceUnavailableError
 from ctdata.sources import extract
+from tests.sources.support import FAST_RETRY, dataset, lookup
 
 RECORDS = [{"town": f"Town {i:02d}", "n": i} for i in range(10)]
 STYLES = {

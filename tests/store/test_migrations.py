@@ -13,14 +13,14 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from schema_03ce66b import MODULES, datasets, monitor_runs, publish_runs
-from schema_03ce66b import registry as legacy_registry
 
 from ctdata import store
 from ctdata.lifecycle.registry import DatasetRegistry
 from ctdata.migrations import library_metadata
 from ctdata.monitoring.ledger import Ledger
 from ctdata.store import StoreSchemaError, pending_revisions, upgrade_store
+from tests.store.schema_03ce66b import MODULES, datasets, monitor_runs, publish_runs
+from tests.store.schema_03ce66b import registry as legacy_registry
 
 FIRST = "0001"
 

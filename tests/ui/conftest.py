@@ -123,7 +123,8 @@ class ProbeUI(DemoUI):
 @pytest.fixture(scope="session")
 def probe_ui(tmp_path_factory) -> Iterator[ProbeUI]:
     import sqlalchemy as sa
-    from markup_probe import write_probe_agency
+
+    from tests.ui.markup_probe import write_probe_agency
 
     setup = LocalSetup(tmp_path_factory.mktemp("probe") / "var")
     setup.prepare()

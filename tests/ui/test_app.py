@@ -138,7 +138,7 @@ def _kept(root, agency: str, name: str, text: str) -> str:
 def test_data_docs_are_served_inert_with_their_headers(client, tmp_path, monkeypatch) -> None:
     """A kept page carrying markup (as pages kept before the escaping did) is served with no
     executable markup, under a script-forbidding sandbox policy; a result as JSON, nothing else."""
-    from markup_checks import executable_markup, remote_references
+    from tests.markup_checks import executable_markup, remote_references
 
     root = tmp_path / "docs"
     monkeypatch.setenv("CTDATA_DATA_DOCS_ROOT", str(root))

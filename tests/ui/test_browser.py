@@ -9,9 +9,9 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from browser import chromium, screenshot, shots, system_browser
 
 from ctdata import settings
+from tests.ui.browser import chromium, screenshot, shots, system_browser
 
 pytestmark = pytest.mark.e2e
 

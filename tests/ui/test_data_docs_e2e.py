@@ -8,8 +8,9 @@ from __future__ import annotations
 import html
 
 import pytest
-from markup_checks import executable_markup, remote_references
-from markup_probe import CASE_NUMBER, MARKUP_COLUMN, PROBE_ID
+
+from tests.markup_checks import executable_markup, remote_references
+from tests.ui.markup_probe import CASE_NUMBER, MARKUP_COLUMN, PROBE_ID
 
 pytestmark = pytest.mark.e2e
 
@@ -60,10 +61,11 @@ def test_the_page_opened_from_the_dataset_page_runs_nothing_and_is_styled_offlin
 ) -> None:
     """OPM's click, in Airflow's frame, with every host but this machine unreachable: the page
     comes styled from the installed packages' files, and the markup of the source never runs."""
-    from browser import NO_NETWORK, chromium, screenshot, shots, system_browser
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.ui.browser import NO_NETWORK, chromium, screenshot, shots, system_browser
 
     if system_browser() is None:
         pytest.skip("no chromium: run scripts/install_chromium.sh")

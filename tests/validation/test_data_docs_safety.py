@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from markup_checks import executable_markup, remote_references
 
 from ctdata.errors import ValidationFailed
 from ctdata.validation import RunStage, run_suites
 from ctdata.validation.data_docs import assets, served_page
 from ctdata.validation.redaction import WITHHELD
+from tests.markup_checks import executable_markup, remote_references
 
 COLUMN = '<img src=x onerror="document.title=1">'
 VALUE = "<script>document.title=2</script>"

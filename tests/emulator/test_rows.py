@@ -6,7 +6,8 @@ import io
 
 import pytest
 import requests
-from emulator_support import make_dataset
+
+from tests.emulator.support import make_dataset
 
 ROW = {
     "record_id": "r1",

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from disclosure_support import TOTAL, build_table
 from scipy.optimize import linprog
 
 from ctdata.disclosure import SuppressionSpec, audit_published, suppress, validate_table
 from ctdata.disclosure.structure import build_structure
 from ctdata.errors import DisclosureError
+from tests.disclosure.support import TOTAL, build_table
 
 SPEC = SuppressionSpec(dimensions=["r", "c"], counts=["n"])
 

@@ -9,7 +9,8 @@ import sys
 import time
 
 import pytest
-from publishing_support import (
+
+from tests.publishing.support import (
     PASSWORD,
     USER,
     client_for,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from emulator_support import OWNER, TOKEN, make_dataset
-
 from socrata_emulator.testing import sodapy_client
+from tests.emulator.support import OWNER, TOKEN, make_dataset
 
 
 def test_parallel_upserts_and_metadata_updates(owner, emu):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from disclosure_support import build_table, hierarchy_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ctdata.disclosure import SuppressionSpec, audit_published, suppress
+from tests.disclosure.support import build_table, hierarchy_for
 
 MAX_LEAVES = {1: 6, 2: 5, 3: 4, 4: 3}
 

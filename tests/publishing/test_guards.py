@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from publishing_support import COLUMNS, client_for, create_dataset, make_rows, write_parquet
 
 from ctdata.errors import PublishError
 from ctdata.portal.schema import PortalColumn
 from ctdata.publishing import publish_parquet
+from tests.publishing.support import COLUMNS, client_for, create_dataset, make_rows, write_parquet
 
 
 @pytest.fixture(scope="module")

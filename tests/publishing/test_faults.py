@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 import pytest
-from publishing_support import (
+
+from ctdata.publishing import publish_parquet
+from tests.publishing.support import (
     COLUMNS,
     PASSWORD,
     USER,
@@ -16,8 +18,6 @@ from publishing_support import (
     source_multiset,
     write_parquet,
 )
-
-from ctdata.publishing import publish_parquet
 
 KEYED, PLAIN = "flty-0001", "flty-0002"
 

@@ -14,11 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from publishing_support import PASSWORD, USER, client_for, create_dataset, write_csv, write_parquet
 
 from ctdata.portal.client import SocrataClient
 from ctdata.portal.schema import PortalColumn
 from ctdata.publishing import PublishingState, publish_parquet
+from tests.publishing.support import (
+    PASSWORD,
+    USER,
+    client_for,
+    create_dataset,
+    write_csv,
+    write_parquet,
+)
 
 KEY = PortalColumn("cell_id", "Cell", "text")
 TYPED = [

@@ -5,7 +5,12 @@ duplicates appended rows (issue 8 §3)."""
 from __future__ import annotations
 
 import pytest
-from publishing_support import (
+
+from ctdata.errors import PortalUnavailableError
+from ctdata.publishing import Publisher, publish_parquet
+from ctdata.publishing.readback import FreshReads, StaleReadsTimeout
+from ctdata.publishing.state import PublishingState
+from tests.publishing.support import (
     COLUMNS,
     PASSWORD,
     USER,
@@ -16,11 +21,6 @@ from publishing_support import (
     source_multiset,
     write_parquet,
 )
-
-from ctdata.errors import PortalUnavailableError
-from ctdata.publishing import Publisher, publish_parquet
-from ctdata.publishing.readback import FreshReads, StaleReadsTimeout
-from ctdata.publishing.state import PublishingState
 
 KEYED, PLAIN = "stal-0001", "stal-0002"
 

@@ -8,9 +8,9 @@ import logging
 
 import numpy as np
 import pandas as pd
-from disclosure_support import build_table
 
 from ctdata.disclosure import AggregationSpec, SuppressionSpec, aggregate, audit_published, suppress
+from tests.disclosure.support import build_table
 
 SPEC = SuppressionSpec(dimensions=["r", "c"], counts=["n"])
 

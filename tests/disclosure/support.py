@@ -50,3 +50,20 @@ def hierarchy_for(names: list[str], groups: dict[str, dict[str, str]]) -> dict:
             full[parent] = TOTAL
         out[name] = full
     return out
+
+
+def refreshed(deaths: pd.DataFrame, seed: int = 1) -> tuple[pd.DataFrame, tuple[str, int]]:
+    """The issue's second release: one town-year cell falls from 27 to 4 (23 deaths re-coded
+    to Hartford), and a few deaths first placed in a town where they were alone that year are
+    re-coded to Hartford too (a corrected address), so their small cells become zero."""
+    rng = np.random.default_rng(seed)
+    out = deaths.copy()
+    size = out.groupby(["death_town", "year"]).size()
+    town, year = size[size == 27].index[0]
+    rows = out.index[(out.death_town == town) & (out.year == year)][:23]
+    out.loc[rows, "death_town"] = "Hartford"
+    alone = size[size == 1].index
+    picked = [alone[i] for i in rng.choice(len(alone), 8, replace=False)]
+    for t, y in picked:
+        out.loc[(out.death_town == t) & (out.year == y), "death_town"] = "Hartford"
+    return out, (town, int(year))

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from disclosure_support import build_table
 
 from ctdata.cli.disclosure import register
 from ctdata.disclosure import AggregationSpec, aggregate, suppress
 from ctdata.disclosure.spec import SuppressionSpec
 from ctdata.errors import CtDataError, DisclosureError
+from tests.disclosure.support import build_table
 
 
 def main(argv: list[str]) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from disclosure_support import build_table, hierarchy_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +13,7 @@ import ctdata.disclosure.lp as lp
 from ctdata.disclosure import SuppressionSpec, audit_published, suppress
 from ctdata.disclosure.structure import build_structure
 from ctdata.disclosure.witness import WitnessFinder
+from tests.disclosure.support import build_table, hierarchy_for
 
 
 @st.composite

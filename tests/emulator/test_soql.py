@@ -7,7 +7,8 @@ import io
 
 import pytest
 import requests
-from emulator_support import make_dataset
+
+from tests.emulator.support import make_dataset
 
 TOWNS = ["Hartford", "New Haven", "Bristol", "Hartford", "Stamford", "Bristol", "Hartford"]
 

@@ -8,11 +8,11 @@ from collections import Counter
 
 import pytest
 import requests
-from emulator_support import ADMIN, OTHER, TOKEN, make_dataset
 
 from socrata_emulator.analytics import COLUMNS, DATASET_NAME, SiteAnalytics
 from socrata_emulator.store import Store
 from socrata_emulator.testing import run_emulator, sodapy_client
+from tests.emulator.support import ADMIN, OTHER, TOKEN, make_dataset
 
 ANALYTICS = "site-anly"
 FIELDS = ["timestamp", "asset_uid", "asset_name", "asset_type", "access_type", "user_segment"]

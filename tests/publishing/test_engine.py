@@ -7,7 +7,9 @@ import logging
 from pathlib import Path
 
 import pytest
-from publishing_support import (
+
+from ctdata.publishing import PublishingState, publish_parquet
+from tests.publishing.support import (
     COLUMNS,
     client_for,
     create_dataset,
@@ -16,8 +18,6 @@ from publishing_support import (
     source_multiset,
     write_parquet,
 )
-
-from ctdata.publishing import PublishingState, publish_parquet
 
 
 def _publish(client, ds, path, state, method="upsert", **kw):

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from emulator_support import OWNER, make_dataset
+
+from tests.emulator.support import OWNER, make_dataset
 
 CONTENT = b"field,meaning\r\nn,count of deaths\r\n\x00\xff binary-safe\n"
 

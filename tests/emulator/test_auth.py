@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import requests
-from emulator_support import OWNER, TOKEN, make_dataset
 
 from socrata_emulator.testing import sodapy_client
+from tests.emulator.support import OWNER, TOKEN, make_dataset
 
 UNAUTH = {
     "code": "authentication_required",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import requests
-from emulator_support import make_dataset
+
+from tests.emulator.support import make_dataset
 
 
 def test_catalog_result_shape(owner, anon):

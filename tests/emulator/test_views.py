@@ -6,7 +6,8 @@ import re
 
 import pytest
 import requests
-from emulator_support import COLUMNS, make_dataset
+
+from tests.emulator.support import COLUMNS, make_dataset
 
 
 def test_create_returns_private_unpublished_view_owned_by_caller(owner):
