@@ -24,6 +24,8 @@ os.environ.setdefault("AIRFLOW_HOME", str(_SESSION_DIR / "airflow"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("CTDATA_VAR_DIR", str(_SESSION_DIR / "var"))
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+# Each end-to-end module makes an embedded setup: its Airflow DB is migrated once, then copied.
+os.environ.setdefault("CTDATA_AIRFLOW_DB_TEMPLATE", str(_SESSION_DIR / "airflow-db-template"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -17,6 +17,9 @@ ADMIN = ("portal-admin@ct.gov", "demo-admin-password")
 APP_TOKEN = "demo-app-token"
 SOCRATA_POOL_SLOTS = 4
 DEMO_PSEUDONYM_KEY = "demo-only-key-set-a-real-secret-in-production"
+# A folder where the first setup makes its Airflow metadata DB and later setups copy it from
+# (the test suite sets it: each end-to-end module makes a setup of its own).
+AIRFLOW_DB_TEMPLATE = "CTDATA_AIRFLOW_DB_TEMPLATE"
 OCME_SOURCE_CSV = (
     settings.PROJECT_ROOT / "include/ctdata/data/accidental_drug_related_deaths_2012_2018.csv"
 )
@@ -88,15 +91,38 @@ class LocalSetup:
         for folder in (self.airflow_home, self.portal_dir, self.sources_dir, self.logs_dir):
             folder.mkdir(parents=True, exist_ok=True)
         load_ocme_source(self.sources_dir / "ocme.db")
-        env = self.env("127.0.0.1", 0)
-        airflow = str(Path(sys.executable).with_name("airflow"))
-        subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-        pool = [airflow, "pools", "set", settings.current().socrata_pool, str(SOCRATA_POOL_SLOTS)]
-        pool.append("Concurrent writes to the Socrata portal, across all agencies")
-        subprocess.run(pool, env=env, check=True, capture_output=True)
+        template = os.environ.get(AIRFLOW_DB_TEMPLATE)
+        if template:
+            _copy_airflow_db(Path(template), self.airflow_home)
+        else:
+            _make_airflow_db(self.env("127.0.0.1", 0))
         applied = upgrade_store(self.state_url)
         release(self.state_url)
         return applied
+
+
+def _make_airflow_db(env: dict[str, str]) -> None:
+    """`airflow db migrate` and the `socrata` pool in the home `env` names."""
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
+    pool = [airflow, "pools", "set", settings.current().socrata_pool, str(SOCRATA_POOL_SLOTS)]
+    pool.append("Concurrent writes to the Socrata portal, across all agencies")
+    subprocess.run(pool, env=env, check=True, capture_output=True)
+
+
+def _copy_airflow_db(template: Path, home: Path) -> None:
+    """Copy the metadata DB made once in `template` (made there first, under a lock, so parallel
+    test workers sharing it make it once): a migrate costs half a minute per setup."""
+    import fcntl
+    import shutil
+
+    template.mkdir(parents=True, exist_ok=True)
+    made = template / "airflow" / "airflow.db"
+    with (template / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not made.exists():
+            _make_airflow_db(LocalSetup(template).env("127.0.0.1", 0))
+    shutil.copyfile(made, home / "airflow.db")
 
 
 def load_ocme_source(path: Path) -> int:
