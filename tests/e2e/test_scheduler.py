@@ -96,14 +96,23 @@ def _finished_scheduled_runs(engine: sa.Engine) -> list[tuple[str, str, dt.datet
 
 
 def _published(engine: sa.Engine, run_id: str) -> dict[str, dt.datetime]:
-    """Datasets whose publish task succeeded in the run, with when that task started."""
+    """Datasets whose publish task succeeded in the run, with when the dataset's first task
+    started: the start of its run, which the ledger records as its last successful publish (a
+    tick that fires while a slow run is still publishing is made up at the next run)."""
     query = sa.text(
-        "SELECT task_id, start_date FROM task_instance WHERE dag_id = 'publish_sched' "
-        "AND run_id = :run AND task_id LIKE '%.publish' AND state = 'success'"
+        "SELECT task_id, start_date, state FROM task_instance WHERE dag_id = 'publish_sched' "
+        "AND run_id = :run AND task_id LIKE '%.%' AND start_date IS NOT NULL"
     )
     with engine.connect() as connection:
-        rows = connection.execute(query, {"run": run_id})
-        return {task_id.split(".")[0]: _utc(started) for task_id, started in rows}
+        rows = connection.execute(query, {"run": run_id}).all()
+    started: dict[str, dt.datetime] = {}
+    for task_id, start, _ in rows:
+        slug = task_id.split(".")[0]
+        started[slug] = min(started.get(slug, _utc(start)), _utc(start))
+    published = {
+        t.split(".")[0] for t, _, state in rows if t.endswith(".publish") and state == "success"
+    }
+    return {slug: started[slug] for slug in published}
 
 
 def _utc(value: object) -> dt.datetime:
@@ -112,7 +121,7 @@ def _utc(value: object) -> dt.datetime:
 
 def _ticks_between(cron: str, after: dt.datetime | None, until: dt.datetime) -> bool:
     """Did `cron` fire (on the state's clock) in (after, until]? `after` is when the dataset's
-    last publish started, as Airflow recorded it."""
+    last published run started, as Airflow recorded it."""
     from ctdata.clock import previous_tick
 
     return after is None or previous_tick(cron, until) > after
