@@ -10,13 +10,17 @@ through the run, so a step runs the same in a task, in a test and from the comma
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ctdata import settings
 from ctdata.errors import SourceError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ctdata.pipeline.run import AgencyRun, DatasetRun
+    from ctdata.specs import DatasetSpec
 
 log = logging.getLogger(__name__)
 
@@ -25,22 +29,38 @@ Summary = dict[str, Any]
 
 def extract(run: DatasetRun) -> Summary:
     """Check the dataset can be published (metadata, suites, connection: before any work), query
-    the source, apply the spec's transforms, stage the result."""
+    the source, apply the spec's transforms, stage the result: batch by batch, so the memory it
+    takes is a batch's, however long the table."""
     from ctdata.preflight import require_dataset_ready
-    from ctdata.sources import extract as read_source
-    from ctdata.transforms import apply_transforms
+    from ctdata.sources.extract import batches
 
     dataset, staging = run.dataset, run.staging
     expectations = settings.current().expectations_dir
     require_dataset_ready(run.agency, dataset, expectations, run.connections)
-    frame = apply_transforms(read_source(dataset, connections=run.connections), dataset)
-    path = staging.write_frame(frame, staging.path(run.agency.code, run.slug, run.run_id, "source"))
-    result = {"path": path, "rows": len(frame), "columns": list(map(str, frame.columns))}
+    read = _transformed(batches(dataset, connections=run.connections), dataset)
+    where = staging.path(run.agency.code, run.slug, run.run_id, "source")
+    staged = staging.write_batches(read, where, label=f"dataset {run.slug!r} (extract)")
+    result = {"path": staged.path, "rows": staged.rows, "columns": staged.columns}
     log.info(
         "Extracted %s rows (%s columns) from the %s source; staged at %s.",
-        f"{result['rows']:,}", len(result["columns"]), dataset.source.kind, path,
+        f"{result['rows']:,}", len(result["columns"]), dataset.source.kind, staged.path,
     )  # fmt: skip
     return result
+
+
+def _transformed(read: Iterator[pd.DataFrame], dataset: DatasetSpec) -> Iterator[pd.DataFrame]:
+    """The spec's row-level transforms on each batch; a source with no rows has them checked
+    on an empty table (a transform naming a column it lacks still fails)."""
+    import pandas as pd
+
+    from ctdata.transforms import apply_transforms
+
+    empty = True
+    for frame in read:
+        empty = False
+        yield apply_transforms(frame, dataset)
+    if empty:
+        yield apply_transforms(pd.DataFrame(), dataset)
 
 
 def validate_source(run: DatasetRun, extracted: Summary) -> Summary:
