@@ -58,3 +58,52 @@ def test_an_empty_source_stages_a_valid_empty_file(staging) -> None:
     assert (staged.rows, staged.columns) == (0, [])
     assert staging.read_frame(staged.path).empty
     assert [f.empty for f in staging.iter_frames(staged.path)] == [True]
+
+
+def _towns_run(tmp_path, monkeypatch):  # noqa: ANN202
+    """A run of OPM's towns table (record level, published as it is), with a number column."""
+    from ctdata import settings
+    from ctdata.pipeline.run import DatasetRun
+    from ctdata.specs import load_agency
+
+    monkeypatch.setenv("CTDATA_STAGING_ROOT", f"file://{tmp_path / 'staging'}")
+    monkeypatch.setenv("CTDATA_BATCH_ROWS", "2")
+    opm = load_agency(settings.current().agencies_dir / "opm.yaml")
+    towns = opm.dataset("towns")
+    size = towns.columns[0].model_copy(update={"field": "size", "name": "Size", "type": "number"})
+    towns = towns.model_copy(update={"columns": [*towns.columns, size]})
+    return DatasetRun(agency=opm, dataset=towns, run_id="manual__1")
+
+
+def test_a_table_published_as_it_is_is_conformed_batch_by_batch(tmp_path, monkeypatch) -> None:
+    from ctdata.lifecycle.publication import conform
+    from ctdata.pipeline import steps
+
+    run = _towns_run(tmp_path, monkeypatch)
+    source = pd.DataFrame({"county": ["Hartford", "Tolland", "Windham", "Hartford", "New London"],
+                           "town": ["Avon", "Bolton", "Canterbury", "Dayville", "East Lyme"],
+                           "size": ["1", "2.5", None, "4", "5"], "extra": list("abcde")})  # fmt: skip
+    path = run.staging.path("opm", "towns", run.run_id, "source")
+    batches = (source.iloc[i : i + 2] for i in range(0, 5, 2))
+    extracted = run.staging.write_batches(batches, path, label="towns")
+    prepared = steps.prepare_records(run, {"path": extracted.path})
+    assert prepared["rows"] == 5 and prepared["cells_suppressed"] == 0
+    staged = run.staging.read_frame(prepared["path"])
+    expected = conform(source, run.dataset)
+    assert list(staged.columns) == ["town", "county", "size"]
+    assert staged.astype(object).equals(expected.astype(object))
+
+
+def test_a_bad_value_in_a_later_batch_is_named_by_its_row_in_the_table(
+    tmp_path, monkeypatch
+) -> None:
+    from ctdata.errors import SourceValueError
+    from ctdata.pipeline import steps
+
+    run = _towns_run(tmp_path, monkeypatch)
+    source = pd.DataFrame({"town": list("abcde"), "county": list("vwxyz"),
+                           "size": ["1", "2", "3", "many", "5"]})  # fmt: skip
+    path = run.staging.path("opm", "towns", run.run_id, "source")
+    extracted = run.staging.write_batches(iter([source]), path, label="towns")
+    with pytest.raises(SourceValueError, match="row 4 of the table"):
+        steps.prepare_records(run, {"path": extracted.path})

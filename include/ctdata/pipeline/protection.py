@@ -11,6 +11,7 @@ recorded in the state store's release history when the table is published (`reco
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -153,6 +154,41 @@ def protect_and_stage(run: AgencyRun, frames: dict[str, pd.DataFrame]) -> dict[s
             summary["audit_passed"] = True
         out[slug] = summary
     return out
+
+
+def stage_as_is(run: DatasetRun, extracted: dict[str, Any]) -> dict[str, Any]:
+    """A record-level table outside any protection (no generalization rule, no population of
+    several tables) is published as it is: its records conformed to the portal's columns and
+    staged batch by batch, as the protection would stage them, so no step holds the table."""
+    from ctdata.lifecycle.publication import conform
+
+    dataset, staging = run.dataset, run.staging
+
+    def conformed() -> Iterator[pd.DataFrame]:
+        first = 1
+        for frame in staging.iter_frames(extracted["path"]):
+            yield conform(frame, dataset, first_row=first)
+            first += len(frame)
+
+    path = staging.path(run.agency.code, run.slug, run.run_id, "publishable")
+    label = f"dataset {run.slug!r} (publishable table)"
+    staged = staging.write_batches(conformed(), path, label=label, types=declared_types(dataset))
+    return {"path": staged.path, "rows": staged.rows, "cells_suppressed": 0}
+
+
+def streams_as_is(dataset: DatasetSpec) -> bool:
+    """Whether `stage_as_is` makes the dataset's table: what `protect_run` leaves as it is (a
+    record-level table without a generalization rule)."""
+    return dataset.aggregation is None and records_rule(dataset) is None
+
+
+def declared_types(dataset: DatasetSpec) -> dict[str, Any]:
+    """The Arrow type a column of the portal's type is staged as, when a first batch holds no
+    value to infer it from."""
+    import pyarrow as pa
+
+    types = {"number": pa.float64(), "checkbox": pa.bool_(), "calendar_date": pa.timestamp("ns")}
+    return {c.field: types.get(c.type, pa.string()) for c in dataset.columns}
 
 
 def population_audit(run: DatasetRun, prepared: dict[str, Any]) -> dict[str, Any]:

@@ -139,9 +139,11 @@ def prepare_records(
 
 
 def _protected(run: DatasetRun, extracted: Summary, protected: Summary | None) -> Summary:
-    from ctdata.pipeline.protection import protect_and_stage
+    from ctdata.pipeline.protection import protect_and_stage, stage_as_is, streams_as_is
 
-    if protected is None:
+    if protected is None and streams_as_is(run.dataset):
+        summary = stage_as_is(run, extracted)
+    elif protected is None:
         frame = run.staging.read_frame(extracted["path"])
         summary = protect_and_stage(run, {run.slug: frame})[run.slug]
     elif run.slug in protected:
