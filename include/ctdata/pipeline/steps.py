@@ -90,7 +90,7 @@ def _validate(run: DatasetRun, staged: Summary, stage: str, suites: list[str]) -
 
         parameters["population_audit"] = population_audit(run, staged)
     summary = run_suites(
-        run.staging.read_frame(staged["path"]),
+        lambda: run.staging.iter_frames(staged["path"]),  # batch by batch: see run_suites
         suites,
         dataset=f"{dataset.slug} ({stage})",
         parameters=parameters,
