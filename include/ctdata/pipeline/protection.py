@@ -11,7 +11,7 @@ recorded in the state store's release history when the table is published (`reco
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -67,7 +67,33 @@ def linked_domains(agency: AgencySpec, dataset: DatasetSpec) -> dict[str, list[s
     return out
 
 
-def member_for(agency: AgencySpec, dataset: DatasetSpec, frame: pd.DataFrame) -> Member | None:
+@dataclass(frozen=True)
+class Counted:
+    """An aggregated dataset's new table as its cube, counted from the staged records batch by
+    batch (`counted`), so the records are never held whole."""
+
+    cube: pd.DataFrame
+
+
+def counted(staging: Staging, dataset: DatasetSpec, path: str) -> Counted:
+    from ctdata.disclosure.aggregation import aggregate_batches
+
+    assert dataset.aggregation is not None
+    return Counted(aggregate_batches(staging.iter_frames(path), dataset.aggregation))
+
+
+def source_table(staging: Staging, dataset: DatasetSpec, path: str) -> pd.DataFrame | Counted:
+    """What the protection needs of a dataset's staged source: an aggregated dataset's cube
+    (counted batch by batch), a record-level dataset's records (the generalization works on
+    them whole, its cube and publishing alike)."""
+    if dataset.aggregation is not None:
+        return counted(staging, dataset, path)
+    return staging.read_frame(path)
+
+
+def member_for(
+    agency: AgencySpec, dataset: DatasetSpec, frame: pd.DataFrame | Counted
+) -> Member | None:
     """The engine's view of one dataset's new table, or None for a record-level dataset with
     no generalization rule (published as it is, outside any population)."""
     from ctdata.disclosure import aggregate
@@ -76,7 +102,9 @@ def member_for(agency: AgencySpec, dataset: DatasetSpec, frame: pd.DataFrame) ->
 
     key = str(TableKey(agency.code, dataset.slug))
     if dataset.aggregation is not None:
-        return AggregateMember(key, dataset.aggregation, aggregate(frame, dataset.aggregation))
+        cube = frame.cube if isinstance(frame, Counted) else aggregate(frame, dataset.aggregation)
+        return AggregateMember(key, dataset.aggregation, cube)
+    assert not isinstance(frame, Counted)
     rule = records_rule(dataset)
     if rule is None:
         return None
@@ -85,11 +113,12 @@ def member_for(agency: AgencySpec, dataset: DatasetSpec, frame: pd.DataFrame) ->
 
 def protect_run(
     agency: AgencySpec,
-    frames: dict[str, pd.DataFrame],
+    frames: Mapping[str, pd.DataFrame | Counted],
     run_id: str,
     history: ReleaseHistory,
 ) -> dict[str, dict[str, Any]]:
-    """Protect the new tables of one population (`frames`: slug -> transformed source) with
+    """Protect the new tables of one population (`frames`: slug -> transformed source, or an
+    aggregated dataset's cube counted from it) with
     its release history. Returns per slug the table to publish, its release (None for a
     record-level table without a generalization rule, published as it is) and figures."""
     from ctdata.disclosure.history import Verdict
@@ -124,7 +153,9 @@ def protect_run(
     return out
 
 
-def protect_and_stage(run: AgencyRun, frames: dict[str, pd.DataFrame]) -> dict[str, dict[str, Any]]:
+def protect_and_stage(
+    run: AgencyRun, frames: Mapping[str, pd.DataFrame | Counted]
+) -> dict[str, dict[str, Any]]:
     """Protect a population's new tables and stage each publishable table and its release;
     the summaries the protection step returns (per slug, JSON-safe)."""
     from ctdata.lifecycle.publication import conform

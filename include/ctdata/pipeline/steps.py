@@ -106,9 +106,11 @@ def protect_population(run: AgencyRun, extracted: dict[str, Summary | None]) -> 
     release the population made before (`ctdata.pipeline.protection`): each member's
     publishable table and release staged, their summaries by slug. A member not due in this
     run (its extract skipped) is read by the attacker as its last release."""
-    from ctdata.pipeline.protection import protect_and_stage
+    from ctdata.pipeline.protection import protect_and_stage, source_table
 
-    frames = {slug: run.staging.read_frame(s["path"]) for slug, s in extracted.items() if s}
+    agency = run.agency
+    frames = {slug: source_table(run.staging, agency.dataset(slug), s["path"])
+              for slug, s in extracted.items() if s}  # fmt: skip
     if not frames:
         log.info("No dataset of the population is due in this run: nothing to protect.")
         return {}
@@ -139,13 +141,18 @@ def prepare_records(
 
 
 def _protected(run: DatasetRun, extracted: Summary, protected: Summary | None) -> Summary:
-    from ctdata.pipeline.protection import protect_and_stage, stage_as_is, streams_as_is
+    from ctdata.pipeline.protection import (
+        protect_and_stage,
+        source_table,
+        stage_as_is,
+        streams_as_is,
+    )
 
     if protected is None and streams_as_is(run.dataset):
         summary = stage_as_is(run, extracted)
     elif protected is None:
-        frame = run.staging.read_frame(extracted["path"])
-        summary = protect_and_stage(run, {run.slug: frame})[run.slug]
+        table = source_table(run.staging, run.dataset, extracted["path"])
+        summary = protect_and_stage(run, {run.slug: table})[run.slug]
     elif run.slug in protected:
         summary = protected[run.slug]
     else:
