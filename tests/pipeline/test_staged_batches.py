@@ -107,3 +107,17 @@ def test_a_bad_value_in_a_later_batch_is_named_by_its_row_in_the_table(
     extracted = run.staging.write_batches(iter([source]), path, label="towns")
     with pytest.raises(SourceValueError, match="row 4 of the table"):
         steps.prepare_records(run, {"path": extracted.path})
+
+
+def test_a_declared_column_empty_in_the_first_batch_takes_its_declared_type(
+    tmp_path, monkeypatch
+) -> None:
+    from ctdata.pipeline.protection import declared_types
+
+    run = _towns_run(tmp_path, monkeypatch)
+    batches = [pd.DataFrame({"town": ["a"], "size": [None]}),
+               pd.DataFrame({"town": ["b"], "size": [2.5]})]  # fmt: skip
+    path = run.staging.path("opm", "towns", run.run_id, "source")
+    types = declared_types(run.dataset)
+    staged = run.staging.write_batches(iter(batches), path, label="towns", types=types)
+    assert run.staging.read_frame(staged.path)["size"].tolist()[1] == 2.5

@@ -214,8 +214,8 @@ def streams_as_is(dataset: DatasetSpec) -> bool:
 
 
 def declared_types(dataset: DatasetSpec) -> dict[str, Any]:
-    """The Arrow type a column of the portal's type is staged as, when a first batch holds no
-    value to infer it from."""
+    """The Arrow type a declared column is staged as when the first batch holds no value to
+    infer it from (a source column the spec does not declare is then staged as text)."""
     import pyarrow as pa
 
     types = {"number": pa.float64(), "checkbox": pa.bool_(), "calendar_date": pa.timestamp("ns")}

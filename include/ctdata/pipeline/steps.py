@@ -31,6 +31,7 @@ def extract(run: DatasetRun) -> Summary:
     """Check the dataset can be published (metadata, suites, connection: before any work), query
     the source, apply the spec's transforms, stage the result: batch by batch, so the memory it
     takes is a batch's, however long the table."""
+    from ctdata.pipeline.protection import declared_types
     from ctdata.preflight import require_dataset_ready
     from ctdata.sources.extract import batches
 
@@ -39,7 +40,8 @@ def extract(run: DatasetRun) -> Summary:
     require_dataset_ready(run.agency, dataset, expectations, run.connections)
     read = _transformed(batches(dataset, connections=run.connections), dataset)
     where = staging.path(run.agency.code, run.slug, run.run_id, "source")
-    staged = staging.write_batches(read, where, label=f"dataset {run.slug!r} (extract)")
+    label, types = f"dataset {run.slug!r} (extract)", declared_types(dataset)
+    staged = staging.write_batches(read, where, label=label, types=types)
     result = {"path": staged.path, "rows": staged.rows, "columns": staged.columns}
     log.info(
         "Extracted %s rows (%s columns) from the %s source; staged at %s.",
