@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     onboarding_settle_minutes: int = Field(
         30, ge=0, description="minutes a create whose answer was lost gets to show up on the portal"
     )
+    batch_rows: int = Field(
+        100_000, ge=1, description="rows a source batch, a staged row group and a step's read hold"
+    )
     data_docs_root: str = Field(
         "", description="validation results and Data Docs pages (path or object storage URL)"
     )

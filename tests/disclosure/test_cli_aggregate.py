@@ -209,3 +209,26 @@ def test_town_county_reference_is_complete() -> None:
     ]
     assert len(known) > 3000
     assert (known.DeathCity.str.upper().map(county) == known.DeathCounty.str.upper()).all()
+
+
+def test_aggregate_counted_batch_by_batch_equals_the_whole_table() -> None:
+    from ctdata.disclosure.aggregation import aggregate_batches
+
+    spec = AggregationSpec.model_validate(
+        {"dimensions": [{"column": "sex", "values": ["F", "M"]},
+                        {"column": "year", "source": "yr", "range": {"start": 2012, "stop": 2014}}]}
+    )  # fmt: skip
+    records = pd.DataFrame(
+        {"sex": list("FMFFMMF"), "yr": [2012, 2013, 2012, 2013, 2013, 2012, 2013]}
+    )
+    batches = [records.iloc[i : i + 3] for i in range(0, len(records), 3)]
+    assert aggregate_batches(iter(batches), spec).equals(aggregate(records, spec))
+
+
+def test_values_outside_the_domain_are_counted_over_every_batch_by_table_row() -> None:
+    from ctdata.disclosure.aggregation import aggregate_batches
+
+    spec = AggregationSpec.model_validate({"dimensions": [{"column": "sex", "values": ["F", "M"]}]})
+    batches = [pd.DataFrame({"sex": ["F", "X"]}), pd.DataFrame({"sex": ["M", "F", "Y"]})]
+    with pytest.raises(DisclosureError, match=r"has 2 values outside .* \(rows 2, 5\)"):
+        aggregate_batches(iter(batches), spec)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,11 @@ from ctdata.errors import DisclosureError
 logger = logging.getLogger(__name__)
 
 
-def _codes(records: pd.DataFrame, dim: DimensionSpec, domain: list[str]) -> np.ndarray:
+def _codes(
+    records: pd.DataFrame, dim: DimensionSpec, domain: list[str], outside: _Outside
+) -> np.ndarray:
+    """Each record's position in the dimension's domain; records outside it are noted in
+    `outside` (and counted under the missing label, when the dimension has one)."""
     col = dim.input_column
     if col not in records.columns:
         raise DisclosureError(
@@ -35,17 +40,38 @@ def _codes(records: pd.DataFrame, dim: DimensionSpec, domain: list[str]) -> np.n
         text = raw.map(lambda v: None if pd.isna(v) else str(v).strip())
     index = {v: i for i, v in enumerate(domain)}
     codes = text.map(index).to_numpy(dtype=float)
-    outside = np.isnan(codes)
-    if outside.any():
-        if dim.missing_label is None:
-            rows = ", ".join(str(r + 1) for r in np.flatnonzero(outside)[:5])
-            # Row numbers, not values: the records may be confidential and this reaches the logs.
-            raise DisclosureError(
-                f"column {col!r} has {outside.sum()} values outside the domain of "
-                f"{dim.column!r} (rows {rows}): extend the domain or set missing_label"
-            )
-        codes[outside] = index[dim.missing_label]
-    return codes.astype(np.int64)
+    missing = np.isnan(codes)
+    if missing.any():
+        outside.note(dim, np.flatnonzero(missing))
+        if dim.missing_label is not None:
+            codes[missing] = index[dim.missing_label]
+    return np.nan_to_num(codes).astype(np.int64)
+
+
+class _Outside:
+    """Records outside a dimension's domain over every batch: counted, the first rows kept."""
+
+    def __init__(self) -> None:
+        self.first_row = 1  # the table's row number of the current batch's first record
+        self.found: dict[str, tuple[int, list[int]]] = {}
+
+    def note(self, dim: DimensionSpec, positions: np.ndarray) -> None:
+        if dim.missing_label is not None:
+            return
+        count, rows = self.found.get(dim.column, (0, []))
+        rows = rows + [self.first_row + int(p) for p in positions[: 5 - len(rows)]]
+        self.found[dim.column] = (count + len(positions), rows)
+
+    def raise_any(self, spec: AggregationSpec) -> None:
+        for dim in spec.dimensions:
+            if dim.column in self.found:
+                count, rows = self.found[dim.column]
+                # Row numbers, not values: the records may be confidential and this reaches logs.
+                raise DisclosureError(
+                    f"column {dim.input_column!r} has {count} values outside the domain of "
+                    f"{dim.column!r} (rows {', '.join(map(str, rows))}): extend the domain or "
+                    "set missing_label"
+                )
 
 
 def _rollup(domain: list[str], mapping: dict[str, str], total: str) -> tuple[list[str], np.ndarray]:
@@ -71,6 +97,12 @@ def _apply(cube: np.ndarray, matrices: list[np.ndarray]) -> np.ndarray:
 
 def aggregate(records: pd.DataFrame, spec: AggregationSpec) -> pd.DataFrame:
     """The full cube with every category and all margins (total_label), integer counts."""
+    return aggregate_batches([records], spec)
+
+
+def aggregate_batches(batches: Iterable[pd.DataFrame], spec: AggregationSpec) -> pd.DataFrame:
+    """`aggregate` of the records read batch by batch: each batch's leaf counts are added up,
+    so the records are never held whole (the cube is small)."""
     total = spec.total_label
     domains = [d.domain() for d in spec.dimensions]
     for d, dom in zip(spec.dimensions, domains, strict=True):
@@ -79,10 +111,18 @@ def aggregate(records: pd.DataFrame, spec: AggregationSpec) -> pd.DataFrame:
                 f"dimension {d.column!r} has a category named {total!r}, "
                 "the total label: rename it or change total_label"
             )
-    codes = [_codes(records, d, dom) for d, dom in zip(spec.dimensions, domains, strict=True)]
     shape = tuple(len(dom) for dom in domains)
-    flat = np.ravel_multi_index(tuple(codes), shape) if len(records) else np.array([], int)
-    leaves = np.bincount(flat, minlength=int(np.prod(shape))).reshape(shape)
+    leaves = np.zeros(int(np.prod(shape)), dtype=np.int64)
+    outside, records_in = _Outside(), 0
+    for records in batches:
+        codes = [_codes(records, d, dom, outside)
+                 for d, dom in zip(spec.dimensions, domains, strict=True)]  # fmt: skip
+        flat = np.ravel_multi_index(tuple(codes), shape) if len(records) else np.array([], int)
+        leaves += np.bincount(flat, minlength=leaves.size)
+        outside.first_row += len(records)
+        records_in += len(records)
+    outside.raise_any(spec)
+    leaves = leaves.reshape(shape)
     rolled = [
         _rollup(dom, d.hierarchy(total), total)
         for d, dom in zip(spec.dimensions, domains, strict=True)
@@ -104,7 +144,7 @@ def aggregate(records: pd.DataFrame, spec: AggregationSpec) -> pd.DataFrame:
         out[rate.column] = out[rate.numerator] / den.where(den > 0) * rate.per
     logger.info(
         "Aggregated %d records into %d cells over %s (every category and margin)",
-        len(records),
+        records_in,
         len(out),
         " x ".join(d.column for d in spec.dimensions),
     )

@@ -182,10 +182,11 @@ def apply_approved_columns(
         apply_column_changes(client, portal_id, dataset)
 
 
-def conform(frame: pd.DataFrame, dataset: DatasetSpec) -> pd.DataFrame:
+def conform(frame: pd.DataFrame, dataset: DatasetSpec, first_row: int = 1) -> pd.DataFrame:
     """The spec's columns in the spec's order, typed for the portal. A missing column is an
     error naming it rather than a silently empty column on the portal; a value that is not its
-    column's type is an error naming the column, the row and (for a public table) the value."""
+    column's type is an error naming the column, the row and (for a public table) the value
+    (`first_row`: the table's row number of the frame's first, when it is a batch of it)."""
     import pandas as pd
 
     from ctdata.sources.values import typed
@@ -198,5 +199,8 @@ def conform(frame: pd.DataFrame, dataset: DatasetSpec) -> pd.DataFrame:
         )
     frame = frame.reset_index(drop=True)  # rows counted from 1 in the table's own order
     return pd.DataFrame(
-        {c.field: typed(frame[c.field], c.type, dataset, c.field) for c in dataset.columns}
+        {
+            c.field: typed(frame[c.field], c.type, dataset, c.field, first_row)
+            for c in dataset.columns
+        }  # fmt: skip
     )

@@ -11,6 +11,7 @@ recorded in the state store's release history when the table is published (`reco
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -66,7 +67,33 @@ def linked_domains(agency: AgencySpec, dataset: DatasetSpec) -> dict[str, list[s
     return out
 
 
-def member_for(agency: AgencySpec, dataset: DatasetSpec, frame: pd.DataFrame) -> Member | None:
+@dataclass(frozen=True)
+class Counted:
+    """An aggregated dataset's new table as its cube, counted from the staged records batch by
+    batch (`counted`), so the records are never held whole."""
+
+    cube: pd.DataFrame
+
+
+def counted(staging: Staging, dataset: DatasetSpec, path: str) -> Counted:
+    from ctdata.disclosure.aggregation import aggregate_batches
+
+    assert dataset.aggregation is not None
+    return Counted(aggregate_batches(staging.iter_frames(path), dataset.aggregation))
+
+
+def source_table(staging: Staging, dataset: DatasetSpec, path: str) -> pd.DataFrame | Counted:
+    """What the protection needs of a dataset's staged source: an aggregated dataset's cube
+    (counted batch by batch), a record-level dataset's records (the generalization works on
+    them whole, its cube and publishing alike)."""
+    if dataset.aggregation is not None:
+        return counted(staging, dataset, path)
+    return staging.read_frame(path)
+
+
+def member_for(
+    agency: AgencySpec, dataset: DatasetSpec, frame: pd.DataFrame | Counted
+) -> Member | None:
     """The engine's view of one dataset's new table, or None for a record-level dataset with
     no generalization rule (published as it is, outside any population)."""
     from ctdata.disclosure import aggregate
@@ -75,7 +102,9 @@ def member_for(agency: AgencySpec, dataset: DatasetSpec, frame: pd.DataFrame) ->
 
     key = str(TableKey(agency.code, dataset.slug))
     if dataset.aggregation is not None:
-        return AggregateMember(key, dataset.aggregation, aggregate(frame, dataset.aggregation))
+        cube = frame.cube if isinstance(frame, Counted) else aggregate(frame, dataset.aggregation)
+        return AggregateMember(key, dataset.aggregation, cube)
+    assert not isinstance(frame, Counted)
     rule = records_rule(dataset)
     if rule is None:
         return None
@@ -84,11 +113,12 @@ def member_for(agency: AgencySpec, dataset: DatasetSpec, frame: pd.DataFrame) ->
 
 def protect_run(
     agency: AgencySpec,
-    frames: dict[str, pd.DataFrame],
+    frames: Mapping[str, pd.DataFrame | Counted],
     run_id: str,
     history: ReleaseHistory,
 ) -> dict[str, dict[str, Any]]:
-    """Protect the new tables of one population (`frames`: slug -> transformed source) with
+    """Protect the new tables of one population (`frames`: slug -> transformed source, or an
+    aggregated dataset's cube counted from it) with
     its release history. Returns per slug the table to publish, its release (None for a
     record-level table without a generalization rule, published as it is) and figures."""
     from ctdata.disclosure.history import Verdict
@@ -123,7 +153,9 @@ def protect_run(
     return out
 
 
-def protect_and_stage(run: AgencyRun, frames: dict[str, pd.DataFrame]) -> dict[str, dict[str, Any]]:
+def protect_and_stage(
+    run: AgencyRun, frames: Mapping[str, pd.DataFrame | Counted]
+) -> dict[str, dict[str, Any]]:
     """Protect a population's new tables and stage each publishable table and its release;
     the summaries the protection step returns (per slug, JSON-safe)."""
     from ctdata.lifecycle.publication import conform
@@ -153,6 +185,41 @@ def protect_and_stage(run: AgencyRun, frames: dict[str, pd.DataFrame]) -> dict[s
             summary["audit_passed"] = True
         out[slug] = summary
     return out
+
+
+def stage_as_is(run: DatasetRun, extracted: dict[str, Any]) -> dict[str, Any]:
+    """A record-level table outside any protection (no generalization rule, no population of
+    several tables) is published as it is: its records conformed to the portal's columns and
+    staged batch by batch, as the protection would stage them, so no step holds the table."""
+    from ctdata.lifecycle.publication import conform
+
+    dataset, staging = run.dataset, run.staging
+
+    def conformed() -> Iterator[pd.DataFrame]:
+        first = 1
+        for frame in staging.iter_frames(extracted["path"]):
+            yield conform(frame, dataset, first_row=first)
+            first += len(frame)
+
+    path = staging.path(run.agency.code, run.slug, run.run_id, "publishable")
+    label = f"dataset {run.slug!r} (publishable table)"
+    staged = staging.write_batches(conformed(), path, label=label, types=declared_types(dataset))
+    return {"path": staged.path, "rows": staged.rows, "cells_suppressed": 0}
+
+
+def streams_as_is(dataset: DatasetSpec) -> bool:
+    """Whether `stage_as_is` makes the dataset's table: what `protect_run` leaves as it is (a
+    record-level table without a generalization rule)."""
+    return dataset.aggregation is None and records_rule(dataset) is None
+
+
+def declared_types(dataset: DatasetSpec) -> dict[str, Any]:
+    """The Arrow type a declared column is staged as when the first batch holds no value to
+    infer it from (a source column the spec does not declare is then staged as text)."""
+    import pyarrow as pa
+
+    types = {"number": pa.float64(), "checkbox": pa.bool_(), "calendar_date": pa.timestamp("ns")}
+    return {c.field: types.get(c.type, pa.string()) for c in dataset.columns}
 
 
 def population_audit(run: DatasetRun, prepared: dict[str, Any]) -> dict[str, Any]:

@@ -10,13 +10,17 @@ through the run, so a step runs the same in a task, in a test and from the comma
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ctdata import settings
 from ctdata.errors import SourceError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ctdata.pipeline.run import AgencyRun, DatasetRun
+    from ctdata.specs import DatasetSpec
 
 log = logging.getLogger(__name__)
 
@@ -25,22 +29,40 @@ Summary = dict[str, Any]
 
 def extract(run: DatasetRun) -> Summary:
     """Check the dataset can be published (metadata, suites, connection: before any work), query
-    the source, apply the spec's transforms, stage the result."""
+    the source, apply the spec's transforms, stage the result: batch by batch, so the memory it
+    takes is a batch's, however long the table."""
+    from ctdata.pipeline.protection import declared_types
     from ctdata.preflight import require_dataset_ready
-    from ctdata.sources import extract as read_source
-    from ctdata.transforms import apply_transforms
+    from ctdata.sources.extract import batches
 
     dataset, staging = run.dataset, run.staging
     expectations = settings.current().expectations_dir
     require_dataset_ready(run.agency, dataset, expectations, run.connections)
-    frame = apply_transforms(read_source(dataset, connections=run.connections), dataset)
-    path = staging.write_frame(frame, staging.path(run.agency.code, run.slug, run.run_id, "source"))
-    result = {"path": path, "rows": len(frame), "columns": list(map(str, frame.columns))}
+    read = _transformed(batches(dataset, connections=run.connections), dataset)
+    where = staging.path(run.agency.code, run.slug, run.run_id, "source")
+    label, types = f"dataset {run.slug!r} (extract)", declared_types(dataset)
+    staged = staging.write_batches(read, where, label=label, types=types)
+    result = {"path": staged.path, "rows": staged.rows, "columns": staged.columns}
     log.info(
         "Extracted %s rows (%s columns) from the %s source; staged at %s.",
-        f"{result['rows']:,}", len(result["columns"]), dataset.source.kind, path,
+        f"{result['rows']:,}", len(result["columns"]), dataset.source.kind, staged.path,
     )  # fmt: skip
     return result
+
+
+def _transformed(read: Iterator[pd.DataFrame], dataset: DatasetSpec) -> Iterator[pd.DataFrame]:
+    """The spec's row-level transforms on each batch; a source with no rows has them checked
+    on an empty table (a transform naming a column it lacks still fails)."""
+    import pandas as pd
+
+    from ctdata.transforms import apply_transforms
+
+    empty = True
+    for frame in read:
+        empty = False
+        yield apply_transforms(frame, dataset)
+    if empty:
+        yield apply_transforms(pd.DataFrame(), dataset)
 
 
 def validate_source(run: DatasetRun, extracted: Summary) -> Summary:
@@ -70,7 +92,7 @@ def _validate(run: DatasetRun, staged: Summary, stage: str, suites: list[str]) -
 
         parameters["population_audit"] = population_audit(run, staged)
     summary = run_suites(
-        run.staging.read_frame(staged["path"]),
+        lambda: run.staging.iter_frames(staged["path"]),  # batch by batch: see run_suites
         suites,
         dataset=f"{dataset.slug} ({stage})",
         parameters=parameters,
@@ -86,9 +108,11 @@ def protect_population(run: AgencyRun, extracted: dict[str, Summary | None]) -> 
     release the population made before (`ctdata.pipeline.protection`): each member's
     publishable table and release staged, their summaries by slug. A member not due in this
     run (its extract skipped) is read by the attacker as its last release."""
-    from ctdata.pipeline.protection import protect_and_stage
+    from ctdata.pipeline.protection import protect_and_stage, source_table
 
-    frames = {slug: run.staging.read_frame(s["path"]) for slug, s in extracted.items() if s}
+    agency = run.agency
+    frames = {slug: source_table(run.staging, agency.dataset(slug), s["path"])
+              for slug, s in extracted.items() if s}  # fmt: skip
     if not frames:
         log.info("No dataset of the population is due in this run: nothing to protect.")
         return {}
@@ -119,11 +143,18 @@ def prepare_records(
 
 
 def _protected(run: DatasetRun, extracted: Summary, protected: Summary | None) -> Summary:
-    from ctdata.pipeline.protection import protect_and_stage
+    from ctdata.pipeline.protection import (
+        protect_and_stage,
+        source_table,
+        stage_as_is,
+        streams_as_is,
+    )
 
-    if protected is None:
-        frame = run.staging.read_frame(extracted["path"])
-        summary = protect_and_stage(run, {run.slug: frame})[run.slug]
+    if protected is None and streams_as_is(run.dataset):
+        summary = stage_as_is(run, extracted)
+    elif protected is None:
+        table = source_table(run.staging, run.dataset, extracted["path"])
+        summary = protect_and_stage(run, {run.slug: table})[run.slug]
     elif run.slug in protected:
         summary = protected[run.slug]
     else:

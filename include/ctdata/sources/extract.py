@@ -1,5 +1,6 @@
-"""One reader per source kind, each a generator of batches (DataFrames), dlt style, so the
-steps after it may stream; `extract` gathers them into one frame. Every error is a SourceError
+"""One reader per source kind, each a generator of batches (DataFrames, `batch_rows` rows for SQL
+and CSV), dlt style: the extract step stages them one by one (`batches`); `extract` gathers them
+into one frame for callers that want the table whole. Every error is a SourceError
 saying why (SourceUnavailableError when retrying later can help).
 
 Sources named by connection id are reached through a `ConnectionLookup` the front door gives
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ctdata import settings
 from ctdata.connections import ConnectionLookup, environment_connection
 from ctdata.errors import ConfigurationError, SourceError, SourceUnavailableError
 from ctdata.sources.geo import add_geometry
@@ -38,7 +40,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-BATCH_ROWS = 100_000  # rows a SQL or CSV batch holds
 
 
 def extract(
@@ -154,7 +155,10 @@ def _read_sql(
             ) from None
         with connection.execution_options(stream_results=True):  # a server-side cursor
             yield from pd.read_sql_query(
-                sa.text(source.query), connection, params=source.params, chunksize=BATCH_ROWS
+                sa.text(source.query),
+                connection,
+                params=source.params,
+                chunksize=settings.current().batch_rows,
             )
     except sa.exc.DBAPIError as exc:
         if exc.connection_invalidated:  # the connection dropped mid-query
@@ -202,7 +206,10 @@ def _read_csv(source: CsvSource, label: str, agencies_dir: Path | None) -> Itera
         )
     try:
         reader = pd.read_csv(
-            path, encoding=source.encoding, sep=source.delimiter, chunksize=BATCH_ROWS
+            path,
+            encoding=source.encoding,
+            sep=source.delimiter,
+            chunksize=settings.current().batch_rows,
         )
         with reader:
             yield from reader

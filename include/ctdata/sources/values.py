@@ -61,13 +61,17 @@ def check_batch(frame: pd.DataFrame, dataset: DatasetSpec, first_row: int, locat
             _check_one_kind(values, dataset, str(column), first_row, locate)
 
 
-def typed(values: pd.Series, kind: str, dataset: DatasetSpec, column: str) -> pd.Series:
+def typed(
+    values: pd.Series, kind: str, dataset: DatasetSpec, column: str, first_row: int = 1
+) -> pd.Series:
     """The column in the portal's type (`number`, `calendar_date`, `checkbox`, `text`, `url`;
-    geometries as they are), or SourceValueError naming the first value that does not fit."""
+    geometries as they are), or SourceValueError naming the first value that does not fit
+    (`first_row`: the table's row number of the values' first, for a batch of a table)."""
     if kind in _PARSERS:
         parsed, bad = _parse(values, kind)
         if bad is not None:
-            raise _error(dataset, column, bad + 1, values.iloc[bad], kind, "of the table")
+            row = first_row + bad
+            raise _error(dataset, column, row, values.iloc[bad], kind, "of the table")
         return parsed
     if kind in ("text", "url"):
         return values.astype("string")

@@ -12,6 +12,7 @@ import pandas as pd
 from ctdata import settings
 from ctdata.errors import ValidationFailed
 from ctdata.validation.archive import ResultArchive, RunStage
+from ctdata.validation.batched import Frames, validate_batches
 from ctdata.validation.context import validate_suites
 from ctdata.validation.redaction import redact_suite_result
 from ctdata.validation.results import (
@@ -29,7 +30,7 @@ RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
 
 
 def run_suites(
-    df: pd.DataFrame,
+    df: pd.DataFrame | Frames,
     suite_names: list[str],
     *,
     dataset: str,
@@ -38,7 +39,8 @@ def run_suites(
     keep_at: RunStage | None = None,
     store: ResultArchive | None = None,
 ) -> ValidationSummary:
-    """Run every suite on `df`; all suite files are loaded (and checked) before any runs.
+    """Run every suite on `df`, a frame or a table read batch by batch (`Frames`: see
+    ctdata.validation.batched); all suite files are loaded (and checked) before any runs.
 
     `parameters` fill the suites' GX suite parameters (`{"$PARAMETER": name}`); pydantic
     models are passed as their JSON form. With `keep_at`, each suite's redacted result and
@@ -56,7 +58,10 @@ def run_suites(
         check_parameters(suite, suite_path(name, folder), given)
     if keep_at is not None:
         store = store or ResultArchive()
-    results = validate_suites(df, suites, RESULT_FORMAT, given)
+    if isinstance(df, pd.DataFrame):
+        results = validate_suites(df, suites, RESULT_FORMAT, given)
+    else:
+        results = validate_batches(df, suites, RESULT_FORMAT, given)
     kept = [
         _suite_outcome(name, folder, redact_suite_result(result), keep_at, store)
         for name, result in zip(suite_names, results, strict=True)
@@ -101,7 +106,7 @@ def _check_inputs(df: Any, suite_names: list[str], dataset: str, folder: Path) -
             f"No expectation suites named for dataset '{dataset}': name at least one suite "
             f"in {folder} so nothing is published unchecked."
         )
-    if not isinstance(df, pd.DataFrame):
+    if not isinstance(df, pd.DataFrame) and not callable(df):
         raise ValidationFailed(
             f"Dataset '{dataset}': expected a pandas DataFrame to validate, got {type(df).__name__}."
         )
