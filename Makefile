@@ -17,19 +17,19 @@ demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
 # Test tiers (markers from tests/conftest.py): the fast tier needs no Airflow process, Docker or
-# browser. Both tiers run on every core, a file's tests (and the tests sharing the demo's
-# session setups) on one worker, as tests/conftest.py groups them. `make test` is both, as CI
-# runs it; `make check` the fast tier, while you work.
+# browser. Both tiers run on every core, a file's tests on one worker (its module fixtures are
+# made once); the slow files in tests/conftest.py's order, the longest first. `make test` is
+# both, as CI runs it; `make check` the fast tier, while you work.
 FAST := not e2e and not deploy and not browser
 WORKERS ?= 2
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadgroup -m "$(FAST)"; fast=$$?; \
-	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadgroup -m "not ($(FAST))"; slow=$$?; \
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile -m "$(FAST)"; fast=$$?; \
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile --no-loadscope-reorder -m "not ($(FAST))"; slow=$$?; \
 	test $$fast -eq 0 && test $$slow -eq 0
 
 check: $(STAMP)
-	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadgroup -m "$(FAST)"
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile -m "$(FAST)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -54,26 +54,24 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         admin.dispose()
 
 
-# Session fixtures that run the whole demo: the tests using them share one xdist worker.
-SHARED_SETUPS = {"demo_ui", "probe_ui"}
-# The longest groups (minutes each) are handed to the workers first, so none is left for last.
-LONGEST_FIRST = ("demo-setup", *TIERS["deploy"])
+# Files handed to the parallel workers first (`--no-loadscope-reorder`): the longest ones
+# (minutes each: the deployments, then the files sharing the demo's session setups), so none
+# is left to run alone at the end.
+LONGEST_FIRST = (*TIERS["deploy"], "ui/")
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (`--dist loadgroup`)
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark each test of the deployment, browser and end-to-end files with its tier."""
+    where = _place(item)
+    for marker, places in TIERS.items():
+        if where.startswith(places):
+            item.add_marker(marker)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test of the deployment, browser and end-to-end files with its tier, and group
-    the tests for parallel runs: a file's tests together (its module fixtures are made once),
-    and every test of the demo's session setups on one worker (the demo runs once)."""
-    for item in items:
-        where = Path(item.path).relative_to(TESTS).as_posix()
-        for marker, places in TIERS.items():
-            if where.startswith(places):
-                item.add_marker(marker)
-        shared = SHARED_SETUPS & set(getattr(item, "fixturenames", ()))
-        item.add_marker(pytest.mark.xdist_group("demo-setup" if shared else where))
-    items.sort(key=lambda item: _group(item) not in LONGEST_FIRST)  # stable: order kept within
+    """The longest files first; the order within a file is kept (the sort is stable)."""
+    items.sort(key=lambda item: not _place(item).startswith(LONGEST_FIRST))
 
 
-def _group(item: pytest.Item) -> str:
-    return str(next(item.iter_markers("xdist_group")).args[0])
+def _place(item: pytest.Item) -> str:
+    return Path(item.path).relative_to(TESTS).as_posix()
