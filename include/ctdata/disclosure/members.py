@@ -9,6 +9,7 @@ history) and into the table that is published.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,8 +96,7 @@ class AggregateMember:
 @dataclass
 class RecordsMember:
     table: str
-    cube: RecordsCube
-    records: pd.DataFrame  # the records to publish (quasi-identifiers not yet generalized)
+    cube: RecordsCube  # holds the records (or reads them again) to generalize them
 
     @property
     def dims(self) -> list[str]:
@@ -110,7 +110,10 @@ class RecordsMember:
         return self.cube.release(self.table, snapshot, seq, allowed)
 
     def publish(self, mask: np.ndarray) -> pd.DataFrame:
-        return self.cube.publish(self.records, ~mask)
+        return self.cube.publish(~mask)
+
+    def publish_batches(self, mask: np.ndarray) -> Iterator[pd.DataFrame]:
+        return self.cube.publish_batches(~mask)
 
     def stats(self, mask: np.ndarray, primary: np.ndarray, sticky: np.ndarray) -> dict[str, int]:
         cube, rule = self.cube, self.cube.rule

@@ -22,17 +22,21 @@ The joint protection decides which atoms stay visible and which margins may be r
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ctdata.disclosure.aggregation import aggregate
+from ctdata.disclosure.aggregation import aggregate_batches
 from ctdata.disclosure.release import ALL, INF, Release, canonical_cells
 from ctdata.disclosure.spec import AggregationSpec, DimensionSpec
 from ctdata.errors import DisclosureError
 
 MAX_DIMS = 4
+# Records the cube can read again, batch by batch, each time it needs them (counting them,
+# then generalizing them): a staged table's reader, so the records are never held whole.
+Batches = Callable[[], Iterable[pd.DataFrame]]
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,10 @@ class RecordsCube:
     """The quasi-identifier cube of one record-level table's true records."""
 
     def __init__(
-        self, records: pd.DataFrame, rule: RecordsRule, domains: dict[str, list[str]] | None = None
+        self,
+        records: pd.DataFrame | Batches,
+        rule: RecordsRule,
+        domains: dict[str, list[str]] | None = None,
     ) -> None:
         self.rule = rule
         self.dims = list(rule.quasi_identifiers)
@@ -63,20 +70,21 @@ class RecordsCube:
                 f"a record-level table of a population is audited over at most {MAX_DIMS} "
                 f"quasi-identifiers; it declares {self.dims}"
             )
-        missing = [c for c in self.dims if c not in records.columns]
-        if missing:
-            raise DisclosureError(f"the records lack the quasi-identifier columns {missing}")
-        labels = _as_labels(records, self.dims)
-        self.domains = _domains(labels, self.dims, domains or {}, rule.label)
+        self._read: Batches = (lambda: (records,)) if isinstance(records, pd.DataFrame) else records
+        values = _values_seen(self._read(), self.dims)  # one pass: each column's distinct values
+        self._integral = {d for d, seen in values.items() if _whole_numbers(seen)}
+        self.domains = _domains(
+            {d: self._labels_of(seen, d) for d, seen in values.items()},
+            self.dims, domains or {}, rule.label,
+        )  # fmt: skip
         spec = AggregationSpec(
             dimensions=[DimensionSpec(column=d, values=self.domains[d]) for d in self.dims],
             count_column="truth",
             total_label=ALL,
             threshold=rule.threshold,
         )
-        cube = aggregate(labels, spec)
+        cube = aggregate_batches((self.labels(batch) for batch in self._read()), spec)
         self.cells = canonical_cells(cube, self.dims, ALL, cube["truth"].to_numpy())
-        self.labels = labels
         self._row = {
             tuple(r): i for i, r in enumerate(self.cells[self.dims].itertuples(index=False))
         }
@@ -140,18 +148,33 @@ class RecordsCube:
         cells["high"] = np.where(self.atom & ~self.visible, float(self.rule.k - 1), INF)
         return Release(table, snapshot, seq, "records", self.dims, cells, self.rule.threshold)
 
-    def publish(self, records: pd.DataFrame, allowed: np.ndarray | None = None) -> pd.DataFrame:
-        """The records with hidden atoms generalized as `release` describes; records of groups
-        never shown are removed."""
+    def publish(self, allowed: np.ndarray | None = None) -> pd.DataFrame:
+        """The records with hidden atoms generalized as `release` describes (whole)."""
+        return pd.concat(list(self.publish_batches(allowed)), ignore_index=True)
+
+    def publish_batches(self, allowed: np.ndarray | None = None) -> Iterator[pd.DataFrame]:
+        """The records with hidden atoms generalized as `release` describes, batch by batch as
+        they are read again; records of groups never shown are removed."""
         allowed = np.ones(len(self.cells), bool) if allowed is None else allowed
         final = self._final_level(allowed)
-        keys = pd.MultiIndex.from_frame(self.labels[self.dims])
-        atom_rows = np.array([self._row[k] for k in keys], dtype=np.int64)
-        level = final[atom_rows]
-        out = records.copy()
-        for j, column in enumerate(self.rule.generalize, start=1):
-            out[column] = out[column].astype("object").where(~(level >= j), self.rule.label)
-        return out[level >= 0].reset_index(drop=True)
+        for records in self._read():
+            keys = pd.MultiIndex.from_frame(self.labels(records))
+            level = final[np.array([self._row[k] for k in keys], dtype=np.int64)]
+            out = records.copy()
+            for j, column in enumerate(self.rule.generalize, start=1):
+                out[column] = out[column].astype("object").where(~(level >= j), self.rule.label)
+            yield out[level >= 0].reset_index(drop=True)
+
+    def labels(self, records: pd.DataFrame) -> pd.DataFrame:
+        """The quasi-identifiers of `records` as the cube's labels."""
+        return pd.DataFrame({d: self._labels_of(records[d], d) for d in self.dims})
+
+    def _labels_of(self, column: pd.Series, dim: str) -> pd.Series:
+        """Values as text ('2012', not 2012.0, when the column holds whole numbers only),
+        'Unknown' for empty ones: decided over the whole column, whatever the batch."""
+        if dim in self._integral:
+            column = column.astype("Int64")
+        return column.astype("string").fillna("Unknown").astype(str)
 
     def _final_level(self, allowed: np.ndarray) -> np.ndarray:
         """Per atom: 0 if shown, j if its records end in a shown level-j group, -1 removed."""
@@ -179,24 +202,30 @@ class RecordsCube:
         return out
 
 
-def _as_labels(records: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
-    """Quasi-identifier values as text ('2012', not 2012.0), 'Unknown' for empty ones."""
-    out = pd.DataFrame(index=records.index)
-    for d in dims:
-        column = records[d]
-        if pd.api.types.is_float_dtype(column) and (column.dropna() % 1 == 0).all():
-            column = column.astype("Int64")
-        out[d] = column.astype("string").fillna("Unknown").astype(str)
-    return out
+def _values_seen(batches: Iterable[pd.DataFrame], dims: list[str]) -> dict[str, pd.Series]:
+    """Each quasi-identifier's distinct values over every batch (few: they are categories)."""
+    seen: dict[str, list[pd.Series]] = {d: [] for d in dims}
+    for records in batches:
+        missing = [c for c in dims if c not in records.columns]
+        if missing:
+            raise DisclosureError(f"the records lack the quasi-identifier columns {missing}")
+        for d in dims:
+            seen[d].append(pd.Series(pd.unique(records[d]), dtype=records[d].dtype))
+    return {d: pd.concat(parts, ignore_index=True).drop_duplicates() if parts else pd.Series()
+            for d, parts in seen.items()}  # fmt: skip
+
+
+def _whole_numbers(values: pd.Series) -> bool:
+    return bool(pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all())
 
 
 def _domains(
-    labels: pd.DataFrame, dims: list[str], linked: dict[str, list[str]], label: str
+    seen: dict[str, pd.Series], dims: list[str], linked: dict[str, list[str]], label: str
 ) -> dict[str, list[str]]:
     """Each quasi-identifier's categories: the linked tables' (so cells align), then values
     seen in the records."""
     out = {}
     for d in dims:
-        seen = [v for v in pd.unique(labels[d]) if v != label]
-        out[d] = list(dict.fromkeys([*linked.get(d, []), *sorted(seen)]))
+        values = [v for v in pd.unique(seen[d]) if v != label]
+        out[d] = list(dict.fromkeys([*linked.get(d, []), *sorted(values)]))
     return out

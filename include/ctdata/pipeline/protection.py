@@ -11,7 +11,7 @@ recorded in the state store's release history when the table is published (`reco
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ from ctdata.specs.models import AgencySpec, DatasetSpec, SmallGroupTransform
 from ctdata.staging import Staging
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from ctdata.disclosure.history import ReleaseHistory
@@ -27,8 +28,10 @@ if TYPE_CHECKING:
     from ctdata.disclosure.records import RecordsRule
     from ctdata.disclosure.release import Release
     from ctdata.pipeline.run import AgencyRun, DatasetRun
+    from ctdata.staging import StagedTable
 
 log = logging.getLogger(__name__)
+RecordBatches = Callable[[], "Iterator[pd.DataFrame]"]  # records read again, batch by batch
 
 
 @dataclass(frozen=True)
@@ -82,17 +85,28 @@ def counted(staging: Staging, dataset: DatasetSpec, path: str) -> Counted:
     return Counted(aggregate_batches(staging.iter_frames(path), dataset.aggregation))
 
 
-def source_table(staging: Staging, dataset: DatasetSpec, path: str) -> pd.DataFrame | Counted:
-    """What the protection needs of a dataset's staged source: an aggregated dataset's cube
-    (counted batch by batch), a record-level dataset's records (the generalization works on
-    them whole, its cube and publishing alike)."""
+@dataclass(frozen=True)
+class StagedRecords:
+    """A record-level dataset's staged records, read again batch by batch each time the
+    protection needs them (its cube counts them, its generalization rewrites them)."""
+
+    staging: Staging
+    path: str
+
+    def __call__(self) -> Iterator[pd.DataFrame]:
+        return self.staging.iter_frames(self.path)
+
+
+def source_table(staging: Staging, dataset: DatasetSpec, path: str) -> Counted | StagedRecords:
+    """What the protection needs of a dataset's staged source, never held whole: an
+    aggregated dataset's cube (counted batch by batch), a record-level dataset's records."""
     if dataset.aggregation is not None:
         return counted(staging, dataset, path)
-    return staging.read_frame(path)
+    return StagedRecords(staging, path)
 
 
 def member_for(
-    agency: AgencySpec, dataset: DatasetSpec, frame: pd.DataFrame | Counted
+    agency: AgencySpec, dataset: DatasetSpec, frame: pd.DataFrame | Counted | StagedRecords
 ) -> Member | None:
     """The engine's view of one dataset's new table, or None for a record-level dataset with
     no generalization rule (published as it is, outside any population)."""
@@ -108,12 +122,12 @@ def member_for(
     rule = records_rule(dataset)
     if rule is None:
         return None
-    return RecordsMember(key, RecordsCube(frame, rule, linked_domains(agency, dataset)), frame)
+    return RecordsMember(key, RecordsCube(frame, rule, linked_domains(agency, dataset)))
 
 
 def protect_run(
     agency: AgencySpec,
-    frames: Mapping[str, pd.DataFrame | Counted],
+    frames: Mapping[str, pd.DataFrame | Counted | StagedRecords],
     run_id: str,
     history: ReleaseHistory,
 ) -> dict[str, dict[str, Any]]:
@@ -145,7 +159,7 @@ def protect_run(
     for slug, member in members.items():
         if member is not None:
             out[slug] = {
-                "table": member.publish(result.mask_of(member.table)),
+                "table": _publishable(member, result.mask_of(member.table)),
                 "release": result.releases[member.table],
                 "stats": result.stats[member.table],
                 "audit": result.report.headline(),
@@ -153,32 +167,31 @@ def protect_run(
     return out
 
 
+def _publishable(member: Member, mask: np.ndarray) -> pd.DataFrame | RecordBatches:
+    """A count table whole (it is small); a record-level table as a reader of its batches."""
+    from ctdata.disclosure.members import RecordsMember
+
+    if isinstance(member, RecordsMember):
+        return lambda: member.publish_batches(mask)
+    return member.publish(mask)
+
+
 def protect_and_stage(
-    run: AgencyRun, frames: Mapping[str, pd.DataFrame | Counted]
+    run: AgencyRun, frames: Mapping[str, pd.DataFrame | Counted | StagedRecords]
 ) -> dict[str, dict[str, Any]]:
     """Protect a population's new tables and stage each publishable table and its release;
     the summaries the protection step returns (per slug, JSON-safe)."""
-    from ctdata.lifecycle.publication import conform
-
-    agency, staging = run.agency, run.staging
+    agency = run.agency
     parts = protect_run(agency, frames, run.run_id, run.releases)
     out: dict[str, dict[str, Any]] = {}
     for slug, part in parts.items():
         dataset = agency.dataset(slug)
-        table = part["table"]
-        spec = dataset.aggregation
-        if spec is not None and spec.cell_id_column:
-            dims = [d.column for d in spec.dimensions]
-            table[spec.cell_id_column] = table[dims].astype(str).agg("|".join, axis=1)
-        table = conform(table, dataset)
-        path = staging.write_frame(
-            table, staging.path(agency.code, slug, run.run_id, "publishable")
-        )
-        summary: dict[str, Any] = {"path": path, "rows": len(table), **part["stats"]}
+        path, rows = _stage_publishable(run, dataset, part["table"])
+        summary: dict[str, Any] = {"path": path, "rows": rows, **part["stats"]}
         summary.setdefault("cells_suppressed", 0)
         if part["release"] is not None:
             summary["release"] = stage_release(
-                staging, agency.code, slug, run.run_id, part["release"]
+                run.staging, agency.code, slug, run.run_id, part["release"]
             )
             summary["population"] = agency.population_key(dataset)
             summary["joint_audit"] = part["audit"]
@@ -187,23 +200,48 @@ def protect_and_stage(
     return out
 
 
-def stage_as_is(run: DatasetRun, extracted: dict[str, Any]) -> dict[str, Any]:
-    """A record-level table outside any protection (no generalization rule, no population of
-    several tables) is published as it is: its records conformed to the portal's columns and
-    staged batch by batch, as the protection would stage them, so no step holds the table."""
+def _stage_publishable(
+    run: AgencyRun, dataset: DatasetSpec, table: pd.DataFrame | RecordBatches
+) -> tuple[str, int]:
+    """Stage one publishable table conformed to the portal's columns: a count table whole
+    (with its cell ids), record batches as they come (`table` a reader of them)."""
     from ctdata.lifecycle.publication import conform
 
-    dataset, staging = run.dataset, run.staging
+    spec = dataset.aggregation
+    if spec is None:
+        staged = _stage_records(run, dataset, table)
+        return staged.path, staged.rows
+    if spec.cell_id_column:
+        dims = [d.column for d in spec.dimensions]
+        table[spec.cell_id_column] = table[dims].astype(str).agg("|".join, axis=1)
+    table = conform(table, dataset)
+    path = run.staging.path(run.agency.code, dataset.slug, run.run_id, "publishable")
+    return run.staging.write_frame(table, path), len(table)
+
+
+def _stage_records(
+    run: AgencyRun, dataset: DatasetSpec, read: pd.DataFrame | RecordBatches
+) -> StagedTable:
+    """Records conformed and staged batch by batch, so no step holds the table."""
+    from ctdata.lifecycle.publication import conform
 
     def conformed() -> Iterator[pd.DataFrame]:
         first = 1
-        for frame in staging.iter_frames(extracted["path"]):
+        for frame in read() if callable(read) else (read,):
             yield conform(frame, dataset, first_row=first)
             first += len(frame)
 
-    path = staging.path(run.agency.code, run.slug, run.run_id, "publishable")
-    label = f"dataset {run.slug!r} (publishable table)"
-    staged = staging.write_batches(conformed(), path, label=label, types=declared_types(dataset))
+    path = run.staging.path(run.agency.code, dataset.slug, run.run_id, "publishable")
+    label = f"dataset {dataset.slug!r} (publishable table)"
+    types = declared_types(dataset)
+    return run.staging.write_batches(conformed(), path, label=label, types=types)
+
+
+def stage_as_is(run: DatasetRun, extracted: dict[str, Any]) -> dict[str, Any]:
+    """A record-level table outside any protection (no generalization rule, no population of
+    several tables) is published as it is: its records conformed to the portal's columns and
+    staged batch by batch, as the protection would stage them."""
+    staged = _stage_records(run, run.dataset, StagedRecords(run.staging, extracted["path"]))
     return {"path": staged.path, "rows": staged.rows, "cells_suppressed": 0}
 
 
