@@ -17,16 +17,15 @@ demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
 # Test tiers (markers from tests/conftest.py): the fast tier needs no Airflow process, Docker or
-# browser. Both tiers run on every core, a file's tests on one worker (its module fixtures are
-# made once); the slow files in tests/conftest.py's order, the longest first. `make test` is
-# both, as CI runs it; `make check` the fast tier, while you work.
+# browser. `make test` is the whole suite, as CI runs it: every tier in one run on every core,
+# a file's tests on one worker (its module fixtures are made once), the files in
+# tests/conftest.py's order (the longest first, the fast tier last to fill the gaps).
+# `make check` is the fast tier alone, while you work.
 FAST := not e2e and not deploy and not browser
 WORKERS ?= 2
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile -m "$(FAST)"; fast=$$?; \
-	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile --no-loadscope-reorder -m "not ($(FAST))"; slow=$$?; \
-	test $$fast -eq 0 && test $$slow -eq 0
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile --no-loadscope-reorder
 
 check: $(STAMP)
 	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile -m "$(FAST)"

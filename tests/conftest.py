@@ -69,8 +69,11 @@ def pytest_itemcollected(item: pytest.Item) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest files first; the order within a file is kept (the sort is stable)."""
-    items.sort(key=lambda item: not _place(item).startswith(LONGEST_FIRST))
+    """The longest files first, then the rest of the slow tiers, then the fast tier (whose
+    short files fill the workers' gaps at the end); the order within a file is kept."""
+    slow = set(TIERS)
+    items.sort(key=lambda item: (not _place(item).startswith(LONGEST_FIRST),
+                                 not slow & {m.name for m in item.iter_markers()}))  # fmt: skip
 
 
 def _place(item: pytest.Item) -> str:
