@@ -13,23 +13,12 @@ import sqlalchemy as sa
 from ctdata.errors import ConfigurationError, SourceError, SourceUnavailableError
 from ctdata.sources import extract
 from ctdata.specs.models import DatasetSpec
+from tests.sources.support import METADATA
 
 BASE = {
     "slug": "towns",
     "portal_id": "abcd-1234",
-    "metadata": {
-        "title": "Connecticut Towns",
-        "description": "The towns of Connecticut, for testing extraction.",
-        "category": "Government",
-        "tags": ["towns"],
-        "row_label": "Town",
-        "source_link": "https://portal.ct.gov/opm",
-        "geographic_unit": "Municipality",
-        "temporal_coverage": "current",
-        "attribution": "OPM",
-        "contact_email": "opm@ct.gov",
-        "update_frequency": "As needed",
-    },
+    "metadata": {**METADATA, "update_frequency": "As needed"},
     "columns": [{"name": "Town", "field": "town", "type": "text", "description": "Town name"}],
     "row_identifier": "town",
 }
