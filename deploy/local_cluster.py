@@ -35,8 +35,10 @@ PROJECT = Path(__file__).resolve().parents[1]
 DEPLOY = PROJECT / "deploy"
 BIN = Path(sys.executable).parent
 # Settings tests need beyond production's: a dead worker's task is noticed in seconds, not
-# minutes (Airflow's default task_instance_heartbeat_timeout is 300 s).
+# minutes (Airflow's default task_instance_heartbeat_timeout is 300 s), and retried 5 s later,
+# not 2 minutes.
 FAST_FAILURE_DETECTION = {
+    "CTDATA_RETRY_DELAY_SECONDS": "5",
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
     "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "3",

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
         4, ge=1, description="slots of the pool when ctdata creates it (concurrent portal writes)"
     )
     task_timeout_minutes: int = Field(180, ge=1, description="execution_timeout of every task")
+    retry_delay_seconds: int = Field(
+        120, ge=1, description="wait before a task's first retry (doubling, at most an hour)"
+    )
     staging_keep_failed_days: int = Field(7, ge=0, description="days a failed run's files stay")
     registers_config: Path = Field(
         PROJECT_ROOT / "include" / "opm_registers.yaml",

@@ -118,3 +118,15 @@ def test_one_retry_policy_serves_every_task_of_every_dag() -> None:
             assert task.retries >= 1
             reviews += task.task_id.endswith(".review")
     assert reviews >= 1
+
+
+def test_the_first_retry_waits_the_set_delay_then_doubles(monkeypatch) -> None:
+    import datetime as dt
+
+    from ctdata.airflow.policies import default_args
+
+    assert default_args("opm")["retry_delay"] == dt.timedelta(minutes=2)
+    monkeypatch.setenv("CTDATA_RETRY_DELAY_SECONDS", "5")
+    args = default_args("opm")
+    assert args["retry_delay"] == dt.timedelta(seconds=5)
+    assert args["retry_exponential_backoff"] == 2.0 and args["retries"] == 3

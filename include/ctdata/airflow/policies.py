@@ -58,15 +58,15 @@ RETRY_POLICY = FailFastRetryPolicy()
 def default_args(owner: str, *, timeout: dt.timedelta | None = None) -> dict[str, Any]:
     """Every task of every ctdata DAG: retries with exponential backoff for what can pass later,
     none for what cannot (`RETRY_POLICY`), and a bound on its run time."""
-    minutes = settings.current().task_timeout_minutes
+    current = settings.current()
     return {
         "owner": owner,
         "retries": 3,
-        "retry_delay": dt.timedelta(minutes=2),
+        "retry_delay": dt.timedelta(seconds=current.retry_delay_seconds),
         "retry_exponential_backoff": 2.0,  # a multiplier in Airflow 3 (True would mean 1.0)
         "max_retry_delay": dt.timedelta(hours=1),
         "retry_policy": RETRY_POLICY,
-        "execution_timeout": timeout or dt.timedelta(minutes=minutes),
+        "execution_timeout": timeout or dt.timedelta(minutes=current.task_timeout_minutes),
     }
 
 
