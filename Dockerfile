@@ -42,11 +42,14 @@ ENV VIRTUAL_ENV=/opt/venv \
     GX_ANALYTICS_ENABLED=False
 
 WORKDIR /opt/ctdata
-# Dependencies first, so editing the project does not reinstall them.
+# Dependencies first, so editing the project does not reinstall them. Bytecode is compiled here:
+# the services run as user 50000, who cannot write __pycache__ in root's folders, so every
+# task's process would otherwise compile Airflow, pandas and GX from source again.
 COPY requirements.txt constraints.txt ./
 RUN python3 -m venv /opt/venv \
     && pip install --no-cache-dir uv==0.13.9 \
-    && uv pip install --no-cache --python /opt/venv/bin/python -r requirements.txt -c constraints.txt
+    && uv pip install --no-cache --compile-bytecode --python /opt/venv/bin/python \
+        -r requirements.txt -c constraints.txt
 
 COPY pyproject.toml ./
 COPY include/ include/
@@ -57,6 +60,7 @@ COPY deploy/ deploy/
 # Editable, as `make` does: the project's folders (specs, suites, dags) stay where settings.py
 # looks for them.
 RUN uv pip install --no-cache --python /opt/venv/bin/python --no-deps -e . \
+    && python -m compileall -q include dags plugins deploy \
     && python -c "import ctdata, airflow.providers.celery, airflow.providers.amazon"
 
 USER 50000:0

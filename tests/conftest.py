@@ -54,6 +54,15 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         admin.dispose()
 
 
+# Files that share a costly session setup (tests/ui/conftest.py's demo and probe, minutes each):
+# one worker runs them all, so the setup is made once (`make test`'s loadfile would split them).
+SHARED_SETUP = {
+    "ui-demo-and-probe": (
+        "ui/test_browser.py", "ui/test_data_docs_e2e.py", "ui/test_lineage_and_run_log.py",
+        "ui/test_links.py", "ui/test_open_data_api.py",
+    ),
+}  # fmt: skip
+
 # Files handed to the parallel workers first (`--no-loadscope-reorder`): the longest ones
 # (minutes each: the deployments, then the files sharing the demo's session setups), so none
 # is left to run alone at the end.
@@ -78,3 +87,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def _place(item: pytest.Item) -> str:
     return Path(item.path).relative_to(TESTS).as_posix()
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`--dist loadfile`, with each SHARED_SETUP group of files as one unit of work (xdist's
+    `loadgroup` would do it, but its groups are lost under pytest 9)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    prefix = f"{TESTS.name}/"
+    group_of = {prefix + file: group for group, files in SHARED_SETUP.items() for file in files}
+
+    class SharedSetupScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::", 1)[0]
+            return group_of.get(file, file)
+
+    return SharedSetupScheduling(config, log)

@@ -190,3 +190,18 @@ def test_the_stack_publishes_on_two_workers(stack, monkeypatch, tmp_path) -> Non
         assert_portal_equals(client, dataset_id, expected, row_id)
     usage = list(client.get_all("opmu-sg01"))
     assert {r["dataset_id"] for r in usage} >= {"ocme-twn7", "rybz-nyjw"}
+
+
+def test_the_image_s_python_is_compiled_ahead(stack) -> None:
+    """The services run as user 50000, who cannot write `__pycache__` in the image's folders:
+    without bytecode compiled at build, each task's process compiles Airflow, pandas and GX."""
+    modules = "airflow, pandas, great_expectations, ctdata.settings"
+    check = (f"import importlib.util as u, os, {modules}; "
+             f"print([m.__name__ for m in ({modules}) "
+             "if not os.path.exists(u.cache_from_source(m.__file__))])")  # fmt: skip
+    found = subprocess.run(
+        ["docker", "run", "--rm", IMAGES["CTDATA_IMAGE"], "python", "-c", check],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert found.returncode == 0, found.stderr[-2000:]
+    assert found.stdout.strip() == "[]", f"no bytecode for {found.stdout.strip()}"
