@@ -197,11 +197,13 @@ def test_the_image_s_python_is_compiled_ahead(stack) -> None:
     without bytecode compiled at build, each task's process compiles Airflow, pandas and GX."""
     modules = "airflow, pandas, great_expectations, ctdata.settings"
     check = (f"import importlib.util as u, os, {modules}; "
-             f"print([m.__name__ for m in ({modules}) "
+             f"print('uncompiled:', [m.__name__ for m in ({modules}) "
              "if not os.path.exists(u.cache_from_source(m.__file__))])")  # fmt: skip
     found = subprocess.run(
         ["docker", "run", "--rm", IMAGES["CTDATA_IMAGE"], "python", "-c", check],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert found.returncode == 0, found.stderr[-2000:]
-    assert found.stdout.strip() == "[]", f"no bytecode for {found.stdout.strip()}"
+    # GX logs to stdout on import when Airflow's structlog is configured: read only our line.
+    verdict = [line for line in found.stdout.splitlines() if line.startswith("uncompiled:")]
+    assert verdict == ["uncompiled: []"], verdict or found.stdout[-2000:]
